@@ -1,0 +1,210 @@
+import { parseArgs } from 'node:util';
+import { coreSettings, loadConfig, storeLocation } from '../config/config.ts';
+import { emailSchema } from '../core/accounts/email.ts';
+import { isGatehouseError } from '../core/errors.ts';
+import { type Core, createCore } from '../core/index.ts';
+import { openStore } from '../store/open-store.ts';
+import { describeZodError, displayNameSchema, groupNameSchema } from './account-input.ts';
+import { importAccounts } from './import-accounts.ts';
+import { cliMessages } from './messages.ts';
+import { readPassword } from './read-password.ts';
+
+const USAGE = `Usage: gatehouse <command>
+
+  serve                                     run the portal (also: npm start)
+  migrate                                   apply database migrations and exit
+  users add <email> --name "<name>" [--shared-mailbox] [--group <name>]...
+                                            add an account; the password is read from standard input
+  users list [--json]                       list accounts
+  users remove <email>                      remove an account, its sessions and methods
+  users import <file.csv> [--dry-run]       add accounts in bulk (columns: email,name,password,shared_mailbox,groups)
+  groups exclude-from-mfa <group> --message "<text shown to members>"
+  audit [--user <email>] [--limit <n>] [--json]
+                                            show the audit log, newest first`;
+
+/** A mistake in how the command was called: exit code 2 and the usage. */
+class UsageError extends Error {}
+
+const ACTOR = 'cli';
+
+async function main(argv: string[]): Promise<number> {
+  const [command, sub] = argv;
+  if (!command || command === '--help' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig();
+  if (command === 'serve') {
+    const { startServer } = await import('../server.ts');
+    const app = await startServer(config);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close());
+    return -1; // keep running
+  }
+  const store = await openStore(storeLocation(config));
+  const core = createCore({ store, settings: coreSettings(config) });
+  try {
+    switch (`${command} ${sub ?? ''}`.trim()) {
+      case 'migrate':
+        console.log('The database is up to date.');
+        return 0;
+      case 'users add':
+        return await usersAdd(core, argv.slice(2));
+      case 'users list':
+        return await usersList(core, argv.slice(2));
+      case 'users remove':
+        return await usersRemove(core, argv.slice(2));
+      case 'users import':
+        return await usersImport(core, argv.slice(2));
+      case 'groups exclude-from-mfa':
+        return await excludeGroup(core, argv.slice(2));
+      default:
+        if (command === 'audit') return await audit(core, argv.slice(1));
+        throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+async function usersAdd(core: Core, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    name: { type: 'string' },
+    'shared-mailbox': { type: 'boolean' },
+    group: { type: 'string', multiple: true },
+  });
+  const email = parseEmail(positionals[0], 1);
+  const name = displayNameSchema.safeParse(values.name ?? '');
+  if (!name.success) throw new UsageError(`--name: ${describeZodError(name.error)}`);
+  const groups = (values.group ?? []).map((g) => {
+    const parsed = groupNameSchema.safeParse(g);
+    if (!parsed.success) throw new UsageError(`--group: ${describeZodError(parsed.error)}`);
+    return parsed.data;
+  });
+  const password = await readPassword();
+  await core.accounts.add(
+    { email, displayName: name.data, password, sharedMailbox: values['shared-mailbox'] ?? false, groups },
+    ACTOR,
+  );
+  console.log(`Added ${email}.`);
+  return 0;
+}
+
+async function usersList(core: Core, args: string[]): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' } }, 0);
+  const accounts = await core.accounts.list({ limit: 1_000_000, offset: 0 });
+  if (values.json) {
+    console.log(
+      JSON.stringify(
+        accounts.map(({ passwordHash: _hidden, ...account }) => account),
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
+  if (accounts.length === 0) console.log('No accounts.');
+  for (const a of accounts) {
+    const flags = [a.sharedMailbox ? 'shared mailbox' : '', a.mfaEnabled ? 'MFA enabled' : 'MFA not enabled']
+      .filter(Boolean)
+      .join(', ');
+    const groups = a.groups.length > 0 ? ` [groups: ${a.groups.join(', ')}]` : '';
+    console.log(`${a.email}\t${a.displayName}\t${flags}${groups}`);
+  }
+  return 0;
+}
+
+async function usersRemove(core: Core, args: string[]): Promise<number> {
+  const { positionals } = parse(args, {});
+  const email = parseEmail(positionals[0], 1);
+  await core.accounts.remove(email, ACTOR);
+  console.log(`Removed ${email}.`);
+  return 0;
+}
+
+async function usersImport(core: Core, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { 'dry-run': { type: 'boolean' } });
+  const file = positionals[0];
+  if (!file) throw new UsageError('name the CSV file to import');
+  const dryRun = values['dry-run'] ?? false;
+  const report = await importAccounts(core, file, ACTOR, dryRun);
+  console.log(`${dryRun ? 'Would import' : 'Imported'} ${report.imported} account(s); rejected ${report.rejected.length} row(s).`);
+  for (const r of report.rejected) console.log(`  line ${r.line}${r.email ? ` (${r.email})` : ''}: ${r.reason}`);
+  return report.rejected.length > 0 ? 1 : 0;
+}
+
+async function excludeGroup(core: Core, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { message: { type: 'string' } });
+  const group = groupNameSchema.safeParse(positionals[0] ?? '');
+  if (!group.success) throw new UsageError(describeZodError(group.error));
+  const message = (values.message ?? '').trim();
+  if (!message || message.length > 1000) throw new UsageError('--message must be 1 to 1000 characters long');
+  await core.accounts.excludeGroupFromMfa(group.data, message, ACTOR);
+  console.log(`Members of "${group.data}" can no longer enable MFA themselves; they will see: ${message}`);
+  return 0;
+}
+
+async function audit(core: Core, args: string[]): Promise<number> {
+  const { values } = parse(args, { user: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, 0);
+  const limit = values.limit === undefined ? 100 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError('--limit must be 1 to 100000');
+  const email = values.user === undefined ? undefined : parseEmail(values.user, 1);
+  const events = await core.audit.list({ ...(email ? { email } : {}), limit });
+  if (values.json) {
+    console.log(JSON.stringify(events, null, 2));
+    return 0;
+  }
+  if (events.length === 0) console.log('No events.');
+  for (const e of events) {
+    const detail = Object.keys(e.detail).length > 0 ? ` ${JSON.stringify(e.detail)}` : '';
+    console.log(
+      `${e.at.toISOString()}  ${e.type.padEnd(24)} ${e.email ?? '-'}  actor=${e.actor ?? '-'}  from=${e.clientAddress ?? '-'}${detail}`,
+    );
+  }
+  return 0;
+}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+function parse<T extends Options>(args: string[], options: T, maxPositionals = 1) {
+  let result: ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true }>>;
+  try {
+    result = parseArgs({ args, options, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (result.positionals.length > maxPositionals) {
+    throw new UsageError(`unexpected argument "${result.positionals[maxPositionals]}"`);
+  }
+  return result;
+}
+
+function parseEmail(value: string | undefined, _position: number): string {
+  const parsed = emailSchema.safeParse(value ?? '');
+  if (!parsed.success) throw new UsageError(value ? `"${value}" is not a valid email address` : 'give an email address');
+  return parsed.data;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`gatehouse: ${error.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (isGatehouseError(error)) {
+      const reason = typeof error.details.reason === 'string' ? ` (${error.details.reason})` : '';
+      const text =
+        error.code === 'config_invalid'
+          ? error.message
+          : error.code === 'database_unreachable'
+            ? `cannot reach the ${error.message}${reason}`
+            : (cliMessages[error.code] ?? error.code);
+      console.error(`gatehouse: ${text}`);
+      process.exitCode = 1;
+    } else {
+      console.error(`gatehouse: ${(error as Error).message ?? error}`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,12 @@
+import type { ErrorCode } from '../core/errors.ts';
+
+/** What the command line says for each error code. */
+export const cliMessages: Partial<Record<ErrorCode, string>> = {
+  account_exists: 'an account with this email address already exists',
+  account_not_found: 'there is no account with this email address',
+  password_too_short: 'the password must be at least 8 characters long',
+  password_too_long: 'the password must be at most 256 characters long',
+  password_too_common: 'the password is one of the most common passwords; choose another',
+  password_matches_email: 'the password must not be the email address',
+  invalid_input: 'the input is not valid',
+};

@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { GatehouseError } from '../core/errors.ts';
+import type { CoreSettings } from '../core/index.ts';
+import type { StoreLocation } from '../store/open-store.ts';
+
+const positiveInt = z.coerce.number().int().positive();
+const throttleRule = z
+  .object({ maxFailures: positiveInt, windowMinutes: positiveInt, lockMinutes: positiveInt })
+  .strict();
+
+/** Every setting, with its default. A configuration file may hold any subset; unknown keys are errors. */
+export const configSchema = z
+  .object({
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    host: z.string().min(1).default('localhost'),
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// (leave it unset for the embedded SQLite database)')
+      .optional(),
+    dataDir: z.string().min(1).default('./data'),
+    organisationName: z.string().min(1).max(100).default('Gatehouse'),
+    organisationLogoUrl: z.string().max(2000).optional(),
+    /** Send cookies only over HTTPS. Browsers also accept them on http://localhost. */
+    cookieSecure: z.stringbool().or(z.boolean()).default(true),
+    /** Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated). */
+    trustProxy: z.string().optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    sessionIdleMinutes: positiveInt.default(30),
+    sessionAbsoluteHours: positiveInt.default(12),
+    accountLockout: throttleRule.default({ maxFailures: 5, windowMinutes: 15, lockMinutes: 15 }),
+    clientLockout: throttleRule.default({ maxFailures: 50, windowMinutes: 15, lockMinutes: 15 }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variables and the setting each one sets. */
+const environmentKeys: Record<string, keyof Config> = {
+  PORT: 'port',
+  HOST: 'host',
+  GATEHOUSE_PORT: 'port',
+  GATEHOUSE_HOST: 'host',
+  GATEHOUSE_DATABASE_URL: 'databaseUrl',
+  GATEHOUSE_DATA_DIR: 'dataDir',
+  GATEHOUSE_ORGANISATION_NAME: 'organisationName',
+  GATEHOUSE_ORGANISATION_LOGO_URL: 'organisationLogoUrl',
+  GATEHOUSE_COOKIE_SECURE: 'cookieSecure',
+  GATEHOUSE_TRUST_PROXY: 'trustProxy',
+  GATEHOUSE_LOG_LEVEL: 'logLevel',
+  GATEHOUSE_SESSION_IDLE_MINUTES: 'sessionIdleMinutes',
+  GATEHOUSE_SESSION_ABSOLUTE_HOURS: 'sessionAbsoluteHours',
+};
+/** Read by loadConfig itself rather than mapped to a setting. */
+const GATEHOUSE_CONFIG = 'GATEHOUSE_CONFIG';
+
+/**
+ * Reads the optional JSON file (GATEHOUSE_CONFIG, or ./gatehouse.config.json when present), then
+ * the environment on top. Any problem, including a misspelt key, is a GatehouseError
+ * `config_invalid` whose message lists every problem in words.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const fromFile = readConfigFile(env, cwd, problems);
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue;
+    const key = environmentKeys[name];
+    if (key) fromEnv[key] = value;
+    else if (name.startsWith('GATEHOUSE_') && name !== GATEHOUSE_CONFIG) {
+      problems.push(`${name} is not a Gatehouse setting (see the README for the list)`);
+    }
+  }
+  const parsed = configSchema.safeParse({ ...fromFile, ...fromEnv });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const where = issue.path.join('.') || '(file)';
+      problems.push(
+        issue.code === 'unrecognized_keys'
+          ? `unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+          : `${where}: ${issue.message}`,
+      );
+    }
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new GatehouseError('config_invalid', `Gatehouse cannot start:\n  - ${problems.join('\n  - ')}`);
+  }
+  return parsed.data;
+}
+
+function readConfigFile(env: NodeJS.ProcessEnv, cwd: string, problems: string[]): Record<string, unknown> {
+  const explicit = env[GATEHOUSE_CONFIG];
+  const path = resolve(cwd, explicit ?? 'gatehouse.config.json');
+  if (!explicit && !existsSync(path)) return {};
+  try {
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      problems.push(`${path} must hold one JSON object`);
+      return {};
+    }
+    return value as Record<string, unknown>;
+  } catch (error) {
+    problems.push(`cannot read configuration file ${path}: ${(error as Error).message}`);
+    return {};
+  }
+}
+
+export function storeLocation(config: Config): StoreLocation {
+  return config.databaseUrl
+    ? { engine: 'postgres', url: config.databaseUrl }
+    : { engine: 'sqlite', file: resolve(config.dataDir, 'gatehouse.sqlite') };
+}
+
+export function coreSettings(config: Config): CoreSettings {
+  return {
+    session: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours },
+    accountLockout: config.accountLockout,
+    clientLockout: config.clientLockout,
+  };
+}

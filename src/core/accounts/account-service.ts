@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Clock } from '../clock.ts';
+import { GatehouseError } from '../errors.ts';
+import type { Account } from '../model.ts';
+import type { PasswordHasher } from '../passwords/hasher.ts';
+import { checkNewPassword } from '../passwords/password-policy.ts';
+import type { Store } from '../store.ts';
+
+export interface NewAccountRequest {
+  /** Already validated and lower-cased at the edge (see emailSchema). */
+  email: string;
+  displayName: string;
+  password: string;
+  sharedMailbox: boolean;
+  groups: readonly string[];
+}
+
+export interface AccountService {
+  add(request: NewAccountRequest, actor: string): Promise<Account>;
+  remove(email: string, actor: string): Promise<void>;
+  list(page?: { limit: number; offset: number }): Promise<Account[]>;
+  find(email: string): Promise<Account | undefined>;
+  excludeGroupFromMfa(group: string, message: string, actor: string): Promise<void>;
+}
+
+export function accountService(deps: {
+  store: Store;
+  clock: Clock;
+  hasher: PasswordHasher;
+  audit: AuditLog;
+}): AccountService {
+  const { store, clock, hasher, audit } = deps;
+  return {
+    async add(request, actor) {
+      checkNewPassword(request.password, request.email);
+      const passwordHash = await hasher.hash(request.password);
+      const account = {
+        id: randomUUID(),
+        email: request.email,
+        displayName: request.displayName,
+        passwordHash,
+        sharedMailbox: request.sharedMailbox,
+        createdAt: clock.now(),
+        groups: [...new Set(request.groups)].sort(),
+      };
+      await store.transaction(async (tx) => {
+        await tx.accounts.insert(account);
+        await audit.record(
+          {
+            type: 'account.added',
+            email: account.email,
+            actor,
+            detail: { sharedMailbox: account.sharedMailbox, groups: account.groups },
+          },
+          tx,
+        );
+      });
+      return { ...account, mfaEnabled: false, mfaEnabledAt: null };
+    },
+
+    async remove(email, actor) {
+      await store.transaction(async (tx) => {
+        const account = await tx.accounts.findByEmail(email);
+        if (!account) throw new GatehouseError('account_not_found');
+        await tx.accounts.remove(account.id);
+        await audit.record({ type: 'account.removed', email, actor }, tx);
+      });
+    },
+
+    list: (page) => store.accounts.list(page),
+    find: (email) => store.accounts.findByEmail(email),
+
+    async excludeGroupFromMfa(group, message, actor) {
+      await store.transaction(async (tx) => {
+        await tx.groups.setMfaExclusion(group, true, message);
+        await audit.record({ type: 'group.mfa_excluded', actor, detail: { group, message } }, tx);
+      });
+    },
+  };
+}

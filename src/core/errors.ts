@@ -1,0 +1,42 @@
+/**
+ * One catalogue of error codes for the whole core. Codes are stable (operators and tests rely on
+ * them); the words shown to people live in the web and CLI layers, keyed by code.
+ */
+export const ErrorCodes = [
+  'invalid_input',
+  'invalid_credentials',
+  'account_locked',
+  'client_throttled',
+  'account_exists',
+  'account_not_found',
+  'password_too_short',
+  'password_too_long',
+  'password_too_common',
+  'password_matches_email',
+  'mfa_not_allowed_shared_mailbox',
+  'mfa_not_allowed_group',
+  'mfa_already_enabled',
+  'group_not_found',
+  'session_expired',
+  'config_invalid',
+  'database_unreachable',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  /** Extra facts for the caller (never secrets): e.g. when a lockout ends. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message?: string, details: Record<string, unknown> = {}) {
+    super(message ?? code);
+    this.name = 'GatehouseError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isGatehouseError(value: unknown, code?: ErrorCode): value is GatehouseError {
+  return value instanceof GatehouseError && (code === undefined || value.code === code);
+}

@@ -1,0 +1,26 @@
+import { dictionary } from '@zxcvbn-ts/language-common';
+import { GatehouseError } from '../errors.ts';
+
+export const MIN_PASSWORD_LENGTH = 8;
+/** Long enough for any passphrase; short enough that hashing it cannot be used to load the server. */
+export const MAX_PASSWORD_LENGTH = 256;
+
+// About 49,000 of the passwords most often found in breaches (zxcvbn's list).
+const commonPasswords = new Set<string>(
+  (dictionary as Record<string, string[]>)['passwords-common']?.map((p) => p.toLowerCase()) ?? [],
+);
+
+/** Throws a GatehouseError when `password` may not be chosen by the account `email`. */
+export function checkNewPassword(password: string, email: string): void {
+  const length = [...password].length;
+  if (length < MIN_PASSWORD_LENGTH) throw new GatehouseError('password_too_short');
+  if (length > MAX_PASSWORD_LENGTH) throw new GatehouseError('password_too_long');
+  const lowered = password.toLowerCase();
+  if (commonPasswords.has(lowered)) throw new GatehouseError('password_too_common');
+  const localPart = email.split('@')[0] ?? '';
+  if (lowered === email.toLowerCase() || lowered === localPart) throw new GatehouseError('password_matches_email');
+}
+
+export function isCommonPassword(password: string): boolean {
+  return commonPasswords.has(password.toLowerCase());
+}

@@ -1,0 +1,107 @@
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Clock, Random } from '../clock.ts';
+import { GatehouseError } from '../errors.ts';
+import type { Account, SessionStage } from '../model.ts';
+import type { PasswordHasher } from '../passwords/hasher.ts';
+import type { Store } from '../store.ts';
+import type { Throttle } from '../throttle/throttle.ts';
+import { hashSessionToken, newSessionToken } from './session-token.ts';
+
+export interface SessionLifetime {
+  idleMinutes: number;
+  absoluteHours: number;
+}
+
+export interface SignInDeps {
+  store: Store;
+  clock: Clock;
+  random: Random;
+  hasher: PasswordHasher;
+  audit: AuditLog;
+  accountThrottle: Throttle;
+  clientThrottle: Throttle;
+  lifetime: SessionLifetime;
+}
+
+export interface SignInResult {
+  token: string;
+  account: Account;
+  stage: SessionStage;
+}
+
+/** Verified against when the account does not exist, so a miss costs the same time as a hit. */
+let decoyHash: Promise<string> | undefined;
+
+/**
+ * Password sign-in. Failures look the same whether or not the account exists; both the address
+ * tried and the client are throttled, and locking is keyed by the address typed, so a lockout
+ * tells an attacker nothing about which accounts exist.
+ */
+export function signInWithPassword(deps: SignInDeps) {
+  const { store, clock, random, hasher, audit, accountThrottle, clientThrottle, lifetime } = deps;
+  decoyHash ??= hasher.hash(random.bytes(16).toString('hex'));
+
+  return async (input: { email: string; password: string; clientAddress: string }): Promise<SignInResult> => {
+    const { email, password, clientAddress } = input;
+    const accountKey = `signin:email:${email}`;
+    const clientKey = `signin:client:${clientAddress}`;
+
+    const clientLock = await clientThrottle.lockedUntil(clientKey);
+    if (clientLock) {
+      await audit.record({ type: 'signin.throttled', email, clientAddress, detail: { until: clientLock } });
+      throw new GatehouseError('client_throttled', undefined, { until: clientLock });
+    }
+    const accountLock = await accountThrottle.lockedUntil(accountKey);
+    if (accountLock) {
+      await audit.record({ type: 'signin.failed', email, clientAddress, detail: { reason: 'locked' } });
+      throw new GatehouseError('account_locked', undefined, { until: accountLock });
+    }
+
+    const account = await store.accounts.findByEmail(email);
+    const valid = await hasher.verify(account?.passwordHash ?? (await decoyHash!), password);
+    if (!account || !valid) {
+      await audit.record({
+        type: 'signin.failed',
+        email,
+        clientAddress,
+        detail: { reason: account ? 'wrong_password' : 'unknown_account' },
+      });
+      await clientThrottle.fail(clientKey);
+      const lockedUntil = await accountThrottle.fail(accountKey);
+      if (lockedUntil) {
+        await audit.record({ type: 'signin.locked', email, clientAddress, detail: { until: lockedUntil } });
+        throw new GatehouseError('account_locked', undefined, { until: lockedUntil });
+      }
+      throw new GatehouseError('invalid_credentials');
+    }
+
+    await accountThrottle.reset(accountKey);
+    if (hasher.needsRehash(account.passwordHash)) {
+      await store.accounts.updatePasswordHash(account.id, await hasher.hash(password));
+      await audit.record({ type: 'account.password_rehashed', email, actor: 'system' });
+    }
+
+    const stage = await stageAfterPassword(store, account);
+    const token = newSessionToken(random);
+    const now = clock.now();
+    await store.sessions.insert({
+      idHash: hashSessionToken(token),
+      accountId: account.id,
+      stage,
+      createdAt: now,
+      lastSeenAt: now,
+      idleExpiresAt: new Date(now.getTime() + lifetime.idleMinutes * 60_000),
+      absoluteExpiresAt: new Date(now.getTime() + lifetime.absoluteHours * 3_600_000),
+      flash: null,
+    });
+    await audit.record({ type: 'signin.succeeded', email, clientAddress, detail: { factors: ['pwd'], stage } });
+    return { token, account, stage };
+  };
+}
+
+/** After the password: straight in, or the MFA registration wizard, or the second factor. */
+async function stageAfterPassword(store: Store, account: Account): Promise<SessionStage> {
+  if (!account.mfaEnabled) return 'complete';
+  const methods = await store.methods.countForAccount(account.id);
+  return methods === 0 ? 'register_mfa' : 'verify_mfa';
+}

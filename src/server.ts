@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { type Config, coreSettings, storeLocation } from './config/config.ts';
+import { createCore } from './core/index.ts';
+import { systemRandom } from './core/clock.ts';
+import { describeLocation, openStore } from './store/open-store.ts';
+import { buildWebApp } from './web/app.ts';
+
+/** Opens the database, builds the portal and listens. Returns the app so callers can close it. */
+export async function startServer(config: Config): Promise<FastifyInstance> {
+  const logger = pino({
+    level: config.logLevel,
+    redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'],
+  });
+  const location = storeLocation(config);
+  const store = await openStore(location);
+  const core = createCore({ store, settings: coreSettings(config) });
+  const cookieSecret = await store.secrets.getOrCreate('cookie-signing-key', systemRandom.bytes(32).toString('base64url'));
+  const app = await buildWebApp({
+    core,
+    logger,
+    organisation: { name: config.organisationName, logoUrl: config.organisationLogoUrl },
+    cookieSecure: config.cookieSecure,
+    cookieSecret,
+    trustProxy: config.trustProxy,
+  });
+  app.addHook('onClose', async () => store.close());
+  await app.listen({ port: config.port, host: config.host });
+  logger.info({ database: describeLocation(location) }, 'Gatehouse portal started');
+  return app;
+}

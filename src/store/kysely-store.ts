@@ -1,0 +1,32 @@
+import { type Kysely, sql } from 'kysely';
+import type { Store } from '../core/store.ts';
+import type { Engine } from './engine.ts';
+import { accountRepo } from './repos/accounts.ts';
+import { auditRepo } from './repos/audit.ts';
+import { groupRepo } from './repos/groups.ts';
+import { methodRepo } from './repos/methods.ts';
+import { secretRepo } from './repos/secrets.ts';
+import { sessionRepo } from './repos/sessions.ts';
+import { throttleRepo } from './repos/throttle.ts';
+import type { Database } from './schema.ts';
+
+/** The single Store implementation; `db` is the engine's connection or an open transaction. */
+export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): Store {
+  return {
+    accounts: accountRepo(db, engine),
+    groups: groupRepo(db),
+    sessions: sessionRepo(db),
+    throttle: throttleRepo(db),
+    audit: auditRepo(db),
+    methods: methodRepo(db),
+    secrets: secretRepo(db),
+    async transaction(work) {
+      if (db.isTransaction) return work(this);
+      return db.transaction().execute((trx) => work(kyselyStore(engine, trx)));
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close: () => engine.destroy(),
+  };
+}

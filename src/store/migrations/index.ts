@@ -1,0 +1,16 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import type { Engine } from '../engine.ts';
+import { foundation } from './0001-foundation.ts';
+
+/** One list of migrations for both engines; each receives the engine for its few differences. */
+const migrations: Record<string, (engine: Engine) => Migration> = {
+  '0001-foundation': foundation,
+};
+
+export function migrationProvider(engine: Engine): MigrationProvider {
+  return {
+    async getMigrations() {
+      return Object.fromEntries(Object.entries(migrations).map(([name, make]) => [name, make(engine)]));
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { sql } from 'kysely';
+import { GatehouseError } from '../core/errors.ts';
+import type { Store } from '../core/store.ts';
+import type { Engine } from './engine.ts';
+import { kyselyStore } from './kysely-store.ts';
+import { migrateToLatest } from './migrate.ts';
+import { postgresEngine, quoteIdentifier } from './postgres.ts';
+import { sqliteEngine } from './sqlite.ts';
+
+export type StoreLocation =
+  | { engine: 'sqlite'; file: string }
+  | { engine: 'postgres'; url: string; schema?: string };
+
+/** Opens the configured database, checks that it answers, and applies migrations. */
+export async function openStore(location: StoreLocation): Promise<Store> {
+  const engine = createEngine(location);
+  try {
+    if (location.engine === 'postgres' && location.schema) {
+      await sql.raw(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(location.schema)}`).execute(engine.db);
+    }
+    await sql`select 1`.execute(engine.db);
+  } catch (error) {
+    await engine.destroy().catch(() => {});
+    throw new GatehouseError('database_unreachable', describeLocation(location), {
+      reason: (error as Error).message,
+    });
+  }
+  await migrateToLatest(engine);
+  return kyselyStore(engine);
+}
+
+function createEngine(location: StoreLocation): Engine {
+  return location.engine === 'sqlite'
+    ? sqliteEngine(location.file)
+    : postgresEngine({ connectionString: location.url, ...(location.schema ? { schema: location.schema } : {}) });
+}
+
+/** Where the database is, without any password the URL may hold. */
+export function describeLocation(location: StoreLocation): string {
+  if (location.engine === 'sqlite') return `SQLite database ${location.file}`;
+  try {
+    const url = new URL(location.url);
+    url.password = '';
+    return `PostgreSQL database ${url.host}${url.pathname}`;
+  } catch {
+    return 'PostgreSQL database (unparseable URL)';
+  }
+}

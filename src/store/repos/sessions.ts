@@ -1,0 +1,74 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Session, SessionStage } from '../../core/model.ts';
+import type { SessionStore } from '../../core/store.ts';
+import type { Database, SessionsTable } from '../schema.ts';
+import { fromMillis, toMillis } from './time.ts';
+
+export function sessionRepo(db: Kysely<Database>): SessionStore {
+  return {
+    async insert(s) {
+      await db
+        .insertInto('sessions')
+        .values({
+          id_hash: s.idHash,
+          account_id: s.accountId,
+          stage: s.stage,
+          created_at: toMillis(s.createdAt),
+          last_seen_at: toMillis(s.lastSeenAt),
+          idle_expires_at: toMillis(s.idleExpiresAt),
+          absolute_expires_at: toMillis(s.absoluteExpiresAt),
+          flash: s.flash,
+        })
+        .execute();
+    },
+    async find(idHash) {
+      const row = await db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+      return row ? toSession(row) : undefined;
+    },
+    async touch(idHash, lastSeenAt, idleExpiresAt) {
+      await db
+        .updateTable('sessions')
+        .set({ last_seen_at: toMillis(lastSeenAt), idle_expires_at: toMillis(idleExpiresAt) })
+        .where('id_hash', '=', idHash)
+        .execute();
+    },
+    async setStage(idHash, stage) {
+      await db.updateTable('sessions').set({ stage }).where('id_hash', '=', idHash).execute();
+    },
+    async setFlash(idHash, flash) {
+      await db.updateTable('sessions').set({ flash }).where('id_hash', '=', idHash).execute();
+    },
+    async takeFlash(idHash) {
+      // A conditional update returning the old value would need engine-specific SQL; the
+      // read-then-clear below is safe because a flash is only ever shown, never trusted.
+      const row = await db.selectFrom('sessions').select('flash').where('id_hash', '=', idHash).executeTakeFirst();
+      if (!row?.flash) return null;
+      await db.updateTable('sessions').set({ flash: null }).where('id_hash', '=', idHash).execute();
+      return row.flash;
+    },
+    async remove(idHash) {
+      await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
+    },
+    async removeExpired(now) {
+      const at = toMillis(now);
+      const result = await db
+        .deleteFrom('sessions')
+        .where((eb) => eb.or([eb('idle_expires_at', '<=', at), eb('absolute_expires_at', '<=', at)]))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}
+
+function toSession(row: Selectable<SessionsTable>): Session {
+  return {
+    idHash: row.id_hash,
+    accountId: row.account_id,
+    stage: row.stage as SessionStage,
+    createdAt: fromMillis(row.created_at),
+    lastSeenAt: fromMillis(row.last_seen_at),
+    idleExpiresAt: fromMillis(row.idle_expires_at),
+    absoluteExpiresAt: fromMillis(row.absolute_expires_at),
+    flash: row.flash,
+  };
+}

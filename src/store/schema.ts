@@ -1,0 +1,77 @@
+import type { Generated } from 'kysely';
+
+/** Table shapes as stored. Times are milliseconds since the epoch; booleans are 0/1 integers. */
+export interface AccountsTable {
+  id: string;
+  email: string;
+  display_name: string;
+  password_hash: string;
+  shared_mailbox: number;
+  mfa_enabled: number;
+  mfa_enabled_at: number | null;
+  created_at: number;
+}
+
+export interface GroupsTable {
+  name: string;
+  mfa_excluded: number;
+  exclusion_message: string | null;
+}
+
+export interface AccountGroupsTable {
+  account_id: string;
+  group_name: string;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  account_id: string;
+  stage: string;
+  created_at: number;
+  last_seen_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
+  flash: string | null;
+}
+
+export interface ThrottleTable {
+  key: string;
+  failures: number;
+  window_started_at: number;
+  locked_until: number | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: number;
+  type: string;
+  email: string | null;
+  actor: string | null;
+  client_address: string | null;
+  detail: string;
+}
+
+export interface MfaMethodsTable {
+  id: string;
+  account_id: string;
+  kind: string;
+  label: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface SecretsTable {
+  name: string;
+  value: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  groups: GroupsTable;
+  account_groups: AccountGroupsTable;
+  sessions: SessionsTable;
+  throttle: ThrottleTable;
+  audit_events: AuditEventsTable;
+  mfa_methods: MfaMethodsTable;
+  secrets: SecretsTable;
+}

@@ -1,0 +1,52 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Core } from '../core/index.ts';
+import type { SessionStage } from '../core/model.ts';
+import type { ActiveSession } from '../core/sessions/session-service.ts';
+
+export const SESSION_COOKIE = 'gatehouse_session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in session, when the request carries a live one. */
+    auth: ActiveSession | undefined;
+  }
+}
+
+/** Where a session at each stage belongs. */
+export function homeFor(stage: SessionStage): string {
+  switch (stage) {
+    case 'complete':
+      return '/';
+    case 'register_mfa':
+      return '/mfa/register';
+    case 'verify_mfa':
+      return '/mfa/verify';
+  }
+}
+
+export function registerSessionLoading(app: FastifyInstance, core: Core, cookieSecure: boolean): void {
+  app.decorateRequest('auth', undefined);
+  app.addHook('preHandler', async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (!token || token.length > 100) return;
+    request.auth = await core.sessions.resume(token, request.ip);
+    if (!request.auth) clearSessionCookie(reply, cookieSecure);
+  });
+}
+
+export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean): void {
+  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+}
+
+export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+}
+
+/** A preHandler that admits only sessions at one of `stages`, sending others where they belong. */
+export function requireStage(...stages: SessionStage[]) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const auth = request.auth;
+    if (!auth) return reply.redirect('/signin', 303);
+    if (!stages.includes(auth.session.stage)) return reply.redirect(homeFor(auth.session.stage), 303);
+  };
+}
