@@ -45,9 +45,9 @@ export function describeZodError(error: z.ZodError): string {
     .map((issue) => {
       const field = issue.path.join('.');
       if (field === 'email') return 'the email address is not valid';
-      return field && !issue.message.startsWith('a ') && !issue.message.startsWith('the ')
-        ? `${field}: ${issue.message}`
-        : issue.message;
+      // Our own messages are whole sentences; zod's generic ones need the column named.
+      const ownSentence = /^(a|an|the|at most) /.test(issue.message) || issue.message.startsWith(field);
+      return field && !ownSentence ? `${field}: ${issue.message}` : issue.message;
     })
     .join('; ');
 }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { GatehouseError } from '../core/errors.ts';
 import type { CoreSettings } from '../core/index.ts';
@@ -86,7 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (problems.length > 0 || !parsed.success) {
     throw new GatehouseError('config_invalid', `Gatehouse cannot start:\n  - ${problems.join('\n  - ')}`);
   }
-  return parsed.data;
+  // Relative paths are relative to where Gatehouse was started, fixed once here.
+  return { ...parsed.data, dataDir: resolve(cwd, parsed.data.dataDir) };
 }
 
 function readConfigFile(env: NodeJS.ProcessEnv, cwd: string, problems: string[]): Record<string, unknown> {
@@ -109,7 +110,7 @@ function readConfigFile(env: NodeJS.ProcessEnv, cwd: string, problems: string[])
 export function storeLocation(config: Config): StoreLocation {
   return config.databaseUrl
     ? { engine: 'postgres', url: config.databaseUrl }
-    : { engine: 'sqlite', file: resolve(config.dataDir, 'gatehouse.sqlite') };
+    : { engine: 'sqlite', file: join(config.dataDir, 'gatehouse.sqlite') };
 }
 
 export function coreSettings(config: Config): CoreSettings {

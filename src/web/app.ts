@@ -65,6 +65,8 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
   });
   await app.register(cookie, { secret: options.cookieSecret });
   await app.register(formbody);
+  // Pages post HTML forms only; other body types are refused before they reach a route.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   await app.register(csrf, {
     cookieKey: 'gatehouse_csrf',
     cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, secure: options.cookieSecure, signed: true },

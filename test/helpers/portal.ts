@@ -1,0 +1,84 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { type Clock, systemClock } from '../../src/core/clock.ts';
+import { type Core, type CoreSettings, createCore, defaultCoreSettings } from '../../src/core/index.ts';
+import type { Store } from '../../src/core/store.ts';
+import { buildWebApp } from '../../src/web/app.ts';
+import { testDatabase } from './engines.ts';
+
+export interface TestPortal {
+  app: FastifyInstance;
+  core: Core;
+  store: Store;
+  /** Base URL when listening (http://127.0.0.1:port), for a real browser. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The real portal on a fresh database. `listen` serves it on a free loopback port for a browser;
+ * without it, tests use app.inject. Cookies are not marked Secure so plain-HTTP clients keep them
+ * (browsers would accept Secure on 127.0.0.1, but Node's fetch would not).
+ */
+export async function startTestPortal(
+  options: {
+    engine?: 'sqlite' | 'postgres';
+    listen?: boolean;
+    settings?: Partial<CoreSettings>;
+    clock?: Clock;
+    cookieSecure?: boolean;
+  } = {},
+): Promise<TestPortal> {
+  const database = testDatabase(options.engine ?? 'sqlite');
+  const store = await database.open();
+  const core = createCore({
+    store,
+    settings: { ...defaultCoreSettings, ...options.settings },
+    clock: options.clock ?? systemClock,
+  });
+  const app = await buildWebApp({
+    core,
+    logger: pino({ level: process.env.GATEHOUSE_TEST_LOG ?? 'silent' }),
+    organisation: { name: 'Gatehouse Test Trust' },
+    cookieSecure: options.cookieSecure ?? false,
+    cookieSecret: 'test-cookie-secret-0123456789abcdef',
+  });
+  let url = '';
+  if (options.listen) {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  } else {
+    await app.ready();
+  }
+  return {
+    app,
+    core,
+    store,
+    url,
+    async close() {
+      await app.close();
+      await store.close();
+      await database.drop();
+    },
+  };
+}
+
+export const TEST_PASSWORD = 'Blue-Harbour-42';
+
+export async function addUser(
+  core: Core,
+  email: string,
+  extra: { sharedMailbox?: boolean; groups?: string[]; password?: string; displayName?: string } = {},
+) {
+  return core.accounts.add(
+    {
+      email,
+      displayName: extra.displayName ?? email.split('@')[0]!,
+      password: extra.password ?? TEST_PASSWORD,
+      sharedMailbox: extra.sharedMailbox ?? false,
+      groups: extra.groups ?? [],
+    },
+    'test',
+  );
+}
