@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { type Config, coreSettings, storeLocation } from './config/config.ts';
-import { createCore } from './core/index.ts';
 import { systemRandom } from './core/clock.ts';
+import { createCore } from './core/index.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
 import { buildWebApp } from './web/app.ts';
 
@@ -15,7 +15,10 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   const location = storeLocation(config);
   const store = await openStore(location);
   const core = createCore({ store, settings: coreSettings(config) });
-  const cookieSecret = await store.secrets.getOrCreate('cookie-signing-key', systemRandom.bytes(32).toString('base64url'));
+  const cookieSecret = await store.secrets.getOrCreate(
+    'cookie-signing-key',
+    systemRandom.bytes(32).toString('base64url'),
+  );
   const app = await buildWebApp({
     core,
     logger,

@@ -18,9 +18,15 @@ export interface ImportReport {
  * Adds each valid row as one account, atomically; a rejected row writes nothing and is reported
  * with its line number and the reason. `dryRun` validates without writing.
  */
-export async function importAccounts(core: Core, file: string, actor: string, dryRun = false): Promise<ImportReport> {
+export async function importAccounts(
+  core: Core,
+  file: string,
+  actor: string,
+  dryRun = false,
+): Promise<ImportReport> {
   const size = statSync(file).size;
-  if (size > MAX_IMPORT_BYTES) throw new Error(`the file is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`);
+  if (size > MAX_IMPORT_BYTES)
+    throw new Error(`the file is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`);
 
   const report: ImportReport = { imported: 0, rejected: [] };
   const parser = createReadStream(file).pipe(
@@ -35,11 +41,18 @@ export async function importAccounts(core: Core, file: string, actor: string, dr
     }),
   );
   parser.on('skip', (error: Error & { lines?: number }) => {
-    report.rejected.push({ line: error.lines ?? 0, email: '', reason: `the row cannot be read: ${error.message}` });
+    report.rejected.push({
+      line: error.lines ?? 0,
+      email: '',
+      reason: `the row cannot be read: ${error.message}`,
+    });
   });
 
   const seen = new Set<string>();
-  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+  for await (const { record, info } of parser as AsyncIterable<{
+    record: Record<string, string>;
+    info: { lines: number };
+  }>) {
     const line = info.lines;
     const email = String(record.email ?? '').slice(0, 254);
     const parsed = importRowSchema.safeParse(record);
@@ -50,17 +63,26 @@ export async function importAccounts(core: Core, file: string, actor: string, dr
     const row = parsed.data;
     try {
       if (dryRun) {
-        if (seen.has(row.email) || (await core.accounts.find(row.email))) throw new Error(cliMessages.account_exists);
+        if (seen.has(row.email) || (await core.accounts.find(row.email)))
+          throw new Error(cliMessages.account_exists);
         seen.add(row.email);
       } else {
         await core.accounts.add(
-          { email: row.email, displayName: row.name, password: row.password, sharedMailbox: row.shared_mailbox, groups: row.groups },
+          {
+            email: row.email,
+            displayName: row.name,
+            password: row.password,
+            sharedMailbox: row.shared_mailbox,
+            groups: row.groups,
+          },
           actor,
         );
       }
       report.imported += 1;
     } catch (error) {
-      const reason = isGatehouseError(error) ? (cliMessages[error.code] ?? error.code) : (error as Error).message;
+      const reason = isGatehouseError(error)
+        ? (cliMessages[error.code] ?? error.code)
+        : (error as Error).message;
       report.rejected.push({ line, email: row.email, reason });
     }
   }

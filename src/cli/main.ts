@@ -127,8 +127,11 @@ async function usersImport(core: Core, args: string[]): Promise<number> {
   if (!file) throw new UsageError('name the CSV file to import');
   const dryRun = values['dry-run'] ?? false;
   const report = await importAccounts(core, file, ACTOR, dryRun);
-  console.log(`${dryRun ? 'Would import' : 'Imported'} ${report.imported} account(s); rejected ${report.rejected.length} row(s).`);
-  for (const r of report.rejected) console.log(`  line ${r.line}${r.email ? ` (${r.email})` : ''}: ${r.reason}`);
+  console.log(
+    `${dryRun ? 'Would import' : 'Imported'} ${report.imported} account(s); rejected ${report.rejected.length} row(s).`,
+  );
+  for (const r of report.rejected)
+    console.log(`  line ${r.line}${r.email ? ` (${r.email})` : ''}: ${r.reason}`);
   return report.rejected.length > 0 ? 1 : 0;
 }
 
@@ -144,9 +147,14 @@ async function excludeGroup(core: Core, args: string[]): Promise<number> {
 }
 
 async function audit(core: Core, args: string[]): Promise<number> {
-  const { values } = parse(args, { user: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, 0);
+  const { values } = parse(
+    args,
+    { user: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+    0,
+  );
   const limit = values.limit === undefined ? 100 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError('--limit must be 1 to 100000');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
+    throw new UsageError('--limit must be 1 to 100000');
   const email = values.user === undefined ? undefined : parseEmail(values.user, 1);
   const events = await core.audit.list({ ...(email ? { email } : {}), limit });
   if (values.json) {
@@ -180,7 +188,8 @@ function parse<T extends Options>(args: string[], options: T, maxPositionals = 1
 
 function parseEmail(value: string | undefined, _position: number): string {
   const parsed = emailSchema.safeParse(value ?? '');
-  if (!parsed.success) throw new UsageError(value ? `"${value}" is not a valid email address` : 'give an email address');
+  if (!parsed.success)
+    throw new UsageError(value ? `"${value}" is not a valid email address` : 'give an email address');
   return parsed.data;
 }
 

@@ -17,7 +17,10 @@ export const configSchema = z
     host: z.string().min(1).default('localhost'),
     databaseUrl: z
       .string()
-      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// (leave it unset for the embedded SQLite database)')
+      .regex(
+        /^postgres(ql)?:\/\//,
+        'must start with postgres:// (leave it unset for the embedded SQLite database)',
+      )
       .optional(),
     dataDir: z.string().min(1).default('./data'),
     organisationName: z.string().min(1).max(100).default('Gatehouse'),

@@ -32,7 +32,10 @@ export async function openStore(location: StoreLocation): Promise<Store> {
 function createEngine(location: StoreLocation): Engine {
   return location.engine === 'sqlite'
     ? sqliteEngine(location.file)
-    : postgresEngine({ connectionString: location.url, ...(location.schema ? { schema: location.schema } : {}) });
+    : postgresEngine({
+        connectionString: location.url,
+        ...(location.schema ? { schema: location.schema } : {}),
+      });
 }
 
 /** Where the database is, without any password the URL may hold. */

@@ -8,13 +8,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Core } from '../core/index.ts';
 import { registerErrorPages } from './error-pages.ts';
 import { registerPageRendering } from './page.ts';
+import { nhsukDist, staticDir } from './render.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRegistrationRoutes } from './routes/mfa-registration.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { profileRoutes } from './routes/profile.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { registerSessionLoading } from './session.ts';
-import { nhsukDist, staticDir } from './render.ts';
 
 export interface WebOptions {
   core: Core;

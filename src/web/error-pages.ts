@@ -10,7 +10,10 @@ interface ErrorPage {
 const tooLarge: ErrorPage = {
   status: 413,
   title: 'What you sent is too large',
-  paragraphs: ['The form you sent was much larger than expected, so nothing was saved.', 'Go back and try again.'],
+  paragraphs: [
+    'The form you sent was much larger than expected, so nothing was saved.',
+    'Go back and try again.',
+  ],
 };
 
 const formExpired: ErrorPage = {
@@ -25,7 +28,9 @@ const formExpired: ErrorPage = {
 const badRequest: ErrorPage = {
   status: 400,
   title: 'Sorry, the request could not be read',
-  paragraphs: ['What your browser sent could not be understood, so nothing was saved. Go back and try again.'],
+  paragraphs: [
+    'What your browser sent could not be understood, so nothing was saved. Go back and try again.',
+  ],
 };
 
 const serviceProblem: ErrorPage = {
@@ -53,10 +58,14 @@ export function registerErrorPages(app: FastifyInstance, core: Core): void {
     } else {
       request.log.error({ err: error }, 'unhandled error');
     }
-    return reply.page('error', { title: page.title, heading: page.title, paragraphs: page.paragraphs }, page.status);
+    return reply.page(
+      'error',
+      { title: page.title, heading: page.title, paragraphs: page.paragraphs },
+      page.status,
+    );
   });
 
-  app.setNotFoundHandler(async (request, reply) =>
+  app.setNotFoundHandler(async (_request, reply) =>
     reply.page(
       'error',
       {

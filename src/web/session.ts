@@ -50,3 +50,9 @@ export function requireStage(...stages: SessionStage[]) {
     if (!stages.includes(auth.session.stage)) return reply.redirect(homeFor(auth.session.stage), 303);
   };
 }
+
+/** The session of a route behind requireStage, which has already turned away anyone without one. */
+export function signedIn(request: FastifyRequest): ActiveSession {
+  if (!request.auth) throw new Error('route is missing its requireStage guard');
+  return request.auth;
+}

@@ -38,22 +38,41 @@ describe('gatehouse command line on SQLite', () => {
 
   test('adds an account with the password from standard input, and lists it', async () => {
     const added = await run(
-      ['users', 'add', 'Pat.Doe@Example.org', '--name', 'Pat Doe', '--group', 'ward 7', '--group', 'secure care'],
+      [
+        'users',
+        'add',
+        'Pat.Doe@Example.org',
+        '--name',
+        'Pat Doe',
+        '--group',
+        'ward 7',
+        '--group',
+        'secure care',
+      ],
       'Blue-Harbour-42\n',
     );
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /Added pat\.doe@example\.org/);
     const listed = await run(['users', 'list']);
-    assert.match(listed.stdout, /pat\.doe@example\.org\tPat Doe\tMFA not enabled \[groups: secure care, ward 7\]/);
+    assert.match(
+      listed.stdout,
+      /pat\.doe@example\.org\tPat Doe\tMFA not enabled \[groups: secure care, ward 7\]/,
+    );
     const json = JSON.parse((await run(['users', 'list', '--json'])).stdout) as Record<string, unknown>[];
     assert.equal(json[0]?.email, 'pat.doe@example.org');
     assert.equal('passwordHash' in json[0]!, false, 'hashes never leave the database');
   });
 
   test('adds a shared mailbox', async () => {
-    const added = await run(['users', 'add', 'ward7@example.org', '--name', 'Ward 7', '--shared-mailbox'], 'Ward-Seven-Shared-1\n');
+    const added = await run(
+      ['users', 'add', 'ward7@example.org', '--name', 'Ward 7', '--shared-mailbox'],
+      'Ward-Seven-Shared-1\n',
+    );
     assert.equal(added.code, 0, added.stderr);
-    assert.match((await run(['users', 'list'])).stdout, /ward7@example\.org\tWard 7\tshared mailbox, MFA not enabled/);
+    assert.match(
+      (await run(['users', 'list'])).stdout,
+      /ward7@example\.org\tWard 7\tshared mailbox, MFA not enabled/,
+    );
   });
 
   test('refuses a duplicate, a common password, a bad email and a missing name, in words', async () => {
@@ -73,7 +92,13 @@ describe('gatehouse command line on SQLite', () => {
   });
 
   test('excludes a group from MFA with the message its members will see', async () => {
-    const result = await run(['groups', 'exclude-from-mfa', 'secure care', '--message', 'Further guidance will be circulated.']);
+    const result = await run([
+      'groups',
+      'exclude-from-mfa',
+      'secure care',
+      '--message',
+      'Further guidance will be circulated.',
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const audit = await run(['audit']);
     assert.match(audit.stdout, /group\.mfa_excluded .*"group":"secure care"/);
@@ -102,12 +127,19 @@ describe('gatehouse command line on SQLite', () => {
     assert.match(result.stdout, /line 4 \(bob@example\.org\): a display name is required/);
     assert.match(result.stdout, /line 5 \(cat@example\.org\): the password is one of the most common/);
     assert.match(result.stdout, /line 6 \(dan@example\.org\): shared_mailbox must be yes or no/);
-    assert.match(result.stdout, /line 7 \(ann@example\.org\): an account with this email address already exists/);
+    assert.match(
+      result.stdout,
+      /line 7 \(ann@example\.org\): an account with this email address already exists/,
+    );
     assert.match(result.stdout, /cannot be read/);
     const listed = (await run(['users', 'list'])).stdout;
     assert.match(listed, /ann@example\.org\tAnn Lee/);
-    assert.match(listed, /eve@example\.org\tEve "Evie" Stone\tshared mailbox, MFA not enabled \[groups: secure care, ward 7\]/);
-    for (const absent of ['bob@', 'cat@', 'dan@', 'fay@', 'Ann Again']) assert.ok(!listed.includes(absent), absent);
+    assert.match(
+      listed,
+      /eve@example\.org\tEve "Evie" Stone\tshared mailbox, MFA not enabled \[groups: secure care, ward 7\]/,
+    );
+    for (const absent of ['bob@', 'cat@', 'dan@', 'fay@', 'Ann Again'])
+      assert.ok(!listed.includes(absent), absent);
   });
 
   test('refuses a CSV whose header is wrong, importing nothing', async () => {
@@ -148,7 +180,9 @@ describe('gatehouse command line on SQLite', () => {
   });
 
   test('an unreachable database gets a clear message without the password', async () => {
-    const result = await gatehouse(['users', 'list'], { GATEHOUSE_DATABASE_URL: 'postgres://postgres:s3cret@127.0.0.1:1/test' });
+    const result = await gatehouse(['users', 'list'], {
+      GATEHOUSE_DATABASE_URL: 'postgres://postgres:s3cret@127.0.0.1:1/test',
+    });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /cannot reach the PostgreSQL database 127\.0\.0\.1:1\/test/);
     assert.doesNotMatch(result.stderr, /s3cret|\n\s+at /);
@@ -183,7 +217,11 @@ describe('gatehouse command line on PostgreSQL', async () => {
 
   test('GATEHOUSE_DATABASE_URL puts the same commands on PostgreSQL', { skip: skip ?? false }, async () => {
     const env = { GATEHOUSE_DATABASE_URL: url };
-    const added = await gatehouse(['users', 'add', 'pg@example.org', '--name', 'On Postgres'], env, 'Blue-Harbour-42\n');
+    const added = await gatehouse(
+      ['users', 'add', 'pg@example.org', '--name', 'On Postgres'],
+      env,
+      'Blue-Harbour-42\n',
+    );
     assert.equal(added.code, 0, added.stderr);
     assert.match((await gatehouse(['users', 'list'], env)).stdout, /pg@example\.org\tOn Postgres/);
     const client = new pg.Client({ connectionString: url });

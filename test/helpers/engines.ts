@@ -9,7 +9,8 @@ import { openStore, type StoreLocation } from '../../src/store/open-store.ts';
 import { postgresEngine } from '../../src/store/postgres.ts';
 import { sqliteEngine } from '../../src/store/sqlite.ts';
 
-export const POSTGRES_URL = process.env.GATEHOUSE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const POSTGRES_URL =
+  process.env.GATEHOUSE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let postgresReachable: Promise<string | null> | undefined;
 
@@ -22,7 +23,8 @@ export function postgresUnavailable(): Promise<string | null> {
       await client.query('select 1');
       return null;
     } catch (error) {
-      if (process.env.CI) throw new Error(`PostgreSQL at ${POSTGRES_URL} is required in CI: ${(error as Error).message}`);
+      if (process.env.CI)
+        throw new Error(`PostgreSQL at ${POSTGRES_URL} is required in CI: ${(error as Error).message}`);
       return `PostgreSQL at ${POSTGRES_URL} is not reachable (${(error as Error).message})`;
     } finally {
       await client.end().catch(() => {});

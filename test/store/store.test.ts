@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { GatehouseError } from '../../src/core/errors.ts';
+import type { GatehouseError } from '../../src/core/errors.ts';
 import type { NewAccount } from '../../src/core/model.ts';
 import type { Store } from '../../src/core/store.ts';
 import { ENGINES, postgresUnavailable, type TestDatabase, testDatabase } from '../helpers/engines.ts';
@@ -40,7 +40,9 @@ for (const engine of ENGINES) {
       await database.drop();
     });
 
-    test('stores an account with its groups and finds it by email and id', { skip: skip ?? false }, async () => {
+    test('stores an account with its groups and finds it by email and id', {
+      skip: skip ?? false,
+    }, async () => {
       const account = newAccount('alice@example.org', { groups: ['finance', 'secure care'] });
       await store.accounts.insert(account);
       const found = await store.accounts.findByEmail('alice@example.org');
@@ -51,9 +53,14 @@ for (const engine of ENGINES) {
       assert.equal((await store.accounts.findById(account.id))?.email, 'alice@example.org');
     });
 
-    test('refuses a second account with the same email with account_exists', { skip: skip ?? false }, async () => {
+    test('refuses a second account with the same email with account_exists', {
+      skip: skip ?? false,
+    }, async () => {
       await store.accounts.insert(newAccount('dup@example.org'));
-      await assert.rejects(store.accounts.insert(newAccount('dup@example.org')), (e: GatehouseError) => e.code === 'account_exists');
+      await assert.rejects(
+        store.accounts.insert(newAccount('dup@example.org')),
+        (e: GatehouseError) => e.code === 'account_exists',
+      );
     });
 
     test('a transaction that fails writes nothing', { skip: skip ?? false }, async () => {
@@ -80,20 +87,32 @@ for (const engine of ENGINES) {
     test('counts every one of parallel failures (no lost updates)', { skip: skip ?? false }, async () => {
       const now = at('2026-03-01T10:00:00Z');
       const windowStart = at('2026-03-01T09:45:00Z');
-      await Promise.all(Array.from({ length: 20 }, () => store.throttle.countFailure('k:parallel', now, windowStart)));
+      await Promise.all(
+        Array.from({ length: 20 }, () => store.throttle.countFailure('k:parallel', now, windowStart)),
+      );
       assert.equal((await store.throttle.get('k:parallel'))?.failures, 20);
     });
 
     test('restarts the failure count when the window has passed', { skip: skip ?? false }, async () => {
       await store.throttle.countFailure('k:window', at('2026-03-01T10:00:00Z'), at('2026-03-01T09:45:00Z'));
       await store.throttle.countFailure('k:window', at('2026-03-01T10:01:00Z'), at('2026-03-01T09:46:00Z'));
-      const later = await store.throttle.countFailure('k:window', at('2026-03-01T11:00:00Z'), at('2026-03-01T10:45:00Z'));
+      const later = await store.throttle.countFailure(
+        'k:window',
+        at('2026-03-01T11:00:00Z'),
+        at('2026-03-01T10:45:00Z'),
+      );
       assert.equal(later.failures, 1);
       assert.equal(later.windowStartedAt.toISOString(), '2026-03-01T11:00:00.000Z');
     });
 
-    test('keeps the audit log append-only: updates and deletes are refused', { skip: skip ?? false }, async () => {
-      await store.audit.append({ type: 'signin.failed', email: 'x@example.org', at: at('2026-01-01T00:00:00Z') });
+    test('keeps the audit log append-only: updates and deletes are refused', {
+      skip: skip ?? false,
+    }, async () => {
+      await store.audit.append({
+        type: 'signin.failed',
+        email: 'x@example.org',
+        at: at('2026-01-01T00:00:00Z'),
+      });
       const raw = database.rawEngine();
       try {
         await assert.rejects(sql`update audit_events set type = 'changed'`.execute(raw.db), /append-only/);
@@ -106,7 +125,9 @@ for (const engine of ENGINES) {
       assert.equal(events[0]?.type, 'signin.failed');
     });
 
-    test('removing an account removes its sessions and memberships, not its audit trail', { skip: skip ?? false }, async () => {
+    test('removing an account removes its sessions and memberships, not its audit trail', {
+      skip: skip ?? false,
+    }, async () => {
       const account = newAccount('gone@example.org', { groups: ['g1'] });
       await store.accounts.insert(account);
       const now = at('2026-01-01T00:00:00Z');
@@ -159,17 +180,25 @@ for (const engine of ENGINES) {
       await store.groups.setMfaExclusion('secure care', true, 'Further guidance will be circulated.');
       await store.groups.setMfaExclusion('secure care', true, 'Updated guidance.');
       const group = await store.groups.find('secure care');
-      assert.deepEqual(group, { name: 'secure care', mfaExcluded: true, exclusionMessage: 'Updated guidance.' });
+      assert.deepEqual(group, {
+        name: 'secure care',
+        mfaExcluded: true,
+        exclusionMessage: 'Updated guidance.',
+      });
     });
 
-    test('keeps the first stored secret: later candidates do not replace it', { skip: skip ?? false }, async () => {
+    test('keeps the first stored secret: later candidates do not replace it', {
+      skip: skip ?? false,
+    }, async () => {
       const first = await store.secrets.getOrCreate('cookie', 'one');
       const second = await store.secrets.getOrCreate('cookie', 'two');
       assert.equal(first, 'one');
       assert.equal(second, 'one');
     });
 
-    test('opening an up-to-date database again applies nothing and keeps data', { skip: skip ?? false }, async () => {
+    test('opening an up-to-date database again applies nothing and keeps data', {
+      skip: skip ?? false,
+    }, async () => {
       const again = await database.open();
       try {
         assert.ok(await again.accounts.findByEmail('alice@example.org'));
@@ -179,4 +208,3 @@ for (const engine of ENGINES) {
     });
   });
 }
-

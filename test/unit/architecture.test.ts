@@ -15,7 +15,8 @@ const importsOf = (file: string) =>
   [...readFileSync(file, 'utf8').matchAll(/^\s*import\s[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
 
 test('the core imports nothing from the web, store, CLI or config layers, nor HTTP or SQL libraries', () => {
-  const forbidden = /(\/web\/|\/store\/|\/cli\/|\/config\/|^fastify|^@fastify|^kysely|^pg$|^better-sqlite3|^node:http)/;
+  const forbidden =
+    /(\/web\/|\/store\/|\/cli\/|\/config\/|^fastify|^@fastify|^kysely|^pg$|^better-sqlite3|^node:http)/;
   const offences = sources('src/core').flatMap((file) =>
     importsOf(file)
       .filter((spec) => forbidden.test(spec))

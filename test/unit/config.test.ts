@@ -54,6 +54,7 @@ test('a configuration file that is not JSON is reported, not thrown raw', () => 
   writeFileSync(join(dir, 'custom.json'), '{ port: ');
   assert.throws(
     () => loadConfig({ GATEHOUSE_CONFIG: 'custom.json' }, dir),
-    (e: GatehouseError) => e.code === 'config_invalid' && e.message.includes('cannot read configuration file'),
+    (e: GatehouseError) =>
+      e.code === 'config_invalid' && e.message.includes('cannot read configuration file'),
   );
 });

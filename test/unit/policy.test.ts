@@ -20,7 +20,10 @@ const account = (extra: Partial<Account> = {}): Account => ({
 });
 
 const refusesWith = (password: string, expected: string) =>
-  assert.throws(() => checkNewPassword(password, 'pat@example.org'), (e: GatehouseError) => e.code === expected);
+  assert.throws(
+    () => checkNewPassword(password, 'pat@example.org'),
+    (e: GatehouseError) => e.code === expected,
+  );
 
 test('refuses passwords shorter than 8 characters, counting characters not bytes', () => {
   refusesWith('Ab1-xyz', 'password_too_short');
@@ -37,15 +40,20 @@ test('refuses common passwords whatever their case', () => {
 
 test('refuses the email address or its local part as the password', () => {
   refusesWith('pat@example.org', 'password_matches_email');
-  assert.throws(() => checkNewPassword('patricia', 'patricia@example.org'), (e: GatehouseError) =>
-    ['password_matches_email', 'password_too_common'].includes(e.code),
+  assert.throws(
+    () => checkNewPassword('patricia', 'patricia@example.org'),
+    (e: GatehouseError) => ['password_matches_email', 'password_too_common'].includes(e.code),
   );
 });
 
-test('accepts a long uncommon passphrase', () => assert.doesNotThrow(() => checkNewPassword('Blue-Harbour-42', 'pat@example.org')));
+test('accepts a long uncommon passphrase', () =>
+  assert.doesNotThrow(() => checkNewPassword('Blue-Harbour-42', 'pat@example.org')));
 
 test('a shared mailbox may not enrol', () => {
-  assert.deepEqual(mfaEligibility(account({ sharedMailbox: true }), []), { allowed: false, reason: 'shared_mailbox' });
+  assert.deepEqual(mfaEligibility(account({ sharedMailbox: true }), []), {
+    allowed: false,
+    reason: 'shared_mailbox',
+  });
 });
 
 test('a member of an excluded group may not enrol, and gets the group message', () => {

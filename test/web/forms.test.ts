@@ -15,14 +15,22 @@ describe('forms and bad input', () => {
 
   const signedIn = async (email = 'alice@example.org') => {
     const client = new InjectClient(portal.app);
-    const response = await client.post('/signin', { email, password: TEST_PASSWORD }, { formPage: '/signin' });
+    const response = await client.post(
+      '/signin',
+      { email, password: TEST_PASSWORD },
+      { formPage: '/signin' },
+    );
     assert.equal(response.statusCode, 303);
     return client;
   };
 
   test('sets the session cookie HttpOnly and SameSite, never readable by scripts', async () => {
     const client = new InjectClient(portal.app);
-    const response = await client.post('/signin', { email: 'alice@example.org', password: TEST_PASSWORD }, { formPage: '/signin' });
+    const response = await client.post(
+      '/signin',
+      { email: 'alice@example.org', password: TEST_PASSWORD },
+      { formPage: '/signin' },
+    );
     const header = String(response.headers['set-cookie']);
     assert.match(header, /gatehouse_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax/);
   });
@@ -60,7 +68,11 @@ describe('forms and bad input', () => {
 
   test('refuses a sign-in form without a CSRF token (login CSRF)', async () => {
     const client = new InjectClient(portal.app);
-    const response = await client.post('/signin', { _csrf: '', email: 'alice@example.org', password: TEST_PASSWORD });
+    const response = await client.post('/signin', {
+      _csrf: '',
+      email: 'alice@example.org',
+      password: TEST_PASSWORD,
+    });
     assert.equal(response.statusCode, 403);
     assert.equal(client.cookies.has('gatehouse_session'), false);
   });
@@ -81,7 +93,11 @@ describe('forms and bad input', () => {
     assert.match(empty.body, /There is a problem/);
     assert.match(empty.body, /href="#email"/);
     assert.match(empty.body, /Enter your password/);
-    const malformed = await client.post('/signin', { email: 'not an email', password: 'x' }, { formPage: '/signin' });
+    const malformed = await client.post(
+      '/signin',
+      { email: 'not an email', password: 'x' },
+      { formPage: '/signin' },
+    );
     assert.equal(malformed.statusCode, 400);
     assert.match(malformed.body, /Enter your email address in the correct format/);
   });
@@ -117,7 +133,11 @@ describe('forms and bad input', () => {
 
   test('a shared mailbox cannot enable MFA even by posting the form directly; the refusal is audited', async () => {
     const client = await signedIn('shared@example.org');
-    const response = await client.post('/profile/self-service/mfa', {}, { formPage: '/profile/self-service' });
+    const response = await client.post(
+      '/profile/self-service/mfa',
+      {},
+      { formPage: '/profile/self-service' },
+    );
     assert.equal(response.statusCode, 303);
     assert.equal((await portal.core.accounts.find('shared@example.org'))?.mfaEnabled, false);
     const [event] = await portal.core.audit.list({ email: 'shared@example.org', limit: 1 });
@@ -126,7 +146,13 @@ describe('forms and bad input', () => {
 
   test('pages behind sign-in send visitors to the sign-in page', async () => {
     const client = new InjectClient(portal.app);
-    for (const url of ['/', '/profile', '/profile/self-service', '/profile/self-service/mfa', '/mfa/register']) {
+    for (const url of [
+      '/',
+      '/profile',
+      '/profile/self-service',
+      '/profile/self-service/mfa',
+      '/mfa/register',
+    ]) {
       const response = await client.get(url);
       assert.equal(response.statusCode, 303, url);
       assert.equal(response.headers.location, '/signin', url);

@@ -18,7 +18,8 @@ export function checkNewPassword(password: string, email: string): void {
   const lowered = password.toLowerCase();
   if (commonPasswords.has(lowered)) throw new GatehouseError('password_too_common');
   const localPart = email.split('@')[0] ?? '';
-  if (lowered === email.toLowerCase() || lowered === localPart) throw new GatehouseError('password_matches_email');
+  if (lowered === email.toLowerCase() || lowered === localPart)
+    throw new GatehouseError('password_matches_email');
 }
 
 export function isCommonPassword(password: string): boolean {

@@ -13,7 +13,12 @@ export function mfaEligibility(account: Account, groups: readonly Group[]): MfaE
   if (account.sharedMailbox) return { allowed: false, reason: 'shared_mailbox' };
   const excluded = groups.find((g) => g.mfaExcluded && account.groups.includes(g.name));
   if (excluded) {
-    return { allowed: false, reason: 'excluded_group', group: excluded.name, message: excluded.exclusionMessage };
+    return {
+      allowed: false,
+      reason: 'excluded_group',
+      group: excluded.name,
+      message: excluded.exclusionMessage,
+    };
   }
   return { allowed: true };
 }

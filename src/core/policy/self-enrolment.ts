@@ -28,7 +28,10 @@ export function selfEnrolment(deps: { store: Store; clock: Clock; audit: AuditLo
         if (!(await tx.accounts.enableMfa(current.id, clock.now()))) {
           throw new GatehouseError('mfa_already_enabled');
         }
-        await audit.record({ type: 'mfa.enabled', email: current.email, actor: current.email, clientAddress }, tx);
+        await audit.record(
+          { type: 'mfa.enabled', email: current.email, actor: current.email, clientAddress },
+          tx,
+        );
         return decision;
       });
       if (outcome.allowed) return;

@@ -29,9 +29,6 @@ export interface SignInResult {
   stage: SessionStage;
 }
 
-/** Verified against when the account does not exist, so a miss costs the same time as a hit. */
-let decoyHash: Promise<string> | undefined;
-
 /**
  * Password sign-in. Failures look the same whether or not the account exists; both the address
  * tried and the client are throttled, and locking is keyed by the address typed, so a lockout
@@ -39,7 +36,8 @@ let decoyHash: Promise<string> | undefined;
  */
 export function signInWithPassword(deps: SignInDeps) {
   const { store, clock, random, hasher, audit, accountThrottle, clientThrottle, lifetime } = deps;
-  decoyHash ??= hasher.hash(random.bytes(16).toString('hex'));
+  // Verified against when the account does not exist, so a miss costs the same time as a hit.
+  const decoyHash = hasher.hash(random.bytes(16).toString('hex'));
 
   return async (input: { email: string; password: string; clientAddress: string }): Promise<SignInResult> => {
     const { email, password, clientAddress } = input;
@@ -58,7 +56,7 @@ export function signInWithPassword(deps: SignInDeps) {
     }
 
     const account = await store.accounts.findByEmail(email);
-    const valid = await hasher.verify(account?.passwordHash ?? (await decoyHash!), password);
+    const valid = await hasher.verify(account?.passwordHash ?? (await decoyHash), password);
     if (!account || !valid) {
       await audit.record({
         type: 'signin.failed',
@@ -94,7 +92,12 @@ export function signInWithPassword(deps: SignInDeps) {
       absoluteExpiresAt: new Date(now.getTime() + lifetime.absoluteHours * 3_600_000),
       flash: null,
     });
-    await audit.record({ type: 'signin.succeeded', email, clientAddress, detail: { factors: ['pwd'], stage } });
+    await audit.record({
+      type: 'signin.succeeded',
+      email,
+      clientAddress,
+      detail: { factors: ['pwd'], stage },
+    });
     return { token, account, stage };
   };
 }

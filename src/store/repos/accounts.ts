@@ -19,7 +19,12 @@ export function accountRepo(db: Kysely<Database>, engine: Engine): AccountStore 
       )
       .orderBy('group_name')
       .execute();
-    return rows.map((row) => toAccount(row, memberships.filter((m) => m.account_id === row.id)));
+    return rows.map((row) =>
+      toAccount(
+        row,
+        memberships.filter((m) => m.account_id === row.id),
+      ),
+    );
   }
 
   return {

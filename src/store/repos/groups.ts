@@ -11,7 +11,12 @@ export function groupRepo(db: Kysely<Database>): GroupStore {
     },
     async findMany(names) {
       if (names.length === 0) return [];
-      const rows = await db.selectFrom('groups').selectAll().where('name', 'in', names).orderBy('name').execute();
+      const rows = await db
+        .selectFrom('groups')
+        .selectAll()
+        .where('name', 'in', names)
+        .orderBy('name')
+        .execute();
       return rows.map(toGroup);
     },
     async setMfaExclusion(name, excluded, message) {

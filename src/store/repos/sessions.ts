@@ -22,7 +22,11 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
         .execute();
     },
     async find(idHash) {
-      const row = await db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+      const row = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('id_hash', '=', idHash)
+        .executeTakeFirst();
       return row ? toSession(row) : undefined;
     },
     async touch(idHash, lastSeenAt, idleExpiresAt) {
@@ -41,7 +45,11 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
     async takeFlash(idHash) {
       // A conditional update returning the old value would need engine-specific SQL; the
       // read-then-clear below is safe because a flash is only ever shown, never trusted.
-      const row = await db.selectFrom('sessions').select('flash').where('id_hash', '=', idHash).executeTakeFirst();
+      const row = await db
+        .selectFrom('sessions')
+        .select('flash')
+        .where('id_hash', '=', idHash)
+        .executeTakeFirst();
       if (!row?.flash) return null;
       await db.updateTable('sessions').set({ flash: null }).where('id_hash', '=', idHash).execute();
       return row.flash;

@@ -27,7 +27,11 @@ export function throttleRepo(db: Kysely<Database>): ThrottleStore {
       };
     },
     async lock(key, until) {
-      await db.updateTable('throttle').set({ locked_until: toMillis(until) }).where('key', '=', key).execute();
+      await db
+        .updateTable('throttle')
+        .set({ locked_until: toMillis(until) })
+        .where('key', '=', key)
+        .execute();
     },
     async get(key) {
       const row = await db.selectFrom('throttle').selectAll().where('key', '=', key).executeTakeFirst();

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { type Core, isGatehouseError } from '../../core/index.ts';
-import { requireStage } from '../session.ts';
+import { requireStage, signedIn } from '../session.ts';
 
 export function profileRoutes(core: Core) {
   return async (app: FastifyInstance) => {
@@ -9,7 +9,7 @@ export function profileRoutes(core: Core) {
     app.get('/profile', async (_request, reply) => reply.page('profile', { title: 'My profile' }));
 
     app.get('/profile/self-service', async (request, reply) => {
-      const { account, session } = request.auth!;
+      const { account, session } = signedIn(request);
       const [eligibility, flash, methods] = await Promise.all([
         core.enrolment.eligibility(account),
         core.sessions.takeFlash(session),
@@ -24,14 +24,14 @@ export function profileRoutes(core: Core) {
     });
 
     app.get('/profile/self-service/mfa', async (request, reply) => {
-      const { account } = request.auth!;
+      const { account } = signedIn(request);
       const eligibility = await core.enrolment.eligibility(account);
       if (account.mfaEnabled || !eligibility.allowed) return reply.redirect('/profile/self-service', 303);
       return reply.page('confirm-mfa', { title: 'Enable multi-factor authentication' });
     });
 
     app.post('/profile/self-service/mfa', async (request, reply) => {
-      const { account, session } = request.auth!;
+      const { account, session } = signedIn(request);
       try {
         await core.enrolment.enable(account, request.ip);
         await core.sessions.setFlash(session, `success: MFA enabled successfully for ${account.email}`);

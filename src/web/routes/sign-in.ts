@@ -4,7 +4,7 @@ import { emailSchema } from '../../core/accounts/email.ts';
 import { type Core, isGatehouseError } from '../../core/index.ts';
 import { MAX_PASSWORD_LENGTH } from '../../core/passwords/password-policy.ts';
 import { type FieldError, fieldErrors, formBody, summaryAndFields } from '../forms.ts';
-import { errorMessages, minutesUntil } from '../messages.ts';
+import { messageFor, minutesUntil } from '../messages.ts';
 import { clearSessionCookie, homeFor, SESSION_COOKIE, setSessionCookie } from '../session.ts';
 
 const signInForm = z.object({
@@ -28,7 +28,11 @@ export function signInRoutes(core: Core, cookieSecure: boolean) {
       const body = formBody(request.body);
       const parsed = signInForm.safeParse(body);
       const showErrors = (errors: FieldError[], status: number) =>
-        reply.page('signin', { title: 'Sign in', email: body.email?.slice(0, 254), ...summaryAndFields(errors) }, status);
+        reply.page(
+          'signin',
+          { title: 'Sign in', email: body.email?.slice(0, 254), ...summaryAndFields(errors) },
+          status,
+        );
       if (!parsed.success) return showErrors(fieldErrors(parsed.error, fieldMessages), 400);
 
       try {
@@ -40,7 +44,7 @@ export function signInRoutes(core: Core, cookieSecure: boolean) {
         return reply.redirect(homeFor(result.stage), 303);
       } catch (error) {
         if (!isGatehouseError(error)) throw error;
-        const template = errorMessages[error.code] ?? errorMessages.invalid_credentials!;
+        const template = messageFor(error.code);
         const text = template.replace('{minutes}', minutesUntil(error.details.until, core.clock.now()));
         const status = error.code === 'invalid_credentials' ? 401 : 429;
         return showErrors([{ field: 'email', text }], status);
