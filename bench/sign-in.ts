@@ -1,0 +1,53 @@
+/**
+ * Password sign-ins per second, against bare argon2id verifications per second, measured in one
+ * run on this machine (SQLite and, when reachable, PostgreSQL). The ratios are what to compare
+ * across machines; the absolute numbers depend on the CPU.
+ */
+import { performance } from 'node:perf_hooks';
+import { createCore } from '../src/core/index.ts';
+import { argon2idHasher } from '../src/core/passwords/hasher.ts';
+import { postgresUnavailable } from '../test/helpers/engines.ts';
+import { InjectClient } from '../test/helpers/inject-client.ts';
+import { addUser, startTestPortal, TEST_PASSWORD } from '../test/helpers/portal.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+
+async function perSecond(rounds: number, work: (i: number) => Promise<unknown>): Promise<number> {
+  await work(-1); // warm up
+  const start = performance.now();
+  for (let i = 0; i < rounds; i++) await work(i);
+  return rounds / ((performance.now() - start) / 1000);
+}
+
+const hasher = argon2idHasher();
+const hash = await hasher.hash(TEST_PASSWORD);
+const bare = await perSecond(ROUNDS, () => hasher.verify(hash, TEST_PASSWORD));
+console.log(`bare argon2id verifications (19 MiB, t=2): ${bare.toFixed(1)}/s`);
+
+for (const engine of ['sqlite', 'postgres'] as const) {
+  if (engine === 'postgres' && (await postgresUnavailable())) {
+    console.log('postgres: skipped (not reachable)');
+    continue;
+  }
+  const portal = await startTestPortal({ engine });
+  const core = createCore({ store: portal.store });
+  await addUser(core, 'bench@example.org');
+  const coreRate = await perSecond(ROUNDS, () =>
+    core.signIn({ email: 'bench@example.org', password: TEST_PASSWORD, clientAddress: '127.0.0.1' }),
+  );
+  const httpRate = await perSecond(ROUNDS, async () => {
+    const client = new InjectClient(portal.app, '127.0.0.2');
+    const response = await client.post(
+      '/signin',
+      { email: 'bench@example.org', password: TEST_PASSWORD },
+      { formPage: '/signin' },
+    );
+    if (response.statusCode !== 303) throw new Error(`sign-in failed: ${response.statusCode}`);
+    await client.get('/');
+  });
+  console.log(
+    `${engine}: core sign-ins ${coreRate.toFixed(1)}/s (ratio to bare argon2id ${(coreRate / bare).toFixed(2)}); ` +
+      `full HTTP sign-ins (form, POST, portal page) ${httpRate.toFixed(1)}/s (ratio ${(httpRate / bare).toFixed(2)})`,
+  );
+  await portal.close();
+}
