@@ -4,7 +4,6 @@
  * across machines; the absolute numbers depend on the CPU.
  */
 import { performance } from 'node:perf_hooks';
-import { createCore } from '../src/core/index.ts';
 import { argon2idHasher } from '../src/core/passwords/hasher.ts';
 import { postgresUnavailable } from '../test/helpers/engines.ts';
 import { InjectClient } from '../test/helpers/inject-client.ts';
@@ -30,7 +29,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     continue;
   }
   const portal = await startTestPortal({ engine });
-  const core = createCore({ store: portal.store });
+  const core = portal.core;
   await addUser(core, 'bench@example.org');
   const coreRate = await perSecond(ROUNDS, () =>
     core.signIn({ email: 'bench@example.org', password: TEST_PASSWORD, clientAddress: '127.0.0.1' }),

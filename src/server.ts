@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { type Config, coreSettings, storeLocation } from './config/config.ts';
+import { secretBoxFor } from './config/secrets-key.ts';
 import { systemRandom } from './core/clock.ts';
 import { createCore } from './core/index.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
@@ -14,7 +15,7 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   });
   const location = storeLocation(config);
   const store = await openStore(location);
-  const core = createCore({ store, settings: coreSettings(config) });
+  const core = createCore({ store, settings: coreSettings(config), secrets: secretBoxFor(config) });
   const cookieSecret = await store.secrets.getOrCreate(
     'cookie-signing-key',
     systemRandom.bytes(32).toString('base64url'),

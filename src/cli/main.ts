@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { coreSettings, loadConfig, storeLocation } from '../config/config.ts';
+import { secretBoxFor } from '../config/secrets-key.ts';
 import { emailSchema } from '../core/accounts/email.ts';
 import { isGatehouseError } from '../core/errors.ts';
 import { type Core, createCore } from '../core/index.ts';
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     return -1; // keep running
   }
   const store = await openStore(storeLocation(config));
-  const core = createCore({ store, settings: coreSettings(config) });
+  const core = createCore({ store, settings: coreSettings(config), secrets: secretBoxFor(config) });
   try {
     switch (`${command} ${sub ?? ''}`.trim()) {
       case 'migrate':

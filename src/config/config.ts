@@ -34,6 +34,22 @@ export const configSchema = z
     sessionAbsoluteHours: positiveInt.default(12),
     accountLockout: throttleRule.default({ maxFailures: 5, windowMinutes: 15, lockMinutes: 15 }),
     clientLockout: throttleRule.default({ maxFailures: 50, windowMinutes: 15, lockMinutes: 15 }),
+    /** 32 bytes, base64: encrypts TOTP keys at rest. Required with PostgreSQL (all instances share it). */
+    secretsKey: z
+      .string()
+      .refine(
+        (v) => Buffer.from(v, 'base64').length === 32,
+        'must be 32 random bytes in base64 (openssl rand -base64 32)',
+      )
+      .optional(),
+    /** The address people reach the portal at, used in QR codes (default: taken from each request). */
+    publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    pushRequestSeconds: positiveInt.default(120),
+    pushMaxPending: positiveInt.default(3),
+    pushFailures: throttleRule.default({ maxFailures: 3, windowMinutes: 15, lockMinutes: 15 }),
+    pushReportBlockMinutes: positiveInt.default(60),
+    activationMinutes: positiveInt.default(10),
+    codeAttempts: throttleRule.default({ maxFailures: 5, windowMinutes: 15, lockMinutes: 15 }),
   })
   .strict();
 
@@ -54,6 +70,10 @@ const environmentKeys: Record<string, keyof Config> = {
   GATEHOUSE_LOG_LEVEL: 'logLevel',
   GATEHOUSE_SESSION_IDLE_MINUTES: 'sessionIdleMinutes',
   GATEHOUSE_SESSION_ABSOLUTE_HOURS: 'sessionAbsoluteHours',
+  GATEHOUSE_SECRETS_KEY: 'secretsKey',
+  GATEHOUSE_PUBLIC_URL: 'publicUrl',
+  GATEHOUSE_PUSH_REQUEST_SECONDS: 'pushRequestSeconds',
+  GATEHOUSE_PUSH_REPORT_BLOCK_MINUTES: 'pushReportBlockMinutes',
 };
 /** Read by loadConfig itself rather than mapped to a setting. */
 const GATEHOUSE_CONFIG = 'GATEHOUSE_CONFIG';
@@ -121,5 +141,13 @@ export function coreSettings(config: Config): CoreSettings {
     session: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours },
     accountLockout: config.accountLockout,
     clientLockout: config.clientLockout,
+    push: {
+      requestSeconds: config.pushRequestSeconds,
+      maxPending: config.pushMaxPending,
+      failures: config.pushFailures,
+      reportBlockMinutes: config.pushReportBlockMinutes,
+      activationMinutes: config.activationMinutes,
+    },
+    codeAttempts: config.codeAttempts,
   };
 }

@@ -20,6 +20,20 @@ export const ErrorCodes = [
   'session_expired',
   'config_invalid',
   'database_unreachable',
+  'activation_not_found',
+  'activation_expired',
+  'activation_used',
+  'device_not_found',
+  'request_not_found',
+  'bad_signature',
+  'stale_signature',
+  'request_already_answered',
+  'request_expired',
+  'push_blocked',
+  'no_push_device',
+  'too_many_attempts',
+  'invalid_code',
+  'method_not_found',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

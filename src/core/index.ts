@@ -1,8 +1,18 @@
 import { type AccountService, accountService } from './accounts/account-service.ts';
 import { type AuditLog, auditLog } from './audit/audit-log.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './clock.ts';
+import type { SecretBox } from './crypto/secret-box.ts';
+import { type AuthenticatorApp, authenticatorApp } from './methods/authenticator-app/index.ts';
+import { defaultPushSettings, type PushSettings } from './methods/authenticator-app/settings.ts';
+import {
+  beginStandardApp,
+  finishStandardApp,
+  type TotpContext,
+  verifyCode,
+} from './methods/totp/totp-service.ts';
 import { argon2idHasher, type PasswordHasher } from './passwords/hasher.ts';
 import { type SelfEnrolment, selfEnrolment } from './policy/self-enrolment.ts';
+import { mfaCompletion, type SecondFactor } from './sessions/mfa-completion.ts';
 import { type SessionService, sessionService } from './sessions/session-service.ts';
 import { type SessionLifetime, type SignInResult, signInWithPassword } from './sessions/sign-in.ts';
 import type { Store } from './store.ts';
@@ -14,12 +24,17 @@ export interface CoreSettings {
   accountLockout: ThrottleRule;
   /** Failures per client address, across all accounts (password spraying). */
   clientLockout: ThrottleRule;
+  push: PushSettings;
+  /** Wrong verification codes per account. */
+  codeAttempts: ThrottleRule;
 }
 
 export const defaultCoreSettings: CoreSettings = {
   session: { idleMinutes: 30, absoluteHours: 12 },
   accountLockout: { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 },
   clientLockout: { maxFailures: 50, windowMinutes: 15, lockMinutes: 15 },
+  push: defaultPushSettings,
+  codeAttempts: { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 },
 };
 
 export interface Core {
@@ -30,6 +45,19 @@ export interface Core {
   sessions: SessionService;
   enrolment: SelfEnrolment;
   signIn(input: { email: string; password: string; clientAddress: string }): Promise<SignInResult>;
+  authenticatorApp: AuthenticatorApp;
+  totp: {
+    beginStandardApp(account: Account, issuer: string): ReturnType<typeof beginStandardApp>;
+    finishStandardApp(
+      account: Account,
+      methodId: string,
+      code: string,
+      clientAddress: string,
+    ): Promise<unknown>;
+    verifyCode(account: Account, code: string, clientAddress: string): Promise<unknown>;
+  };
+  /** Marks a session as having passed MFA (or finished registering a method). */
+  completeMfa(account: Account, session: Session, factor: SecondFactor, clientAddress: string): Promise<void>;
 }
 
 /** Wires the core from plain parts; nothing here reads the environment or knows about HTTP. */
@@ -39,10 +67,20 @@ export function createCore(parts: {
   clock?: Clock;
   random?: Random;
   hasher?: PasswordHasher;
+  /** Encrypts method secrets at rest (see src/core/crypto/secret-box.ts). */
+  secrets: SecretBox;
 }): Core {
   const { store, settings = defaultCoreSettings, clock = systemClock, random = systemRandom } = parts;
   const hasher = parts.hasher ?? argon2idHasher();
   const audit = auditLog(store, clock);
+  const totpContext: TotpContext = {
+    store,
+    clock,
+    random,
+    audit,
+    secrets: parts.secrets,
+    attempts: throttle(store, clock, settings.codeAttempts),
+  };
   return {
     store,
     clock,
@@ -60,8 +98,26 @@ export function createCore(parts: {
       accountThrottle: throttle(store, clock, settings.accountLockout),
       clientThrottle: throttle(store, clock, settings.clientLockout),
     }),
+    authenticatorApp: authenticatorApp({
+      store,
+      clock,
+      random,
+      audit,
+      secrets: parts.secrets,
+      settings: settings.push,
+      pushFailures: throttle(store, clock, settings.push.failures),
+    }),
+    totp: {
+      beginStandardApp: (account, issuer) => beginStandardApp(totpContext, account, issuer),
+      finishStandardApp: (account, methodId, code, clientAddress) =>
+        finishStandardApp(totpContext, account, methodId, code, clientAddress),
+      verifyCode: (account, code, clientAddress) => verifyCode(totpContext, account, code, clientAddress),
+    },
+    completeMfa: mfaCompletion(store, audit),
   };
 }
 
 export { GatehouseError, isGatehouseError } from './errors.ts';
 export type { Account, AuditEvent, Group, Session } from './model.ts';
+
+import type { Account, Session } from './model.ts';

@@ -32,6 +32,53 @@ export interface Session {
   idleExpiresAt: Date;
   absoluteExpiresAt: Date;
   flash: string | null;
+  /** Authentication method references (RFC 8176 amr values) this session has proved. */
+  factors: string[];
+}
+
+export type MethodKind = 'authenticator_app' | 'totp';
+export type MethodStatus = 'pending' | 'active';
+
+/** A registered way of proving it is the user. `data` is the method's own, secrets encrypted. */
+export interface MfaMethod {
+  id: string;
+  accountId: string;
+  kind: MethodKind;
+  label: string;
+  status: MethodStatus;
+  isDefault: boolean;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  data: Record<string, unknown>;
+}
+
+/** A one-time code that lets an authenticator app join an account (the QR code on the PC). */
+export interface Activation {
+  codeHash: string;
+  accountId: string;
+  sessionHash: string;
+  createdAt: Date;
+  expiresAt: Date;
+  deviceId: string | null;
+}
+
+export type PushPurpose = 'registration' | 'sign_in';
+export type PushStatus = 'pending' | 'approved' | 'denied' | 'wrong_number' | 'expired' | 'cancelled';
+
+/** A request shown in the authenticator app: the user types the PC's number to approve it. */
+export interface PushRequest {
+  id: string;
+  accountId: string;
+  deviceId: string;
+  purpose: PushPurpose;
+  number: string;
+  status: PushStatus;
+  sessionHash: string;
+  application: string;
+  clientAddress: string;
+  createdAt: Date;
+  expiresAt: Date;
+  answeredAt: Date | null;
 }
 
 export interface ThrottleState {
@@ -54,6 +101,21 @@ export const AuditEventTypes = [
   'account.password_rehashed',
   'group.mfa_excluded',
   'request.csrf_rejected',
+  'authenticator.activation_started',
+  'authenticator.activated',
+  'authenticator.registered',
+  'authenticator.removed',
+  'push.sent',
+  'push.approved',
+  'push.denied',
+  'push.wrong_number',
+  'push.reported',
+  'push.blocked',
+  'push.bad_signature',
+  'totp.registered',
+  'totp.accepted',
+  'totp.rejected',
+  'mfa.verified',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

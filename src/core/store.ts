@@ -1,9 +1,13 @@
 import type {
   Account,
+  Activation,
   AuditEvent,
   AuditEventInput,
   Group,
+  MfaMethod,
   NewAccount,
+  PushRequest,
+  PushStatus,
   Session,
   SessionStage,
   ThrottleState,
@@ -22,6 +26,8 @@ export interface Store {
   readonly audit: AuditStore;
   readonly methods: MethodStore;
   readonly secrets: SecretStore;
+  readonly activations: ActivationStore;
+  readonly pushRequests: PushRequestStore;
   /** Runs `work` atomically: everything it writes lands, or nothing does. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -53,7 +59,7 @@ export interface SessionStore {
   insert(session: Session): Promise<void>;
   find(idHash: string): Promise<Session | undefined>;
   touch(idHash: string, lastSeenAt: Date, idleExpiresAt: Date): Promise<void>;
-  setStage(idHash: string, stage: SessionStage): Promise<void>;
+  setStage(idHash: string, stage: SessionStage, factors: string[]): Promise<void>;
   setFlash(idHash: string, flash: string | null): Promise<void>;
   /** Returns the flash message and clears it in one step. */
   takeFlash(idHash: string): Promise<string | null>;
@@ -77,9 +83,42 @@ export interface AuditStore {
   list(filter: { email?: string; limit: number }): Promise<AuditEvent[]>;
 }
 
-/** Registered authentication methods (the authenticator app, phones...): their count decides the MFA step. */
+/** Registered authentication methods (the authenticator app, phones...). */
 export interface MethodStore {
+  /** Active methods only: their count decides whether sign-in asks for MFA or for registration. */
   countForAccount(accountId: string): Promise<number>;
+  insert(method: MfaMethod): Promise<void>;
+  find(id: string): Promise<MfaMethod | undefined>;
+  listForAccount(accountId: string): Promise<MfaMethod[]>;
+  /** pending -> active; true only for the caller that changed it. */
+  activate(id: string): Promise<boolean>;
+  remove(id: string): Promise<boolean>;
+  touch(id: string, at: Date): Promise<void>;
+  /** Records a TOTP step as used unless it, or a later one, already was; true only for the winner. */
+  claimStep(id: string, step: number): Promise<boolean>;
+}
+
+export interface ActivationStore {
+  insert(activation: Activation): Promise<void>;
+  find(codeHash: string): Promise<Activation | undefined>;
+  /** Binds the activation to a device once, before it expires; true only for the winner. */
+  claim(codeHash: string, deviceId: string, now: Date): Promise<boolean>;
+  latestForSession(sessionHash: string): Promise<Activation | undefined>;
+}
+
+export interface PushRequestStore {
+  insert(request: PushRequest): Promise<void>;
+  find(id: string): Promise<PushRequest | undefined>;
+  pendingForDevice(deviceId: string, now: Date): Promise<PushRequest[]>;
+  pendingForAccount(accountId: string, now: Date): Promise<PushRequest[]>;
+  latestForSession(sessionHash: string, purpose: PushRequest['purpose']): Promise<PushRequest | undefined>;
+  latestForAccount(accountId: string): Promise<PushRequest | undefined>;
+  /**
+   * Closes a pending, unexpired request with `status`: one conditional update, so of concurrent
+   * answers exactly one wins (true) and the rest lose (false).
+   */
+  answer(id: string, status: Exclude<PushStatus, 'pending'>, now: Date): Promise<boolean>;
+  cancelPendingForAccount(accountId: string, now: Date): Promise<number>;
 }
 
 /** Server secrets shared by every instance on one database (e.g. the cookie-signing key). */

@@ -2,9 +2,11 @@ import { type Kysely, sql } from 'kysely';
 import type { Store } from '../core/store.ts';
 import type { Engine } from './engine.ts';
 import { accountRepo } from './repos/accounts.ts';
+import { activationRepo } from './repos/activations.ts';
 import { auditRepo } from './repos/audit.ts';
 import { groupRepo } from './repos/groups.ts';
 import { methodRepo } from './repos/methods.ts';
+import { pushRequestRepo } from './repos/push-requests.ts';
 import { secretRepo } from './repos/secrets.ts';
 import { sessionRepo } from './repos/sessions.ts';
 import { throttleRepo } from './repos/throttle.ts';
@@ -20,6 +22,8 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     audit: auditRepo(db),
     methods: methodRepo(db),
     secrets: secretRepo(db),
+    activations: activationRepo(db),
+    pushRequests: pushRequestRepo(db),
     async transaction(work) {
       if (db.isTransaction) return work(this);
       return db.transaction().execute((trx) => work(kyselyStore(engine, trx)));

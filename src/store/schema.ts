@@ -32,6 +32,7 @@ export interface SessionsTable {
   idle_expires_at: number;
   absolute_expires_at: number;
   flash: string | null;
+  factors: string;
 }
 
 export interface ThrottleTable {
@@ -58,11 +59,39 @@ export interface MfaMethodsTable {
   label: string;
   created_at: number;
   last_used_at: number | null;
+  status: string;
+  data: string;
+  is_default: number;
+  last_step: number | null;
 }
 
 export interface SecretsTable {
   name: string;
   value: string;
+}
+
+export interface ActivationsTable {
+  code_hash: string;
+  account_id: string;
+  session_hash: string;
+  created_at: number;
+  expires_at: number;
+  device_id: string | null;
+}
+
+export interface PushRequestsTable {
+  id: string;
+  account_id: string;
+  device_id: string;
+  purpose: string;
+  number: string;
+  status: string;
+  session_hash: string;
+  application: string;
+  client_address: string;
+  created_at: number;
+  expires_at: number;
+  answered_at: number | null;
 }
 
 export interface Database {
@@ -74,4 +103,6 @@ export interface Database {
   audit_events: AuditEventsTable;
   mfa_methods: MfaMethodsTable;
   secrets: SecretsTable;
+  activations: ActivationsTable;
+  push_requests: PushRequestsTable;
 }

@@ -216,7 +216,10 @@ describe('gatehouse command line on PostgreSQL', async () => {
   });
 
   test('GATEHOUSE_DATABASE_URL puts the same commands on PostgreSQL', { skip: skip ?? false }, async () => {
-    const env = { GATEHOUSE_DATABASE_URL: url };
+    const env = {
+      GATEHOUSE_DATABASE_URL: url,
+      GATEHOUSE_SECRETS_KEY: Buffer.alloc(32, 1).toString('base64'),
+    };
     const added = await gatehouse(
       ['users', 'add', 'pg@example.org', '--name', 'On Postgres'],
       env,

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { type Clock, systemClock } from '../../src/core/clock.ts';
+import { aesGcmSecretBox } from '../../src/core/crypto/secret-box.ts';
 import { type Core, type CoreSettings, createCore, defaultCoreSettings } from '../../src/core/index.ts';
 import type { Store } from '../../src/core/store.ts';
 import { buildWebApp } from '../../src/web/app.ts';
@@ -36,6 +37,7 @@ export async function startTestPortal(
     store,
     settings: { ...defaultCoreSettings, ...options.settings },
     clock: options.clock ?? systemClock,
+    secrets: TEST_SECRETS,
   });
   const app = await buildWebApp({
     core,
@@ -65,6 +67,8 @@ export async function startTestPortal(
 }
 
 export const TEST_PASSWORD = 'Blue-Harbour-42';
+/** A fixed key, so tests can open what the portal sealed. */
+export const TEST_SECRETS = aesGcmSecretBox(Buffer.alloc(32, 7));
 
 export async function addUser(
   core: Core,

@@ -140,6 +140,7 @@ for (const engine of ENGINES) {
         idleExpiresAt: now,
         absoluteExpiresAt: now,
         flash: null,
+        factors: ['pwd'],
       });
       await store.audit.append({ type: 'account.added', email: 'gone@example.org', at: now });
       assert.equal(await store.accounts.remove(account.id), true);
@@ -151,7 +152,7 @@ for (const engine of ENGINES) {
     test('removes expired sessions and takes a flash message once', { skip: skip ?? false }, async () => {
       const account = newAccount('sess@example.org');
       await store.accounts.insert(account);
-      const base = { accountId: account.id, stage: 'complete' as const, flash: null };
+      const base = { accountId: account.id, stage: 'complete' as const, flash: null, factors: ['pwd'] };
       const t = (iso: string) => at(iso);
       await store.sessions.insert({
         ...base,

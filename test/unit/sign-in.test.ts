@@ -5,7 +5,7 @@ import { argon2idHasher } from '../../src/core/passwords/hasher.ts';
 import type { Store } from '../../src/core/store.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { type TestDatabase, testDatabase } from '../helpers/engines.ts';
-import { addUser, TEST_PASSWORD } from '../helpers/portal.ts';
+import { addUser, TEST_PASSWORD, TEST_SECRETS } from '../helpers/portal.ts';
 
 const FROM = '192.0.2.10';
 
@@ -21,6 +21,7 @@ describe('password sign-in', () => {
     core = createCore({
       store,
       clock,
+      secrets: TEST_SECRETS,
       settings: {
         ...defaultCoreSettings,
         accountLockout: { maxFailures: 3, windowMinutes: 15, lockMinutes: 10 },

@@ -91,6 +91,7 @@ export function signInWithPassword(deps: SignInDeps) {
       idleExpiresAt: new Date(now.getTime() + lifetime.idleMinutes * 60_000),
       absoluteExpiresAt: new Date(now.getTime() + lifetime.absoluteHours * 3_600_000),
       flash: null,
+      factors: ['pwd'],
     });
     await audit.record({
       type: 'signin.succeeded',

@@ -14,6 +14,8 @@ export interface Throttle {
   /** Counts a failure; returns the lock's end when this failure locked the key. */
   fail(key: string, store?: Store): Promise<Date | null>;
   reset(key: string): Promise<void>;
+  /** Locks the key until `until` whatever its count (e.g. after a report of fraud). */
+  block(key: string, until: Date): Promise<void>;
 }
 
 const MINUTE = 60_000;
@@ -35,5 +37,10 @@ export function throttle(store: Store, clock: Clock, rule: ThrottleRule): Thrott
       return until;
     },
     reset: (key) => store.throttle.clear(key),
+    async block(key, until) {
+      const now = clock.now();
+      await store.throttle.countFailure(key, now, new Date(now.getTime() - rule.windowMinutes * MINUTE));
+      await store.throttle.lock(key, until);
+    },
   };
 }

@@ -18,6 +18,7 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
           idle_expires_at: toMillis(s.idleExpiresAt),
           absolute_expires_at: toMillis(s.absoluteExpiresAt),
           flash: s.flash,
+          factors: JSON.stringify(s.factors),
         })
         .execute();
     },
@@ -36,8 +37,12 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
         .where('id_hash', '=', idHash)
         .execute();
     },
-    async setStage(idHash, stage) {
-      await db.updateTable('sessions').set({ stage }).where('id_hash', '=', idHash).execute();
+    async setStage(idHash, stage, factors) {
+      await db
+        .updateTable('sessions')
+        .set({ stage, factors: JSON.stringify(factors) })
+        .where('id_hash', '=', idHash)
+        .execute();
     },
     async setFlash(idHash, flash) {
       await db.updateTable('sessions').set({ flash }).where('id_hash', '=', idHash).execute();
@@ -78,5 +83,6 @@ function toSession(row: Selectable<SessionsTable>): Session {
     idleExpiresAt: fromMillis(row.idle_expires_at),
     absoluteExpiresAt: fromMillis(row.absolute_expires_at),
     flash: row.flash,
+    factors: JSON.parse(row.factors) as string[],
   };
 }

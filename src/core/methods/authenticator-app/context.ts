@@ -1,0 +1,20 @@
+import type { AuditLog } from '../../audit/audit-log.ts';
+import type { Clock, Random } from '../../clock.ts';
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { Store } from '../../store.ts';
+import type { Throttle } from '../../throttle/throttle.ts';
+import type { PushSettings } from './settings.ts';
+
+/** What the authenticator-app method needs, passed in. */
+export interface AppContext {
+  store: Store;
+  clock: Clock;
+  random: Random;
+  audit: AuditLog;
+  secrets: SecretBox;
+  settings: PushSettings;
+  /** Counts denials and wrong numbers per account; its lock is the push block. */
+  pushFailures: Throttle;
+}
+
+export const pushKey = (accountId: string) => `push:account:${accountId}`;

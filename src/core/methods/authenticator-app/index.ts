@@ -1,0 +1,85 @@
+import { GatehouseError } from '../../errors.ts';
+import type { Account, PushStatus, Session } from '../../model.ts';
+import { activationForSession, completeActivation, startActivation } from './activation.ts';
+import { type Answer, answerRequest, authenticateDevice, type SignedCall } from './answers.ts';
+import type { AppContext } from './context.ts';
+import type { DevicePublicKey } from './device-signature.ts';
+import { issueRequest, requestOfSession, signInRequest } from './requests.ts';
+
+/** The Gatehouse authenticator app as a sign-in method: registration by QR code, push with number matching. */
+export function authenticatorApp(ctx: AppContext) {
+  return {
+    startActivation: (account: Account, session: Session, clientAddress: string) =>
+      startActivation(ctx, account, session.idHash, clientAddress),
+
+    completeActivation: (input: {
+      code: string;
+      publicKey: DevicePublicKey;
+      deviceName: string;
+      clientAddress: string;
+    }) => completeActivation(ctx, input),
+
+    /** Where this PC session's registration stands: waiting for the scan, for the number, or done. */
+    async registrationState(session: Session) {
+      const found = await activationForSession(ctx, session.idHash);
+      if (!found) return { step: 'not_started' as const };
+      const { activation, device } = found;
+      if (!device) {
+        return activation.expiresAt <= ctx.clock.now()
+          ? { step: 'activation_expired' as const }
+          : { step: 'waiting_for_scan' as const, expiresAt: activation.expiresAt };
+      }
+      const request = await requestOfSession(ctx, session.idHash, 'registration');
+      return {
+        step: 'number' as const,
+        device,
+        request,
+        status: request?.status ?? ('expired' as PushStatus),
+      };
+    },
+
+    /** A new number for the same phone, after a wrong number, No or a timeout. */
+    async retryRegistration(account: Account, session: Session, clientAddress: string) {
+      const found = await activationForSession(ctx, session.idHash);
+      if (!found?.device || found.device.status !== 'pending') throw new GatehouseError('device_not_found');
+      return issueRequest(ctx, {
+        account,
+        device: found.device,
+        purpose: 'registration',
+        sessionHash: session.idHash,
+        clientAddress,
+        application: 'Gatehouse registration',
+      });
+    },
+
+    signInRequest: (account: Account, session: Session, clientAddress: string, application: string) =>
+      signInRequest(ctx, { account, sessionHash: session.idHash, clientAddress, application }),
+
+    signInState: (session: Session) => requestOfSession(ctx, session.idHash, 'sign_in'),
+
+    /** Pending requests for a device, when the call is signed by it. */
+    async pendingForDevice(call: SignedCall, action: 'list' | 'events') {
+      const device = await authenticateDevice(ctx, action, call);
+      return { device, requests: await ctx.store.pushRequests.pendingForDevice(device.id, ctx.clock.now()) };
+    },
+
+    /** The pending requests of an already authenticated device (for the event stream's polls). */
+    pendingOf: (deviceId: string) => ctx.store.pushRequests.pendingForDevice(deviceId, ctx.clock.now()),
+
+    answer: (answer: Answer) => answerRequest(ctx, answer),
+
+    async removeDevice(call: SignedCall) {
+      const device = await authenticateDevice(ctx, 'remove', call);
+      await ctx.store.methods.remove(device.id);
+      const account = await ctx.store.accounts.findById(device.accountId);
+      await ctx.audit.record({
+        type: 'authenticator.removed',
+        email: account?.email ?? null,
+        clientAddress: call.clientAddress,
+        detail: { device: device.id, by: 'app' },
+      });
+    },
+  };
+}
+
+export type AuthenticatorApp = ReturnType<typeof authenticatorApp>;

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../../audit/audit-log.ts';
+import type { Clock, Random } from '../../clock.ts';
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import { GatehouseError } from '../../errors.ts';
+import type { Account, MfaMethod } from '../../model.ts';
+import type { Store } from '../../store.ts';
+import type { Throttle } from '../../throttle/throttle.ts';
+import { matchingStep, newTotpSecret, provisioningUri } from './totp-codes.ts';
+
+export interface TotpContext {
+  store: Store;
+  clock: Clock;
+  random: Random;
+  audit: AuditLog;
+  secrets: SecretBox;
+  /** Wrong codes per account; its lock refuses further codes for a while. */
+  attempts: Throttle;
+}
+
+const attemptsKey = (accountId: string) => `totp:account:${accountId}`;
+
+/** Any method that holds a TOTP key: the Gatehouse app (its codes) and standard authenticator apps. */
+function sealedSecretOf(method: MfaMethod): string | undefined {
+  const sealed = (method.data as { totpSecret?: unknown }).totpSecret;
+  return typeof sealed === 'string' ? sealed : undefined;
+}
+
+/** Step 1 of registering a standard authenticator app: a new key, stored pending, and its otpauth URI. */
+export async function beginStandardApp(ctx: TotpContext, account: Account, issuer: string) {
+  const secret = newTotpSecret(ctx.random);
+  const method: MfaMethod = {
+    id: randomUUID(),
+    accountId: account.id,
+    kind: 'totp',
+    label: 'Authenticator app (verification codes)',
+    status: 'pending',
+    isDefault: false,
+    createdAt: ctx.clock.now(),
+    lastUsedAt: null,
+    data: { totpSecret: ctx.secrets.seal(secret) },
+  };
+  await ctx.store.methods.insert(method);
+  return { methodId: method.id, secret, uri: provisioningUri(secret, issuer, account.email) };
+}
+
+/** Step 2: the first code from the app proves it holds the key; the method becomes active. */
+export async function finishStandardApp(
+  ctx: TotpContext,
+  account: Account,
+  methodId: string,
+  code: string,
+  clientAddress: string,
+) {
+  const method = await ctx.store.methods.find(methodId);
+  if (!method || method.accountId !== account.id || method.kind !== 'totp' || method.status !== 'pending') {
+    throw new GatehouseError('method_not_found');
+  }
+  await checkAndClaim(ctx, account, [method], code, clientAddress);
+  await ctx.store.methods.activate(method.id);
+  await ctx.audit.record({
+    type: 'totp.registered',
+    email: account.email,
+    actor: account.email,
+    clientAddress,
+    detail: { method: method.id },
+  });
+  return method;
+}
+
+/** A verification code at sign-in, from any of the account's active methods that show codes. */
+export async function verifyCode(
+  ctx: TotpContext,
+  account: Account,
+  code: string,
+  clientAddress: string,
+): Promise<MfaMethod> {
+  const methods = (await ctx.store.methods.listForAccount(account.id)).filter(
+    (m) => m.status === 'active' && sealedSecretOf(m) !== undefined,
+  );
+  if (methods.length === 0) throw new GatehouseError('method_not_found');
+  const method = await checkAndClaim(ctx, account, methods, code, clientAddress);
+  await ctx.store.methods.touch(method.id, ctx.clock.now());
+  await ctx.audit.record({
+    type: 'totp.accepted',
+    email: account.email,
+    clientAddress,
+    detail: { method: method.id },
+  });
+  return method;
+}
+
+async function checkAndClaim(
+  ctx: TotpContext,
+  account: Account,
+  methods: MfaMethod[],
+  typed: string,
+  clientAddress: string,
+): Promise<MfaMethod> {
+  const key = attemptsKey(account.id);
+  const lockedUntil = await ctx.attempts.lockedUntil(key);
+  if (lockedUntil) throw new GatehouseError('too_many_attempts', undefined, { until: lockedUntil });
+  const code = typed.replace(/\s/g, '');
+  const now = ctx.clock.now();
+  for (const method of methods) {
+    const step = matchingStep(ctx.secrets.open(sealedSecretOf(method) ?? ''), code, now);
+    // A step is claimed in one conditional update: a code (or an earlier one) used before fails.
+    if (step !== null && (await ctx.store.methods.claimStep(method.id, step))) {
+      await ctx.attempts.reset(key);
+      return method;
+    }
+  }
+  await ctx.audit.record({ type: 'totp.rejected', email: account.email, clientAddress });
+  const locked = await ctx.attempts.fail(key);
+  if (locked) throw new GatehouseError('too_many_attempts', undefined, { until: locked });
+  throw new GatehouseError('invalid_code');
+}

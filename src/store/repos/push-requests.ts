@@ -1,0 +1,103 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { PushPurpose, PushRequest, PushStatus } from '../../core/model.ts';
+import type { PushRequestStore } from '../../core/store.ts';
+import type { Database, PushRequestsTable } from '../schema.ts';
+import { fromMillis, optionalDate, toMillis } from './time.ts';
+
+export function pushRequestRepo(db: Kysely<Database>): PushRequestStore {
+  const pending = (now: Date) =>
+    db
+      .selectFrom('push_requests')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('expires_at', '>', toMillis(now))
+      .orderBy('created_at');
+  return {
+    async insert(r) {
+      await db
+        .insertInto('push_requests')
+        .values({
+          id: r.id,
+          account_id: r.accountId,
+          device_id: r.deviceId,
+          purpose: r.purpose,
+          number: r.number,
+          status: r.status,
+          session_hash: r.sessionHash,
+          application: r.application,
+          client_address: r.clientAddress,
+          created_at: toMillis(r.createdAt),
+          expires_at: toMillis(r.expiresAt),
+          answered_at: null,
+        })
+        .execute();
+    },
+    async find(id) {
+      const row = await db.selectFrom('push_requests').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toRequest(row) : undefined;
+    },
+    async pendingForDevice(deviceId, now) {
+      return (await pending(now).where('device_id', '=', deviceId).execute()).map(toRequest);
+    },
+    async pendingForAccount(accountId, now) {
+      return (await pending(now).where('account_id', '=', accountId).execute()).map(toRequest);
+    },
+    async latestForSession(sessionHash, purpose) {
+      const row = await db
+        .selectFrom('push_requests')
+        .selectAll()
+        .where('session_hash', '=', sessionHash)
+        .where('purpose', '=', purpose)
+        .orderBy('created_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? toRequest(row) : undefined;
+    },
+    async latestForAccount(accountId) {
+      const row = await db
+        .selectFrom('push_requests')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('created_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? toRequest(row) : undefined;
+    },
+    async answer(id, status, now) {
+      const result = await db
+        .updateTable('push_requests')
+        .set({ status, answered_at: toMillis(now) })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .where('expires_at', '>', toMillis(now))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async cancelPendingForAccount(accountId, now) {
+      const result = await db
+        .updateTable('push_requests')
+        .set({ status: 'cancelled', answered_at: toMillis(now) })
+        .where('account_id', '=', accountId)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+  };
+}
+
+function toRequest(row: Selectable<PushRequestsTable>): PushRequest {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    deviceId: row.device_id,
+    purpose: row.purpose as PushPurpose,
+    number: row.number,
+    status: row.status as PushStatus,
+    sessionHash: row.session_hash,
+    application: row.application,
+    clientAddress: row.client_address,
+    createdAt: fromMillis(row.created_at),
+    expiresAt: fromMillis(row.expires_at),
+    answeredAt: optionalDate(row.answered_at),
+  };
+}
