@@ -27,6 +27,9 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     cookieSecure: config.cookieSecure,
     cookieSecret,
     trustProxy: config.trustProxy,
+    publicUrl: config.publicUrl,
+    androidAppUrl: config.authenticatorAndroidUrl,
+    iphoneAppUrl: config.authenticatorIphoneUrl,
   });
   app.addHook('onClose', async () => store.close());
   await app.listen({ port: config.port, host: config.host });

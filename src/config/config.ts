@@ -44,6 +44,9 @@ export const configSchema = z
       .optional(),
     /** The address people reach the portal at, used in QR codes (default: taken from each request). */
     publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Where the Download Now QR codes lead (store pages); default: the portal's own web app. */
+    authenticatorAndroidUrl: z.url({ protocol: /^https?$/ }).optional(),
+    authenticatorIphoneUrl: z.url({ protocol: /^https?$/ }).optional(),
     pushRequestSeconds: positiveInt.default(120),
     pushMaxPending: positiveInt.default(3),
     pushFailures: throttleRule.default({ maxFailures: 3, windowMinutes: 15, lockMinutes: 15 }),

@@ -7,6 +7,7 @@ import { defaultPushSettings, type PushSettings } from './methods/authenticator-
 import {
   beginStandardApp,
   finishStandardApp,
+  pendingStandardApp,
   type TotpContext,
   verifyCode,
 } from './methods/totp/totp-service.ts';
@@ -48,6 +49,7 @@ export interface Core {
   authenticatorApp: AuthenticatorApp;
   totp: {
     beginStandardApp(account: Account, issuer: string): ReturnType<typeof beginStandardApp>;
+    pendingStandardApp(account: Account, issuer: string): ReturnType<typeof pendingStandardApp>;
     finishStandardApp(
       account: Account,
       methodId: string,
@@ -109,6 +111,7 @@ export function createCore(parts: {
     }),
     totp: {
       beginStandardApp: (account, issuer) => beginStandardApp(totpContext, account, issuer),
+      pendingStandardApp: (account, issuer) => pendingStandardApp(totpContext, account, issuer),
       finishStandardApp: (account, methodId, code, clientAddress) =>
         finishStandardApp(totpContext, account, methodId, code, clientAddress),
       verifyCode: (account, code, clientAddress) => verifyCode(totpContext, account, code, clientAddress),

@@ -60,6 +60,8 @@ export interface Activation {
   createdAt: Date;
   expiresAt: Date;
   deviceId: string | null;
+  /** The code, encrypted with the secrets key (only its hash is looked up). */
+  codeSealed: string;
 }
 
 export type PushPurpose = 'registration' | 'sign_in';

@@ -77,6 +77,7 @@ export interface ActivationsTable {
   created_at: number;
   expires_at: number;
   device_id: string | null;
+  code_sealed: string;
 }
 
 export interface PushRequestsTable {

@@ -9,12 +9,21 @@ import type { Core } from '../core/index.ts';
 import { registerErrorPages } from './error-pages.ts';
 import { registerPageRendering } from './page.ts';
 import { nhsukDist, staticDir } from './render.ts';
+import { deviceApiRoutes } from './routes/device-api.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRegistrationRoutes } from './routes/mfa-registration.ts';
+import { mfaVerificationRoutes } from './routes/mfa-verification.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { profileRoutes } from './routes/profile.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { registerSessionLoading } from './session.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false on routes that authenticate without cookies and so need no CSRF token. */
+    csrf?: boolean;
+  }
+}
 
 export interface WebOptions {
   core: Core;
@@ -24,6 +33,10 @@ export interface WebOptions {
   /** Secret that signs the CSRF cookie; shared by every instance on one database. */
   cookieSecret: string;
   trustProxy?: string | undefined;
+  /** The address people reach the portal at (QR codes); default: from each request. */
+  publicUrl?: string | undefined;
+  androidAppUrl?: string | undefined;
+  iphoneAppUrl?: string | undefined;
 }
 
 /** Forms here are a few fields; anything larger is refused before it is parsed. */
@@ -82,15 +95,17 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     prefix: '/static/',
     decorateReply: false,
     index: false,
-    allowedPath: (path) => path.endsWith('.css'),
+    allowedPath: (path) => path.endsWith('.css') || path === '/approval-wait.js',
   });
 
   registerPageRendering(app, options);
   registerErrorPages(app, options.core);
   registerSessionLoading(app, options.core, options.cookieSecure);
   // After the session is loaded, so that a refusal can be audited against the account.
+  // Routes that take no cookies (the device API, signed by each device) opt out with csrf: false.
   app.addHook('preHandler', (request, reply, done) => {
-    if (request.method === 'POST') app.csrfProtection(request, reply, done);
+    if (request.method === 'POST' && request.routeOptions.config.csrf !== false)
+      app.csrfProtection(request, reply, done);
     else done();
   });
 
@@ -98,6 +113,18 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
   await app.register(signInRoutes(options.core, options.cookieSecure));
   await app.register(portalRoutes(options.core));
   await app.register(profileRoutes(options.core));
-  await app.register(mfaRegistrationRoutes(options.core));
+  const issuer = options.organisation.name;
+  await app.register(
+    mfaRegistrationRoutes(options.core, {
+      issuer,
+      publicUrl: options.publicUrl,
+      androidAppUrl: options.androidAppUrl,
+      iphoneAppUrl: options.iphoneAppUrl,
+    }),
+  );
+  await app.register(mfaVerificationRoutes(options.core, { applicationName: `${issuer} portal` }));
+  await app.register(deviceApiRoutes(options.core, { issuer, publicUrl: options.publicUrl }), {
+    prefix: '/api/authenticator/v1',
+  });
   return app;
 }

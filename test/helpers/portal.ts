@@ -6,7 +6,7 @@ import { aesGcmSecretBox } from '../../src/core/crypto/secret-box.ts';
 import { type Core, type CoreSettings, createCore, defaultCoreSettings } from '../../src/core/index.ts';
 import type { Store } from '../../src/core/store.ts';
 import { buildWebApp } from '../../src/web/app.ts';
-import { testDatabase } from './engines.ts';
+import { type TestDatabase, testDatabase } from './engines.ts';
 
 export interface TestPortal {
   app: FastifyInstance;
@@ -29,9 +29,12 @@ export async function startTestPortal(
     settings?: Partial<CoreSettings>;
     clock?: Clock;
     cookieSecure?: boolean;
+    /** Share a database with another portal (two instances); the caller then drops it. */
+    database?: TestDatabase;
   } = {},
 ): Promise<TestPortal> {
-  const database = testDatabase(options.engine ?? 'sqlite');
+  const ownDatabase = !options.database;
+  const database = options.database ?? testDatabase(options.engine ?? 'sqlite');
   const store = await database.open();
   const core = createCore({
     store,
@@ -61,7 +64,7 @@ export async function startTestPortal(
     async close() {
       await app.close();
       await store.close();
-      await database.drop();
+      if (ownDatabase) await database.drop();
     },
   };
 }

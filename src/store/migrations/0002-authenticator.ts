@@ -33,6 +33,8 @@ export function authenticator(_engine: Engine): Migration {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .addColumn('device_id', 'text')
+        // The code itself, sealed with the secrets key, so the PC can show it again after a reload.
+        .addColumn('code_sealed', 'text', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('activations_session').on('activations').column('session_hash').execute();
 

@@ -16,6 +16,7 @@ export function activationRepo(db: Kysely<Database>): ActivationStore {
           created_at: toMillis(a.createdAt),
           expires_at: toMillis(a.expiresAt),
           device_id: a.deviceId,
+          code_sealed: a.codeSealed,
         })
         .execute();
     },
@@ -58,5 +59,6 @@ function toActivation(row: Selectable<ActivationsTable>): Activation {
     createdAt: fromMillis(row.created_at),
     expiresAt: fromMillis(row.expires_at),
     deviceId: row.device_id,
+    codeSealed: row.code_sealed,
   };
 }

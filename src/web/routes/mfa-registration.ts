@@ -1,15 +1,228 @@
-import type { FastifyInstance } from 'fastify';
-import type { Core } from '../../core/index.ts';
-import { requireStage } from '../session.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { type Core, isGatehouseError } from '../../core/index.ts';
+import { formatActivationCode } from '../../core/methods/authenticator-app/activation-code.ts';
+import { fieldErrors, formBody, summaryAndFields } from '../forms.ts';
+import { publicUrlOf } from '../public-url.ts';
+import { pushProblem } from '../push-problems.ts';
+import { qrDataUrl } from '../qr.ts';
+import { requireStage, signedIn } from '../session.ts';
+import { formatTime } from '../time-format.ts';
 
-export function mfaRegistrationRoutes(_core: Core) {
+export interface RegistrationOptions {
+  issuer: string;
+  publicUrl?: string | undefined;
+  androidAppUrl?: string | undefined;
+  iphoneAppUrl?: string | undefined;
+}
+
+/** The methods offered by `I want to set up a different method`. */
+const differentMethods = [
+  { value: 'authenticator_app', text: 'Authenticator app' },
+  { value: 'totp', text: 'Authenticator app (verification codes only)' },
+];
+
+/**
+ * The registration wizard of the guide, part 2: Click me to enrol > Next > Download Now > Next >
+ * scan the QR code > Next > the unique number > Notification approved > Next > Done.
+ */
+export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) {
   return async (app: FastifyInstance) => {
     app.addHook('preHandler', requireStage('register_mfa', 'complete'));
+    const page = (
+      reply: FastifyReply,
+      template: string,
+      title: string,
+      context: Record<string, unknown> = {},
+      status = 200,
+    ) => reply.page(template, { title, ...context }, status);
+
     app.get('/mfa/register', async (_request, reply) =>
-      reply.page('mfa-register', { title: 'Set up multi-factor authentication' }),
+      page(reply, 'mfa-register', 'Set up multi-factor authentication'),
     );
     app.get('/mfa/register/start', async (_request, reply) =>
-      reply.page('mfa-register-start', { title: 'Keep your account secure' }),
+      page(reply, 'mfa-register-start', 'Keep your account secure'),
     );
+    app.get('/mfa/register/app', async (_request, reply) =>
+      page(reply, 'mfa-register-app', 'Start by getting the app'),
+    );
+
+    app.get('/mfa/register/download', async (request, reply) => {
+      const base = publicUrlOf(request, options.publicUrl);
+      const androidUrl = options.androidAppUrl ?? `${base}/authenticator/`;
+      const iphoneUrl = options.iphoneAppUrl ?? `${base}/authenticator/`;
+      return page(reply, 'mfa-download', 'Download the app', {
+        androidUrl,
+        iphoneUrl,
+        androidQr: await qrDataUrl(androidUrl),
+        iphoneQr: await qrDataUrl(iphoneUrl),
+      });
+    });
+
+    app.post('/mfa/register/activation', async (request, reply) => {
+      const { account, session } = signedIn(request);
+      await core.authenticatorApp.startActivation(account, session, request.ip);
+      return reply.redirect('/mfa/register/scan', 303);
+    });
+
+    app.get('/mfa/register/scan', async (request, reply) => renderScan(request, reply));
+
+    app.post('/mfa/register/scan', async (request, reply) =>
+      renderScan(
+        request,
+        reply,
+        'We have not heard from the app yet. In the app, tap + Add account, then Work or school account, then Scan QR code, and scan the QR code below.',
+      ),
+    );
+
+    async function renderScan(request: FastifyRequest, reply: FastifyReply, problem?: string) {
+      const state = await core.authenticatorApp.registrationState(signedIn(request).session);
+      if (state.step === 'number') return reply.redirect('/mfa/register/number', 303);
+      // Not started, or the code expired: a new QR code is made from the previous page.
+      if (state.step !== 'waiting_for_scan') return reply.redirect('/mfa/register/app', 303);
+      const base = publicUrlOf(request, options.publicUrl);
+      const link = `${base}/authenticator/#activate=${base}/api/authenticator/v1/activations/${state.code}`;
+      return page(
+        reply,
+        'mfa-register-scan',
+        'Scan the QR code',
+        {
+          qr: await qrDataUrl(link),
+          link,
+          code: formatActivationCode(state.code),
+          expiresAt: formatTime(state.expiresAt),
+          errors: problem ? [{ text: problem, href: '#activation-link' }] : [],
+        },
+        problem ? 409 : 200,
+      );
+    }
+
+    app.get('/mfa/register/number', async (request, reply) => {
+      const state = await core.authenticatorApp.registrationState(signedIn(request).session);
+      if (state.step !== 'number') return reply.redirect('/mfa/register/app', 303);
+      const status = state.device.status === 'active' ? 'approved' : state.status;
+      return page(
+        reply,
+        'mfa-register-number',
+        status === 'approved' ? 'Notification approved' : "Let's try it out",
+        {
+          status,
+          number: state.request?.number,
+          problem: pushProblem(status),
+        },
+      );
+    });
+
+    app.get('/mfa/register/status', async (request) => {
+      const state = await core.authenticatorApp.registrationState(signedIn(request).session);
+      const status =
+        state.step === 'number' ? (state.device.status === 'active' ? 'approved' : state.status) : state.step;
+      return { status, next: '/mfa/register/number' };
+    });
+
+    app.post('/mfa/register/check', async (_request, reply) => reply.redirect('/mfa/register/number', 303));
+
+    app.post('/mfa/register/retry', async (request, reply) => {
+      const { account, session } = signedIn(request);
+      try {
+        await core.authenticatorApp.retryRegistration(account, session, request.ip);
+      } catch (error) {
+        if (!isGatehouseError(error)) throw error;
+        if (error.code === 'device_not_found') return reply.redirect('/mfa/register/app', 303);
+        return reply.page(
+          'error',
+          {
+            title: 'Please wait',
+            heading: 'Please wait before trying again',
+            paragraphs: [pushProblem(error.code === 'push_blocked' ? 'blocked' : 'too_many').text],
+          },
+          429,
+        );
+      }
+      return reply.redirect('/mfa/register/number', 303);
+    });
+
+    app.post('/mfa/register/finish', async (request, reply) => {
+      const { account, session } = signedIn(request);
+      try {
+        await core.completeMfa(account, session, 'swk', request.ip);
+      } catch (error) {
+        if (isGatehouseError(error, 'method_not_found')) return reply.redirect('/mfa/register/number', 303);
+        throw error;
+      }
+      return reply.redirect('/mfa/register/finished', 303);
+    });
+
+    app.get('/mfa/register/finished', async (request, reply) => {
+      const { session } = signedIn(request);
+      if (!session.factors.includes('mfa')) return reply.redirect('/mfa/register/start', 303);
+      return page(reply, 'mfa-register-finished', 'Congratulations, you have successfully set up MFA!', {
+        next: '/',
+      });
+    });
+
+    app.get('/mfa/register/different', async (_request, reply) =>
+      page(reply, 'mfa-register-different', 'Choose a different method', { methods: differentMethods }),
+    );
+
+    app.post('/mfa/register/different', async (request, reply) => {
+      const parsed = z
+        .object({ method: z.enum(['authenticator_app', 'totp']) })
+        .safeParse(formBody(request.body));
+      if (!parsed.success) {
+        const errors = fieldErrors(parsed.error, { method: 'Select a method' });
+        return page(
+          reply,
+          'mfa-register-different',
+          'Choose a different method',
+          { methods: differentMethods, ...summaryAndFields(errors) },
+          400,
+        );
+      }
+      return reply.redirect(
+        parsed.data.method === 'totp' ? '/mfa/register/code-app' : '/mfa/register/app',
+        303,
+      );
+    });
+
+    app.get('/mfa/register/code-app', async (request, reply) => renderCodeApp(request, reply));
+
+    app.post('/mfa/register/code-app', async (request, reply) => {
+      const { account, session } = signedIn(request);
+      const setup = await core.totp.pendingStandardApp(account, options.issuer);
+      if (!setup) return reply.redirect('/mfa/register/code-app', 303);
+      const code = z.string().trim().max(20).safeParse(formBody(request.body).code);
+      try {
+        await core.totp.finishStandardApp(account, setup.methodId, code.success ? code.data : '', request.ip);
+      } catch (error) {
+        if (!isGatehouseError(error)) throw error;
+        const text =
+          error.code === 'too_many_attempts'
+            ? 'Too many wrong codes. Wait 15 minutes, then try again.'
+            : 'The code is not correct. Enter the 6-digit code the app shows now.';
+        return renderCodeApp(request, reply, text);
+      }
+      await core.completeMfa(account, session, 'otp', request.ip);
+      return reply.redirect('/mfa/register/finished', 303);
+    });
+
+    async function renderCodeApp(request: FastifyRequest, reply: FastifyReply, problem?: string) {
+      const { account } = signedIn(request);
+      const setup =
+        (await core.totp.pendingStandardApp(account, options.issuer)) ??
+        (await core.totp.beginStandardApp(account, options.issuer));
+      const errors = problem ? [{ field: 'code', text: problem }] : [];
+      return page(
+        reply,
+        'mfa-register-code-app',
+        'Set up your authenticator app',
+        {
+          qr: await qrDataUrl(setup.uri),
+          secretGrouped: setup.secret.match(/.{1,4}/g)?.join(' '),
+          ...summaryAndFields(errors),
+        },
+        problem ? 400 : 200,
+      );
+    }
   };
 }

@@ -30,6 +30,7 @@ export async function startActivation(
     createdAt: now,
     expiresAt,
     deviceId: null,
+    codeSealed: ctx.secrets.seal(code),
   });
   await ctx.audit.record({
     type: 'authenticator.activation_started',

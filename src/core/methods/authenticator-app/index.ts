@@ -27,7 +27,11 @@ export function authenticatorApp(ctx: AppContext) {
       if (!device) {
         return activation.expiresAt <= ctx.clock.now()
           ? { step: 'activation_expired' as const }
-          : { step: 'waiting_for_scan' as const, expiresAt: activation.expiresAt };
+          : {
+              step: 'waiting_for_scan' as const,
+              expiresAt: activation.expiresAt,
+              code: ctx.secrets.open(activation.codeSealed),
+            };
       }
       const request = await requestOfSession(ctx, session.idHash, 'registration');
       return {

@@ -44,6 +44,18 @@ export async function beginStandardApp(ctx: TotpContext, account: Account, issue
   return { methodId: method.id, secret, uri: provisioningUri(secret, issuer, account.email) };
 }
 
+/** The standard app set-up this account started and has not finished, to show its QR code again. */
+export async function pendingStandardApp(ctx: TotpContext, account: Account, issuer: string) {
+  const pending = (await ctx.store.methods.listForAccount(account.id)).filter(
+    (m) => m.kind === 'totp' && m.status === 'pending',
+  );
+  const method = pending.at(-1);
+  const sealed = method && sealedSecretOf(method);
+  if (!method || !sealed) return undefined;
+  const secret = ctx.secrets.open(sealed);
+  return { methodId: method.id, secret, uri: provisioningUri(secret, issuer, account.email) };
+}
+
 /** Step 2: the first code from the app proves it holds the key; the method becomes active. */
 export async function finishStandardApp(
   ctx: TotpContext,

@@ -1,0 +1,8 @@
+/** Times as people in the organisation read them: 24-hour clock, UK time. */
+export function formatTime(date: Date): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: 'Europe/London',
+  }).format(date);
+}
