@@ -95,7 +95,7 @@ for (const engine of ENGINES) {
       const finished = await pc.get('/mfa/register/finished');
       assert.match(finished.body, /Congratulations, you have successfully set up MFA!/);
       assert.equal((await pc.get('/')).statusCode, 200);
-      const types = (await portal.core.audit.list({ email, limit: 20 })).map((e) => e.type);
+      const types: string[] = (await portal.core.audit.list({ email, limit: 20 })).map((e) => e.type);
       for (const type of [
         'authenticator.activated',
         'authenticator.registered',
