@@ -4,9 +4,14 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 export class InjectClient {
   readonly cookies = new Map<string, string>();
   constructor(
-    private readonly app: FastifyInstance,
+    private app: FastifyInstance,
     private readonly remoteAddress = '203.0.113.5',
   ) {}
+
+  /** The same browser (cookies and all), talking to another server process from now on. */
+  retarget(app: FastifyInstance): void {
+    this.app = app;
+  }
 
   async get(url: string): Promise<LightMyRequestResponse> {
     return this.send({ method: 'GET', url });

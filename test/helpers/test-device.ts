@@ -9,7 +9,7 @@ export class TestDevice {
   deviceId = '';
   totp?: { secret: string };
   private constructor(
-    private readonly app: FastifyInstance,
+    private app: FastifyInstance,
     private readonly keys: webcrypto.CryptoKeyPair,
     readonly publicKey: webcrypto.JsonWebKey,
     /** The phone's clock, which signs each call's timestamp. */
@@ -23,6 +23,11 @@ export class TestDevice {
     ])) as webcrypto.CryptoKeyPair;
     const { kty, crv, x, y } = await webcrypto.subtle.exportKey('jwk', keys.publicKey);
     return new TestDevice(app, keys, { kty, crv, x, y }, now);
+  }
+
+  /** The same phone, talking to another server process from now on. */
+  retarget(app: FastifyInstance): void {
+    this.app = app;
   }
 
   async sign(...lines: string[]): Promise<string> {

@@ -3,11 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import { manualClock } from '../helpers/clock.ts';
 import { ENGINES, postgresUnavailable } from '../helpers/engines.ts';
 import { InjectClient } from '../helpers/inject-client.ts';
-import { addUser, startTestPortal, TEST_PASSWORD, type TestPortal } from '../helpers/portal.ts';
+import { startTestPortal, TEST_PASSWORD, type TestPortal } from '../helpers/portal.ts';
+import { activationCodeOn, pushJourneys } from '../helpers/push-journeys.ts';
 import { TestDevice } from '../helpers/test-device.ts';
-
-const numberOn = (html: string) => /id="matching-number">(\d\d)</.exec(html)?.[1];
-const codeOn = (html: string) => /\/activations\/([A-Z2-9]{20})/.exec(html)?.[1];
 
 for (const engine of ENGINES) {
   describe(`authenticator app on ${engine}`, async () => {
@@ -15,66 +13,34 @@ for (const engine of ENGINES) {
     const clock = manualClock();
     let portal: TestPortal;
     let email = '';
-    let counter = 0;
 
     before(async () => {
       if (skip) return;
       portal = await startTestPortal({ engine, clock });
+      flows = journeys();
     });
     after(async () => {
       if (!skip) await portal.close();
     });
 
-    /** A user with MFA enabled, signed in on a PC, at the registration wizard. */
-    async function pcAtRegistration() {
-      email = `user${++counter}@example.org`;
-      const account = await addUser(portal.core, email);
-      await portal.core.enrolment.enable(account, '192.0.2.1');
-      const pc = new InjectClient(portal.app);
-      const signIn = await pc.post('/signin', { email, password: TEST_PASSWORD }, { formPage: '/signin' });
-      assert.equal(signIn.headers.location, '/mfa/register');
-      return pc;
-    }
-
-    /** Runs the wizard up to the number; returns the PC, the phone and the number shown. */
-    async function scanned() {
-      const pc = await pcAtRegistration();
-      const started = await pc.post('/mfa/register/activation', {}, { formPage: '/mfa/register/app' });
-      assert.equal(started.headers.location, '/mfa/register/scan');
-      const scanPage = await pc.get('/mfa/register/scan');
-      const code = codeOn(scanPage.body);
-      assert.ok(code, 'the scan page shows the activation link');
-      assert.match(scanPage.body, /Can&#39;t scan image\?|Can't scan image\?/);
-      const phone = await TestDevice.create(portal.app, () => clock.now().getTime());
-      const activated = await phone.activate(code);
-      assert.equal(activated.statusCode, 200, activated.body);
-      const next = await pc.post('/mfa/register/scan', {}, { formPage: '/mfa/register/app' });
-      assert.equal(next.headers.location, '/mfa/register/number');
-      const numberPage = await pc.get('/mfa/register/number');
-      const number = numberOn(numberPage.body);
-      assert.ok(number && /^[1-9]\d$/.test(number), 'a two-digit number is shown');
-      return { pc, phone, number, code };
-    }
-
-    async function registered() {
-      const { pc, phone, number } = await scanned();
-      const [requestId] = await phone.pendingIds();
-      assert.equal((await phone.answer(requestId!, 'approve', number)).json().status, 'approved');
-      const finish = await pc.post('/mfa/register/finish', {}, { formPage: '/mfa/register/number' });
-      assert.equal(finish.headers.location, '/mfa/register/finished');
-      return { pc, phone };
-    }
-
-    /** Signs in again on a new PC: the session waits for the second factor. */
-    async function pcAtVerification() {
-      const pc = new InjectClient(portal.app);
-      const signIn = await pc.post('/signin', { email, password: TEST_PASSWORD }, { formPage: '/signin' });
-      assert.equal(signIn.headers.location, '/mfa/verify');
-      const page = await pc.get('/mfa/verify');
-      const number = numberOn(page.body);
-      assert.ok(number);
-      return { pc, number };
-    }
+    const journeys = () => pushJourneys({ core: portal.core, pcApp: portal.app, clock });
+    let flows: ReturnType<typeof pushJourneys>;
+    const pcAtRegistration = async () => {
+      const result = await flows.pcAtRegistration();
+      email = result.email;
+      return result.pc;
+    };
+    const scanned = async () => {
+      const result = await flows.scanned();
+      email = result.email;
+      return result;
+    };
+    const registered = async () => {
+      const result = await flows.registered();
+      email = result.email;
+      return result;
+    };
+    const pcAtVerification = () => flows.pcAtVerification(email);
 
     test('registers the app: QR link, activation, the number typed, Notification approved', {
       skip: skip ?? false,
@@ -243,7 +209,7 @@ for (const engine of ENGINES) {
       assert.equal(reused.json().error.code, 'activation_used');
       const pc = await pcAtRegistration();
       await pc.post('/mfa/register/activation', {}, { formPage: '/mfa/register/app' });
-      const fresh = codeOn((await pc.get('/mfa/register/scan')).body)!;
+      const fresh = activationCodeOn((await pc.get('/mfa/register/scan')).body)!;
       clock.advanceMinutes(11);
       const late = await second.activate(fresh);
       assert.equal(late.json().error.code, 'activation_expired');
