@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { newVapidKeys, type VapidKeys, webPushNotifier } from './channels/web-push.ts';
 import { type Config, coreSettings, storeLocation } from './config/config.ts';
 import { secretBoxFor } from './config/secrets-key.ts';
 import { systemRandom } from './core/clock.ts';
+import type { SecretBox } from './core/crypto/secret-box.ts';
 import { createCore } from './core/index.ts';
+import type { Store } from './core/store.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
 import { buildWebApp } from './web/app.ts';
 
@@ -15,7 +18,14 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   });
   const location = storeLocation(config);
   const store = await openStore(location);
-  const core = createCore({ store, settings: coreSettings(config), secrets: secretBoxFor(config) });
+  const secrets = secretBoxFor(config);
+  const vapid = await vapidKeys(store, secrets);
+  const notifier = webPushNotifier(
+    vapid,
+    config.webPushSubject ?? `mailto:it@${new URL(config.publicUrl ?? 'http://localhost').hostname}`,
+    logger,
+  );
+  const core = createCore({ store, settings: coreSettings(config), secrets, notifier });
   const cookieSecret = await store.secrets.getOrCreate(
     'cookie-signing-key',
     systemRandom.bytes(32).toString('base64url'),
@@ -30,9 +40,16 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     androidAppUrl: config.authenticatorAndroidUrl,
     iphoneAppUrl: config.authenticatorIphoneUrl,
+    vapidPublicKey: vapid.publicKey,
   });
   app.addHook('onClose', async () => store.close());
   await app.listen({ port: config.port, host: config.host });
   logger.info({ database: describeLocation(location) }, 'Gatehouse portal started');
   return app;
+}
+
+/** One VAPID key pair for all instances, kept in the database and sealed with the secrets key. */
+async function vapidKeys(store: Store, secrets: SecretBox): Promise<VapidKeys> {
+  const sealed = await store.secrets.getOrCreate('vapid-keys', secrets.seal(JSON.stringify(newVapidKeys())));
+  return JSON.parse(secrets.open(sealed)) as VapidKeys;
 }

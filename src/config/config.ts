@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { GatehouseError } from '../core/errors.ts';
 import type { CoreSettings } from '../core/index.ts';
+import { defaultPushEndpointPolicy } from '../core/methods/authenticator-app/notifier.ts';
 import type { StoreLocation } from '../store/open-store.ts';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -47,6 +48,13 @@ export const configSchema = z
     /** Where the Download Now QR codes lead (store pages); default: the portal's own web app. */
     authenticatorAndroidUrl: z.url({ protocol: /^https?$/ }).optional(),
     authenticatorIphoneUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Push services a Web Push subscription may point at (hosts, or suffixes starting with "."). */
+    webPushHosts: z.array(z.string().min(1).max(253)).default(defaultPushEndpointPolicy.allowedHosts),
+    /** Contact for push services (RFC 8292), e.g. mailto:it-servicedesk@example.org. */
+    webPushSubject: z
+      .string()
+      .regex(/^(mailto:|https:)/)
+      .optional(),
     pushRequestSeconds: positiveInt.default(120),
     pushMaxPending: positiveInt.default(3),
     pushFailures: throttleRule.default({ maxFailures: 3, windowMinutes: 15, lockMinutes: 15 }),
@@ -150,6 +158,7 @@ export function coreSettings(config: Config): CoreSettings {
       failures: config.pushFailures,
       reportBlockMinutes: config.pushReportBlockMinutes,
       activationMinutes: config.activationMinutes,
+      endpoints: { allowedHosts: config.webPushHosts },
     },
     codeAttempts: config.codeAttempts,
   };

@@ -3,6 +3,7 @@ import { type AuditLog, auditLog } from './audit/audit-log.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './clock.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
 import { type AuthenticatorApp, authenticatorApp } from './methods/authenticator-app/index.ts';
+import type { DeviceNotifier } from './methods/authenticator-app/notifier.ts';
 import { defaultPushSettings, type PushSettings } from './methods/authenticator-app/settings.ts';
 import {
   beginStandardApp,
@@ -71,6 +72,8 @@ export function createCore(parts: {
   hasher?: PasswordHasher;
   /** Encrypts method secrets at rest (see src/core/crypto/secret-box.ts). */
   secrets: SecretBox;
+  /** Wakes closed authenticator apps (Web Push); optional. */
+  notifier?: DeviceNotifier;
 }): Core {
   const { store, settings = defaultCoreSettings, clock = systemClock, random = systemRandom } = parts;
   const hasher = parts.hasher ?? argon2idHasher();
@@ -108,6 +111,7 @@ export function createCore(parts: {
       secrets: parts.secrets,
       settings: settings.push,
       pushFailures: throttle(store, clock, settings.push.failures),
+      notifier: parts.notifier,
     }),
     totp: {
       beginStandardApp: (account, issuer) => beginStandardApp(totpContext, account, issuer),

@@ -94,6 +94,7 @@ export interface MethodStore {
   activate(id: string): Promise<boolean>;
   remove(id: string): Promise<boolean>;
   touch(id: string, at: Date): Promise<void>;
+  updateData(id: string, data: Record<string, unknown>): Promise<void>;
   /** Records a TOTP step as used unless it, or a later one, already was; true only for the winner. */
   claimStep(id: string, step: number): Promise<boolean>;
 }

@@ -37,6 +37,8 @@ export interface WebOptions {
   publicUrl?: string | undefined;
   androidAppUrl?: string | undefined;
   iphoneAppUrl?: string | undefined;
+  /** The VAPID public key apps subscribe with, when Web Push is on. */
+  vapidPublicKey?: string | undefined;
 }
 
 /** Forms here are a few fields; anything larger is refused before it is parsed. */
@@ -123,8 +125,13 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     }),
   );
   await app.register(mfaVerificationRoutes(options.core, { applicationName: `${issuer} portal` }));
-  await app.register(deviceApiRoutes(options.core, { issuer, publicUrl: options.publicUrl }), {
-    prefix: '/api/authenticator/v1',
-  });
+  await app.register(
+    deviceApiRoutes(options.core, {
+      issuer,
+      publicUrl: options.publicUrl,
+      vapidPublicKey: options.vapidPublicKey,
+    }),
+    { prefix: '/api/authenticator/v1' },
+  );
   return app;
 }

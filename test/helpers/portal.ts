@@ -4,6 +4,7 @@ import pino from 'pino';
 import { type Clock, systemClock } from '../../src/core/clock.ts';
 import { aesGcmSecretBox } from '../../src/core/crypto/secret-box.ts';
 import { type Core, type CoreSettings, createCore, defaultCoreSettings } from '../../src/core/index.ts';
+import type { DeviceNotifier } from '../../src/core/methods/authenticator-app/notifier.ts';
 import type { Store } from '../../src/core/store.ts';
 import { buildWebApp } from '../../src/web/app.ts';
 import { type TestDatabase, testDatabase } from './engines.ts';
@@ -31,6 +32,8 @@ export async function startTestPortal(
     cookieSecure?: boolean;
     /** Share a database with another portal (two instances); the caller then drops it. */
     database?: TestDatabase;
+    notifier?: DeviceNotifier;
+    vapidPublicKey?: string;
   } = {},
 ): Promise<TestPortal> {
   const ownDatabase = !options.database;
@@ -41,6 +44,7 @@ export async function startTestPortal(
     settings: { ...defaultCoreSettings, ...options.settings },
     clock: options.clock ?? systemClock,
     secrets: TEST_SECRETS,
+    ...(options.notifier ? { notifier: options.notifier } : {}),
   });
   const app = await buildWebApp({
     core,
@@ -48,6 +52,7 @@ export async function startTestPortal(
     organisation: { name: 'Gatehouse Test Trust' },
     cookieSecure: options.cookieSecure ?? false,
     cookieSecret: 'test-cookie-secret-0123456789abcdef',
+    vapidPublicKey: options.vapidPublicKey,
   });
   let url = '';
   if (options.listen) {

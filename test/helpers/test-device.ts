@@ -67,6 +67,16 @@ export class TestDevice {
     return (response.json() as { requests: { id: string }[] }).requests.map((r) => r.id);
   }
 
+  async subscribe(subscription: { endpoint: string; keys: { p256dh: string; auth: string } }) {
+    const timestamp = String(this.now());
+    const signature = await this.sign('subscribe', this.deviceId, subscription.endpoint, timestamp);
+    return this.app.inject({
+      method: 'POST',
+      url: `/api/authenticator/v1/devices/${this.deviceId}/push-subscription`,
+      payload: { subscription, timestamp, signature },
+    });
+  }
+
   async answer(
     requestId: string,
     decision: 'approve' | 'deny',

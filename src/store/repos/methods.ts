@@ -65,6 +65,13 @@ export function methodRepo(db: Kysely<Database>): MethodStore {
         .where('id', '=', id)
         .execute();
     },
+    async updateData(id, data) {
+      await db
+        .updateTable('mfa_methods')
+        .set({ data: JSON.stringify(data) })
+        .where('id', '=', id)
+        .execute();
+    },
     async claimStep(id, step) {
       const result = await db
         .updateTable('mfa_methods')

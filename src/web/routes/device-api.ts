@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { GatehouseError, isGatehouseError } from '../../core/errors.ts';
 import type { Core } from '../../core/index.ts';
 import { devicePublicKeySchema } from '../../core/methods/authenticator-app/device-signature.ts';
+import { pushSubscriptionSchema } from '../../core/methods/authenticator-app/notifier.ts';
 import type { PushRequest } from '../../core/model.ts';
 import { publicUrlOf } from '../public-url.ts';
 import { streamDeviceEvents } from './device-events.ts';
@@ -53,6 +54,7 @@ const answerBody = z.object({
   signature: z.string().max(200),
 });
 const removeBody = z.object({ timestamp: z.string().max(20), signature: z.string().max(200) });
+const subscribeBody = removeBody.extend({ subscription: pushSubscriptionSchema });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
@@ -61,7 +63,10 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 /** The JSON API the authenticator app speaks (docs/authenticator-protocol.md), version 1. */
-export function deviceApiRoutes(core: Core, options: { issuer: string; publicUrl?: string | undefined }) {
+export function deviceApiRoutes(
+  core: Core,
+  options: { issuer: string; publicUrl?: string | undefined; vapidPublicKey?: string | undefined },
+) {
   return async (app: FastifyInstance) => {
     // The portal's pages take forms only; this API takes JSON, bounded.
     app.addContentTypeParser(
@@ -156,6 +161,21 @@ export function deviceApiRoutes(core: Core, options: { issuer: string; publicUrl
       return { status };
     });
 
+    app.get('/push-key', async (_request, reply) => {
+      if (!options.vapidPublicKey) return sendError(_request, reply, new GatehouseError('request_not_found'));
+      return { vapidPublicKey: options.vapidPublicKey };
+    });
+
+    app.post('/devices/:deviceId/push-subscription', { config: { csrf: false } }, async (request) => {
+      const { deviceId } = parse(z.object({ deviceId: id }), request.params);
+      const body = parse(subscribeBody, request.body);
+      await core.authenticatorApp.subscribe(
+        { deviceId, timestamp: body.timestamp, signature: body.signature, clientAddress: request.ip },
+        body.subscription,
+      );
+      return { subscribed: true };
+    });
+
     app.post('/devices/:deviceId/remove', { config: { csrf: false } }, async (request) => {
       const { deviceId } = parse(z.object({ deviceId: id }), request.params);
       const body = parse(removeBody, request.body);
@@ -182,11 +202,9 @@ function describeRequest(r: PushRequest, account: string, issuer: string) {
 
 function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown) {
   if (isGatehouseError(error)) {
-    return reply
-      .code(errorStatus[error.code] ?? 400)
-      .send({
-        error: { code: error.code, message: apiMessages[error.code] ?? 'The request cannot be completed.' },
-      });
+    return reply.code(errorStatus[error.code] ?? 400).send({
+      error: { code: error.code, message: apiMessages[error.code] ?? 'The request cannot be completed.' },
+    });
   }
   const status = (error as { statusCode?: number }).statusCode;
   if (status === 413) {

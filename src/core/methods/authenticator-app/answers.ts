@@ -16,12 +16,14 @@ export async function authenticateDevice(
   ctx: AppContext,
   action: string,
   call: SignedCall,
+  signedFields: string[] = [],
 ): Promise<MfaMethod> {
   const device = await ctx.store.methods.find(call.deviceId);
   if (!device || device.kind !== 'authenticator_app') throw new GatehouseError('device_not_found');
   checkTimestamp(ctx, call.timestamp);
   const { publicKey } = device.data as unknown as DeviceData;
-  if (!verifyDeviceSignature(publicKey, signedLines(action, device.id, call.timestamp), call.signature)) {
+  const message = signedLines(action, device.id, ...signedFields, call.timestamp);
+  if (!verifyDeviceSignature(publicKey, message, call.signature)) {
     await auditBadSignature(ctx, device, call.clientAddress, action);
     throw new GatehouseError('bad_signature');
   }

@@ -3,6 +3,7 @@ import type { Clock, Random } from '../../clock.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Store } from '../../store.ts';
 import type { Throttle } from '../../throttle/throttle.ts';
+import type { DeviceNotifier } from './notifier.ts';
 import type { PushSettings } from './settings.ts';
 
 /** What the authenticator-app method needs, passed in. */
@@ -15,6 +16,8 @@ export interface AppContext {
   settings: PushSettings;
   /** Counts denials and wrong numbers per account; its lock is the push block. */
   pushFailures: Throttle;
+  /** Wakes the app when it is closed (Web Push); absent when not configured. */
+  notifier?: DeviceNotifier | undefined;
 }
 
 export const pushKey = (accountId: string) => `push:account:${accountId}`;

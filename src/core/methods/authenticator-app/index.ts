@@ -4,6 +4,7 @@ import { activationForSession, completeActivation, startActivation } from './act
 import { type Answer, answerRequest, authenticateDevice, type SignedCall } from './answers.ts';
 import type { AppContext } from './context.ts';
 import type { DevicePublicKey } from './device-signature.ts';
+import { endpointAllowed, type PushSubscription } from './notifier.ts';
 import { issueRequest, requestOfSession, signInRequest } from './requests.ts';
 
 /** The Gatehouse authenticator app as a sign-in method: registration by QR code, push with number matching. */
@@ -71,6 +72,15 @@ export function authenticatorApp(ctx: AppContext) {
     pendingOf: (deviceId: string) => ctx.store.pushRequests.pendingForDevice(deviceId, ctx.clock.now()),
 
     answer: (answer: Answer) => answerRequest(ctx, answer),
+
+    /** Saves where to send Web Push messages for this device; the endpoint is part of the signature. */
+    async subscribe(call: SignedCall, subscription: PushSubscription) {
+      const device = await authenticateDevice(ctx, 'subscribe', call, [subscription.endpoint]);
+      if (!endpointAllowed(subscription.endpoint, ctx.settings.endpoints)) {
+        throw new GatehouseError('invalid_input', 'this push service is not allowed');
+      }
+      await ctx.store.methods.updateData(device.id, { ...device.data, pushSubscription: subscription });
+    },
 
     async removeDevice(call: SignedCall) {
       const device = await authenticateDevice(ctx, 'remove', call);

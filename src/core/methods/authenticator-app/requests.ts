@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GatehouseError } from '../../errors.ts';
 import type { Account, MfaMethod, PushPurpose, PushRequest } from '../../model.ts';
 import { type AppContext, pushKey } from './context.ts';
+import type { PushSubscription } from './notifier.ts';
 import { newMatchingNumber } from './numbers.ts';
 
 export interface RequestInput {
@@ -53,6 +54,7 @@ export async function issueRequest(ctx: AppContext, input: RequestInput): Promis
     answeredAt: null,
   };
   await ctx.store.pushRequests.insert(request);
+  await notifyDevice(ctx, device, request, account.email);
   await ctx.audit.record({
     type: 'push.sent',
     email: account.email,
@@ -60,6 +62,17 @@ export async function issueRequest(ctx: AppContext, input: RequestInput): Promis
     detail: { request: request.id, purpose: request.purpose, device: device.id },
   });
   return request;
+}
+
+async function notifyDevice(ctx: AppContext, device: MfaMethod, request: PushRequest, account: string) {
+  const subscription = (device.data as { pushSubscription?: PushSubscription }).pushSubscription;
+  if (!ctx.notifier || !subscription) return;
+  await ctx.notifier.notify(subscription, {
+    requestId: request.id,
+    purpose: request.purpose,
+    application: request.application,
+    account,
+  });
 }
 
 /** The request a sign-in waits on: the session's own pending one, or a new one to the default device. */

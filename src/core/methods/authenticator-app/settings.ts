@@ -1,4 +1,5 @@
 import type { ThrottleRule } from '../../throttle/throttle.ts';
+import { defaultPushEndpointPolicy, type PushEndpointPolicy } from './notifier.ts';
 
 export interface PushSettings {
   /** How long a request waits for an answer (Entra and Duo: about a minute or two). */
@@ -11,6 +12,8 @@ export interface PushSettings {
   reportBlockMinutes: number;
   /** How long the QR code on the PC stays valid. */
   activationMinutes: number;
+  /** Where Web Push subscriptions may point. */
+  endpoints: PushEndpointPolicy;
 }
 
 export const defaultPushSettings: PushSettings = {
@@ -19,4 +22,5 @@ export const defaultPushSettings: PushSettings = {
   failures: { maxFailures: 3, windowMinutes: 15, lockMinutes: 15 },
   reportBlockMinutes: 60,
   activationMinutes: 10,
+  endpoints: defaultPushEndpointPolicy,
 };
