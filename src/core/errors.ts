@@ -34,6 +34,10 @@ export const ErrorCodes = [
   'too_many_attempts',
   'invalid_code',
   'method_not_found',
+  'app_password_name_taken',
+  'app_password_name_invalid',
+  'too_many_app_passwords',
+  'last_method',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

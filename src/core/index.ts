@@ -2,9 +2,16 @@ import { type AccountService, accountService } from './accounts/account-service.
 import { type AuditLog, auditLog } from './audit/audit-log.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './clock.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
+import {
+  type AppPasswordContext,
+  createAppPassword,
+  revokeAppPassword,
+} from './methods/app-password/app-passwords.ts';
+import { type LegacySignIn, legacySignIn } from './methods/app-password/legacy-sign-in.ts';
 import { type AuthenticatorApp, authenticatorApp } from './methods/authenticator-app/index.ts';
 import type { DeviceNotifier } from './methods/authenticator-app/notifier.ts';
 import { defaultPushSettings, type PushSettings } from './methods/authenticator-app/settings.ts';
+import { type MethodManagement, methodManagement } from './methods/method-management.ts';
 import {
   beginStandardApp,
   finishStandardApp,
@@ -59,6 +66,13 @@ export interface Core {
     ): Promise<unknown>;
     verifyCode(account: Account, code: string, clientAddress: string): Promise<unknown>;
   };
+  appPasswords: {
+    create(account: Account, name: string, clientAddress: string): ReturnType<typeof createAppPassword>;
+    revoke(account: Account, id: string, actor: string, clientAddress: string | null): Promise<void>;
+  };
+  /** LDAP binds and RADIUS requests: app passwords (or, before MFA, the account password). */
+  legacySignIn(input: LegacySignIn): Promise<Account>;
+  methods: MethodManagement;
   /** Marks a session as having passed MFA (or finished registering a method). */
   completeMfa(account: Account, session: Session, factor: SecondFactor, clientAddress: string): Promise<void>;
 }
@@ -86,10 +100,23 @@ export function createCore(parts: {
     secrets: parts.secrets,
     attempts: throttle(store, clock, settings.codeAttempts),
   };
+  const appPasswordContext: AppPasswordContext = { store, clock, random, hasher, audit };
   return {
     store,
     clock,
     audit,
+    appPasswords: {
+      create: (account, name, clientAddress) =>
+        createAppPassword(appPasswordContext, account, name, clientAddress),
+      revoke: (account, id, actor, clientAddress) =>
+        revokeAppPassword(appPasswordContext, account, id, actor, clientAddress),
+    },
+    legacySignIn: legacySignIn({
+      ...appPasswordContext,
+      accountThrottle: throttle(store, clock, settings.accountLockout),
+      clientThrottle: throttle(store, clock, settings.clientLockout),
+    }),
+    methods: methodManagement(store, audit),
     accounts: accountService({ store, clock, hasher, audit }),
     sessions: sessionService({ store, clock, audit, lifetime: settings.session }),
     enrolment: selfEnrolment({ store, clock, audit }),

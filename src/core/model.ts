@@ -64,7 +64,8 @@ export interface Activation {
   codeSealed: string;
 }
 
-export type PushPurpose = 'registration' | 'sign_in';
+/** `approval`: a legacy application's sign-in (a VPN), with no screen to show a number on. */
+export type PushPurpose = 'registration' | 'sign_in' | 'approval';
 export type PushStatus = 'pending' | 'approved' | 'denied' | 'wrong_number' | 'expired' | 'cancelled';
 
 /** A request shown in the authenticator app: the user types the PC's number to approve it. */
@@ -81,6 +82,18 @@ export interface PushRequest {
   createdAt: Date;
   expiresAt: Date;
   answeredAt: Date | null;
+}
+
+/** A password for one legacy application; only its hash is kept. */
+export interface AppPassword {
+  id: string;
+  accountId: string;
+  name: string;
+  passwordHash: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  lastUsedProtocol: string | null;
+  lastUsedAddress: string | null;
 }
 
 export interface ThrottleState {
@@ -118,6 +131,15 @@ export const AuditEventTypes = [
   'totp.accepted',
   'totp.rejected',
   'mfa.verified',
+  'app_password.created',
+  'app_password.revoked',
+  'app_password.used',
+  'app_password.rejected',
+  'legacy.password_refused',
+  'legacy.signed_in',
+  'mfa.reset',
+  'method.removed',
+  'method.default_changed',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -1,6 +1,7 @@
 import type {
   Account,
   Activation,
+  AppPassword,
   AuditEvent,
   AuditEventInput,
   Group,
@@ -28,6 +29,7 @@ export interface Store {
   readonly secrets: SecretStore;
   readonly activations: ActivationStore;
   readonly pushRequests: PushRequestStore;
+  readonly appPasswords: AppPasswordStore;
   /** Runs `work` atomically: everything it writes lands, or nothing does. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -65,6 +67,7 @@ export interface SessionStore {
   takeFlash(idHash: string): Promise<string | null>;
   remove(idHash: string): Promise<void>;
   removeExpired(now: Date): Promise<number>;
+  removeAllForAccount(accountId: string): Promise<number>;
 }
 
 export interface ThrottleStore {
@@ -95,6 +98,9 @@ export interface MethodStore {
   remove(id: string): Promise<boolean>;
   touch(id: string, at: Date): Promise<void>;
   updateData(id: string, data: Record<string, unknown>): Promise<void>;
+  /** Makes `id` the account's default method and no other. */
+  setDefault(accountId: string, id: string): Promise<void>;
+  removeAllForAccount(accountId: string): Promise<number>;
   /** Records a TOTP step as used unless it, or a later one, already was; true only for the winner. */
   claimStep(id: string, step: number): Promise<boolean>;
 }
@@ -126,4 +132,13 @@ export interface PushRequestStore {
 export interface SecretStore {
   /** Returns the stored value, storing `candidate` first when there is none (first writer wins). */
   getOrCreate(name: string, candidate: string): Promise<string>;
+}
+
+export interface AppPasswordStore {
+  /** Throws GatehouseError `app_password_name_taken` when the account has one of that name. */
+  insert(appPassword: AppPassword): Promise<void>;
+  listForAccount(accountId: string): Promise<AppPassword[]>;
+  remove(accountId: string, id: string): Promise<boolean>;
+  recordUse(id: string, at: Date, protocol: string, address: string): Promise<void>;
+  removeAllForAccount(accountId: string): Promise<number>;
 }

@@ -3,6 +3,7 @@ import type { Store } from '../core/store.ts';
 import type { Engine } from './engine.ts';
 import { accountRepo } from './repos/accounts.ts';
 import { activationRepo } from './repos/activations.ts';
+import { appPasswordRepo } from './repos/app-passwords.ts';
 import { auditRepo } from './repos/audit.ts';
 import { groupRepo } from './repos/groups.ts';
 import { methodRepo } from './repos/methods.ts';
@@ -24,6 +25,7 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     secrets: secretRepo(db),
     activations: activationRepo(db),
     pushRequests: pushRequestRepo(db),
+    appPasswords: appPasswordRepo(db, engine),
     async transaction(work) {
       if (db.isTransaction) return work(this);
       return db.transaction().execute((trx) => work(kyselyStore(engine, trx)));

@@ -95,6 +95,17 @@ export interface PushRequestsTable {
   answered_at: number | null;
 }
 
+export interface AppPasswordsTable {
+  id: string;
+  account_id: string;
+  name: string;
+  password_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  last_used_protocol: string | null;
+  last_used_address: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   groups: GroupsTable;
@@ -106,4 +117,5 @@ export interface Database {
   secrets: SecretsTable;
   activations: ActivationsTable;
   push_requests: PushRequestsTable;
+  app_passwords: AppPasswordsTable;
 }

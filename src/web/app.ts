@@ -15,6 +15,7 @@ import { mfaRegistrationRoutes } from './routes/mfa-registration.ts';
 import { mfaVerificationRoutes } from './routes/mfa-verification.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { profileRoutes } from './routes/profile.ts';
+import { securityInfoRoutes } from './routes/security-info.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { registerSessionLoading } from './session.ts';
 
@@ -124,6 +125,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
       iphoneAppUrl: options.iphoneAppUrl,
     }),
   );
+  await app.register(securityInfoRoutes(options.core));
   await app.register(mfaVerificationRoutes(options.core, { applicationName: `${issuer} portal` }));
   await app.register(
     deviceApiRoutes(options.core, {

@@ -6,3 +6,14 @@ export function formatTime(date: Date): string {
     timeZone: 'Europe/London',
   }).format(date);
 }
+
+export function formatDateTime(date: Date): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: 'Europe/London',
+  }).format(date);
+}

@@ -60,7 +60,7 @@ export function pushJourneys(parts: {
     const [requestId] = await phone.pendingIds();
     assert.equal((await phone.answer(requestId!, 'approve', number)).json().status, 'approved');
     const finish = await pc.post('/mfa/register/finish', {}, { formPage: '/mfa/register/number' });
-    assert.equal(finish.headers.location, '/mfa/register/finished');
+    assert.equal(finish.headers.location, '/mfa/register/app-password');
     return { email, pc, phone };
   }
 

@@ -72,6 +72,20 @@ export function methodRepo(db: Kysely<Database>): MethodStore {
         .where('id', '=', id)
         .execute();
     },
+    async setDefault(accountId, id) {
+      await db
+        .updateTable('mfa_methods')
+        .set((eb) => ({ is_default: eb.case().when('id', '=', id).then(1).else(0).end() }))
+        .where('account_id', '=', accountId)
+        .execute();
+    },
+    async removeAllForAccount(accountId) {
+      const result = await db
+        .deleteFrom('mfa_methods')
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     async claimStep(id, step) {
       const result = await db
         .updateTable('mfa_methods')

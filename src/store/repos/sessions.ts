@@ -62,6 +62,10 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
     async remove(idHash) {
       await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
     },
+    async removeAllForAccount(accountId) {
+      const result = await db.deleteFrom('sessions').where('account_id', '=', accountId).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     async removeExpired(now) {
       const at = toMillis(now);
       const result = await db

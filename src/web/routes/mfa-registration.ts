@@ -8,6 +8,7 @@ import { pushProblem } from '../push-problems.ts';
 import { qrDataUrl } from '../qr.ts';
 import { requireStage, signedIn } from '../session.ts';
 import { formatTime } from '../time-format.ts';
+import { registerAppPasswordPages } from './app-password-pages.ts';
 
 export interface RegistrationOptions {
   issuer: string;
@@ -150,7 +151,14 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
         if (isGatehouseError(error, 'method_not_found')) return reply.redirect('/mfa/register/number', 303);
         throw error;
       }
-      return reply.redirect('/mfa/register/finished', 303);
+      return reply.redirect('/mfa/register/app-password', 303);
+    });
+
+    // The guide's steps 8-9 (000) and 9-10 (002): an app password for legacy applications.
+    registerAppPasswordPages(app, core, {
+      path: '/mfa/register/app-password',
+      caption: 'Multi-factor authentication',
+      next: '/mfa/register/finished',
     });
 
     app.get('/mfa/register/finished', async (request, reply) => {
@@ -203,7 +211,7 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
         return renderCodeApp(request, reply, text);
       }
       await core.completeMfa(account, session, 'otp', request.ip);
-      return reply.redirect('/mfa/register/finished', 303);
+      return reply.redirect('/mfa/register/app-password', 303);
     });
 
     async function renderCodeApp(request: FastifyRequest, reply: FastifyReply, problem?: string) {

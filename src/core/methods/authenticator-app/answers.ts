@@ -65,7 +65,11 @@ export async function answerRequest(ctx: AppContext, answer: Answer): Promise<Pu
   if (request.status !== 'pending') throw new GatehouseError('request_already_answered');
   if (request.expiresAt <= now) throw new GatehouseError('request_expired');
   const status: Exclude<PushStatus, 'pending'> =
-    answer.decision === 'deny' ? 'denied' : answer.number === request.number ? 'approved' : 'wrong_number';
+    answer.decision === 'deny'
+      ? 'denied'
+      : request.purpose === 'approval' || answer.number === request.number
+        ? 'approved'
+        : 'wrong_number';
   if (!(await ctx.store.pushRequests.answer(request.id, status, now))) {
     throw new GatehouseError('request_already_answered');
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { GatehouseError } from '../../errors.ts';
 import type { Account, PushStatus, Session } from '../../model.ts';
 import { activationForSession, completeActivation, startActivation } from './activation.ts';
@@ -5,7 +6,7 @@ import { type Answer, answerRequest, authenticateDevice, type SignedCall } from 
 import type { AppContext } from './context.ts';
 import type { DevicePublicKey } from './device-signature.ts';
 import { endpointAllowed, type PushSubscription } from './notifier.ts';
-import { issueRequest, requestOfSession, signInRequest } from './requests.ts';
+import { issueRequest, pushDevice, requestOfSession, signInRequest } from './requests.ts';
 
 /** The Gatehouse authenticator app as a sign-in method: registration by QR code, push with number matching. */
 export function authenticatorApp(ctx: AppContext) {
@@ -61,6 +62,32 @@ export function authenticatorApp(ctx: AppContext) {
       signInRequest(ctx, { account, sessionHash: session.idHash, clientAddress, application }),
 
     signInState: (session: Session) => requestOfSession(ctx, session.idHash, 'sign_in'),
+
+    /**
+     * For a legacy gateway (a VPN's RADIUS request): pushes to the account's app and waits until
+     * the user answers or the request expires. There is no screen to show a number on, so the app
+     * shows the application's name and address and asks for Yes or No; the request still accepts
+     * one answer only, from this account's own device.
+     */
+    async requestApproval(account: Account, clientAddress: string, application: string, pollMs = 500) {
+      const device = await pushDevice(ctx, account.id);
+      if (!device) throw new GatehouseError('no_push_device');
+      const sessionHash = `legacy:${randomUUID()}`;
+      const request = await issueRequest(ctx, {
+        account,
+        device,
+        purpose: 'approval',
+        sessionHash,
+        clientAddress,
+        application,
+      });
+      for (;;) {
+        const state = await requestOfSession(ctx, sessionHash, 'approval');
+        if (state && state.status !== 'pending') return state.status;
+        if (request.expiresAt <= ctx.clock.now()) return 'expired' as const;
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+    },
 
     /** Pending requests for a device, when the call is signed by it. */
     async pendingForDevice(call: SignedCall, action: 'list' | 'events') {
