@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { coreSettings, loadConfig, storeLocation } from '../config/config.ts';
 import { secretBoxFor } from '../config/secrets-key.ts';
 import { emailSchema } from '../core/accounts/email.ts';
-import { isGatehouseError } from '../core/errors.ts';
+import { GatehouseError, isGatehouseError } from '../core/errors.ts';
 import { type Core, createCore } from '../core/index.ts';
 import { openStore } from '../store/open-store.ts';
 import { describeZodError, displayNameSchema, groupNameSchema } from './account-input.ts';
@@ -19,6 +19,8 @@ const USAGE = `Usage: gatehouse <command>
   users list [--json]                       list accounts
   users remove <email>                      remove an account, its sessions and methods
   users import <file.csv> [--dry-run]       add accounts in bulk (columns: email,name,password,shared_mailbox,groups)
+  users reset-mfa <email>                   remove the account's methods, app passwords and sessions
+                                            (lost phone); the user registers again at next sign-in
   groups exclude-from-mfa <group> --message "<text shown to members>"
   audit [--user <email>] [--limit <n>] [--json]
                                             show the audit log, newest first`;
@@ -54,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
         return await usersList(core, argv.slice(2));
       case 'users remove':
         return await usersRemove(core, argv.slice(2));
+      case 'users reset-mfa':
+        return await usersResetMfa(core, argv.slice(2));
       case 'users import':
         return await usersImport(core, argv.slice(2));
       case 'groups exclude-from-mfa':
@@ -119,6 +123,16 @@ async function usersRemove(core: Core, args: string[]): Promise<number> {
   const email = parseEmail(positionals[0], 1);
   await core.accounts.remove(email, ACTOR);
   console.log(`Removed ${email}.`);
+  return 0;
+}
+
+async function usersResetMfa(core: Core, args: string[]): Promise<number> {
+  const { positionals } = parse(args, {});
+  const email = parseEmail(positionals[0], 1);
+  const account = await core.accounts.find(email);
+  if (!account) throw new GatehouseError('account_not_found');
+  await core.methods.resetMfa(account, ACTOR);
+  console.log(`Reset MFA for ${email}: methods, app passwords and sessions removed.`);
   return 0;
 }
 

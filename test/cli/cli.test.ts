@@ -172,6 +172,18 @@ describe('gatehouse command line on SQLite', () => {
     assert.doesNotMatch(audit.stdout, /eve@example/);
   });
 
+  test('resets MFA for a user, and says so in the audit log', async () => {
+    const reset = await run(['users', 'reset-mfa', 'eve@example.org']);
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /Reset MFA for eve@example\.org/);
+    assert.match(
+      (await run(['audit', '--user', 'eve@example.org'])).stdout.split('\n')[0]!,
+      /mfa\.reset\s+eve@example\.org\s+actor=cli/,
+    );
+    const unknown = await run(['users', 'reset-mfa', 'nobody@example.org']);
+    assert.equal(unknown.code, 1);
+  });
+
   test('a bad configuration gets a clear message, not a stack trace', async () => {
     const result = await gatehouse(['users', 'list'], { ...env, GATEHOUSE_SESION_IDLE_MINUTES: '5' });
     assert.equal(result.code, 1);
