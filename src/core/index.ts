@@ -23,7 +23,12 @@ import { argon2idHasher, type PasswordHasher } from './passwords/hasher.ts';
 import { type SelfEnrolment, selfEnrolment } from './policy/self-enrolment.ts';
 import { mfaCompletion, type SecondFactor } from './sessions/mfa-completion.ts';
 import { type SessionService, sessionService } from './sessions/session-service.ts';
-import { type SessionLifetime, type SignInResult, signInWithPassword } from './sessions/sign-in.ts';
+import {
+  openSession,
+  type SessionLifetime,
+  type SignInResult,
+  signInWithPassword,
+} from './sessions/sign-in.ts';
 import type { Store } from './store.ts';
 import { type ThrottleRule, throttle } from './throttle/throttle.ts';
 
@@ -73,6 +78,8 @@ export interface Core {
   /** LDAP binds and RADIUS requests: app passwords (or, before MFA, the account password). */
   legacySignIn(input: LegacySignIn): Promise<Account>;
   methods: MethodManagement;
+  /** Opens a session for an account whose sign-in was proved elsewhere (a smartcard). */
+  openSession(account: Account, stage: SessionStage, factors: string[]): Promise<string>;
   /** Marks a session as having passed MFA (or finished registering a method). */
   completeMfa(account: Account, session: Session, factor: SecondFactor, clientAddress: string): Promise<void>;
 }
@@ -147,6 +154,8 @@ export function createCore(parts: {
         finishStandardApp(totpContext, account, methodId, code, clientAddress),
       verifyCode: (account, code, clientAddress) => verifyCode(totpContext, account, code, clientAddress),
     },
+    openSession: (account, stage, factors) =>
+      openSession({ store, clock, random, lifetime: settings.session }, account, stage, factors),
     completeMfa: mfaCompletion(store, audit),
   };
 }
@@ -154,4 +163,4 @@ export function createCore(parts: {
 export { GatehouseError, isGatehouseError } from './errors.ts';
 export type { Account, AuditEvent, Group, Session } from './model.ts';
 
-import type { Account, Session } from './model.ts';
+import type { Account, Session, SessionStage } from './model.ts';

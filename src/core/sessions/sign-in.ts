@@ -80,19 +80,7 @@ export function signInWithPassword(deps: SignInDeps) {
     }
 
     const stage = await stageAfterPassword(store, account);
-    const token = newSessionToken(random);
-    const now = clock.now();
-    await store.sessions.insert({
-      idHash: hashSessionToken(token),
-      accountId: account.id,
-      stage,
-      createdAt: now,
-      lastSeenAt: now,
-      idleExpiresAt: new Date(now.getTime() + lifetime.idleMinutes * 60_000),
-      absoluteExpiresAt: new Date(now.getTime() + lifetime.absoluteHours * 3_600_000),
-      flash: null,
-      factors: ['pwd'],
-    });
+    const token = await openSession({ store, clock, random, lifetime }, account, stage, ['pwd']);
     await audit.record({
       type: 'signin.succeeded',
       email,
@@ -101,6 +89,32 @@ export function signInWithPassword(deps: SignInDeps) {
     });
     return { token, account, stage };
   };
+}
+
+/**
+ * Creates a session and returns its token (only the token's hash is stored). Every way of signing
+ * in (password, smartcard) ends here with the stage and the factors it proved.
+ */
+export async function openSession(
+  deps: Pick<SignInDeps, 'store' | 'clock' | 'random' | 'lifetime'>,
+  account: Account,
+  stage: SessionStage,
+  factors: string[],
+): Promise<string> {
+  const token = newSessionToken(deps.random);
+  const now = deps.clock.now();
+  await deps.store.sessions.insert({
+    idHash: hashSessionToken(token),
+    accountId: account.id,
+    stage,
+    createdAt: now,
+    lastSeenAt: now,
+    idleExpiresAt: new Date(now.getTime() + deps.lifetime.idleMinutes * 60_000),
+    absoluteExpiresAt: new Date(now.getTime() + deps.lifetime.absoluteHours * 3_600_000),
+    flash: null,
+    factors,
+  });
+  return token;
 }
 
 /** After the password: straight in, or the MFA registration wizard, or the second factor. */
