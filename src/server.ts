@@ -3,10 +3,11 @@ import pino from 'pino';
 import { newVapidKeys, type VapidKeys, webPushNotifier } from './channels/web-push.ts';
 import { type Config, coreSettings, storeLocation } from './config/config.ts';
 import { secretBoxFor } from './config/secrets-key.ts';
-import { systemRandom } from './core/clock.ts';
+import { systemClock, systemRandom } from './core/clock.ts';
 import type { SecretBox } from './core/crypto/secret-box.ts';
 import { createCore } from './core/index.ts';
 import type { Store } from './core/store.ts';
+import { loadSigningKeys } from './oidc/keys.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
 import { buildWebApp } from './web/app.ts';
 
@@ -41,6 +42,12 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     androidAppUrl: config.authenticatorAndroidUrl,
     iphoneAppUrl: config.authenticatorIphoneUrl,
     vapidPublicKey: vapid.publicKey,
+    singleSignOn: {
+      cookieKeys: [
+        await store.secrets.getOrCreate('oidc-cookie-key', systemRandom.bytes(32).toString('base64url')),
+      ],
+      signingKeys: await loadSigningKeys(store, secrets, systemClock),
+    },
   });
   app.addHook('onClose', async () => store.close());
   await app.listen({ port: config.port, host: config.host });

@@ -38,6 +38,8 @@ export const ErrorCodes = [
   'app_password_name_invalid',
   'too_many_app_passwords',
   'last_method',
+  'application_exists',
+  'application_not_found',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

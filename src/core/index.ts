@@ -1,4 +1,5 @@
 import { type AccountService, accountService } from './accounts/account-service.ts';
+import { type ApplicationService, applicationService } from './applications/application-service.ts';
 import { type AuditLog, auditLog } from './audit/audit-log.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './clock.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
@@ -58,7 +59,12 @@ export interface Core {
   accounts: AccountService;
   sessions: SessionService;
   enrolment: SelfEnrolment;
-  signIn(input: { email: string; password: string; clientAddress: string }): Promise<SignInResult>;
+  signIn(input: {
+    email: string;
+    password: string;
+    clientAddress: string;
+    returnTo?: string | null;
+  }): Promise<SignInResult>;
   authenticatorApp: AuthenticatorApp;
   totp: {
     beginStandardApp(account: Account, issuer: string): ReturnType<typeof beginStandardApp>;
@@ -78,6 +84,7 @@ export interface Core {
   /** LDAP binds and RADIUS requests: app passwords (or, before MFA, the account password). */
   legacySignIn(input: LegacySignIn): Promise<Account>;
   methods: MethodManagement;
+  applications: ApplicationService;
   /** Opens a session for an account whose sign-in was proved elsewhere (a smartcard). */
   openSession(account: Account, stage: SessionStage, factors: string[]): Promise<string>;
   /** Marks a session as having passed MFA (or finished registering a method). */
@@ -124,6 +131,7 @@ export function createCore(parts: {
       clientThrottle: throttle(store, clock, settings.clientLockout),
     }),
     methods: methodManagement(store, audit),
+    applications: applicationService({ store, clock, random, audit, secrets: parts.secrets }),
     accounts: accountService({ store, clock, hasher, audit }),
     sessions: sessionService({ store, clock, audit, lifetime: settings.session }),
     enrolment: selfEnrolment({ store, clock, audit }),

@@ -34,6 +34,8 @@ export interface Session {
   flash: string | null;
   /** Authentication method references (RFC 8176 amr values) this session has proved. */
   factors: string[];
+  /** A single sign-on request to go back to once signed in (a path on this portal). */
+  returnTo?: string | null;
 }
 
 export type MethodKind = 'authenticator_app' | 'totp';
@@ -96,6 +98,25 @@ export interface AppPassword {
   lastUsedAddress: string | null;
 }
 
+/** An application that signs its users in through Gatehouse (an OpenID Connect client). */
+export interface Application {
+  clientId: string;
+  name: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  /** The client secret sealed with the secrets key; null for a public client (PKCE only). */
+  secretSealed: string | null;
+  /** Every sign-in to it needs MFA, whatever the application asks for. */
+  requireMfa: boolean;
+  createdAt: Date;
+}
+
+export interface SigningKey {
+  kid: string;
+  privateJwkSealed: string;
+  createdAt: Date;
+}
+
 export interface ThrottleState {
   failures: number;
   windowStartedAt: Date;
@@ -140,6 +161,11 @@ export const AuditEventTypes = [
   'mfa.reset',
   'method.removed',
   'method.default_changed',
+  'application.added',
+  'application.removed',
+  'sso.signed_in',
+  'sso.refused',
+  'keys.rotated',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

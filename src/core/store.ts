@@ -1,6 +1,7 @@
 import type {
   Account,
   Activation,
+  Application,
   AppPassword,
   AuditEvent,
   AuditEventInput,
@@ -11,6 +12,7 @@ import type {
   PushStatus,
   Session,
   SessionStage,
+  SigningKey,
   ThrottleState,
 } from './model.ts';
 
@@ -30,6 +32,9 @@ export interface Store {
   readonly activations: ActivationStore;
   readonly pushRequests: PushRequestStore;
   readonly appPasswords: AppPasswordStore;
+  readonly applications: ApplicationStore;
+  readonly oidcModels: OidcModelStore;
+  readonly signingKeys: SigningKeyStore;
   /** Runs `work` atomically: everything it writes lands, or nothing does. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -63,6 +68,7 @@ export interface SessionStore {
   touch(idHash: string, lastSeenAt: Date, idleExpiresAt: Date): Promise<void>;
   setStage(idHash: string, stage: SessionStage, factors: string[]): Promise<void>;
   setFlash(idHash: string, flash: string | null): Promise<void>;
+  setReturnTo(idHash: string, returnTo: string | null): Promise<void>;
   /** Returns the flash message and clears it in one step. */
   takeFlash(idHash: string): Promise<string | null>;
   remove(idHash: string): Promise<void>;
@@ -141,4 +147,41 @@ export interface AppPasswordStore {
   remove(accountId: string, id: string): Promise<boolean>;
   recordUse(id: string, at: Date, protocol: string, address: string): Promise<void>;
   removeAllForAccount(accountId: string): Promise<number>;
+}
+
+export interface ApplicationStore {
+  /** Throws GatehouseError `application_exists` when the client id is taken. */
+  insert(application: Application): Promise<void>;
+  find(clientId: string): Promise<Application | undefined>;
+  list(): Promise<Application[]>;
+  remove(clientId: string): Promise<boolean>;
+}
+
+/** One stored document of the OpenID provider (a session, code, token, grant, interaction...). */
+export interface OidcModel {
+  payload: Record<string, unknown>;
+  grantId?: string | undefined;
+  userCode?: string | undefined;
+  uid?: string | undefined;
+  expiresAt: Date | null;
+  consumedAt?: Date | null;
+}
+
+export interface OidcModelStore {
+  upsert(model: string, id: string, record: OidcModel): Promise<void>;
+  find(model: string, id: string): Promise<OidcModel | undefined>;
+  findByUid(model: string, uid: string): Promise<{ id: string; record: OidcModel } | undefined>;
+  findByUserCode(model: string, userCode: string): Promise<{ id: string; record: OidcModel } | undefined>;
+  /** Marks it consumed once; true only for the first caller (a code is exchanged once). */
+  consume(model: string, id: string, at: Date): Promise<boolean>;
+  destroy(model: string, id: string): Promise<void>;
+  revokeByGrantId(grantId: string): Promise<void>;
+  removeExpired(now: Date): Promise<number>;
+}
+
+export interface SigningKeyStore {
+  insert(key: SigningKey): Promise<void>;
+  /** Newest first. */
+  list(): Promise<SigningKey[]>;
+  remove(kid: string): Promise<void>;
 }

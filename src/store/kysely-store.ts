@@ -4,12 +4,15 @@ import type { Engine } from './engine.ts';
 import { accountRepo } from './repos/accounts.ts';
 import { activationRepo } from './repos/activations.ts';
 import { appPasswordRepo } from './repos/app-passwords.ts';
+import { applicationRepo } from './repos/applications.ts';
 import { auditRepo } from './repos/audit.ts';
 import { groupRepo } from './repos/groups.ts';
 import { methodRepo } from './repos/methods.ts';
+import { oidcModelRepo } from './repos/oidc-models.ts';
 import { pushRequestRepo } from './repos/push-requests.ts';
 import { secretRepo } from './repos/secrets.ts';
 import { sessionRepo } from './repos/sessions.ts';
+import { signingKeyRepo } from './repos/signing-keys.ts';
 import { throttleRepo } from './repos/throttle.ts';
 import type { Database } from './schema.ts';
 
@@ -26,6 +29,9 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     activations: activationRepo(db),
     pushRequests: pushRequestRepo(db),
     appPasswords: appPasswordRepo(db, engine),
+    applications: applicationRepo(db, engine),
+    oidcModels: oidcModelRepo(db),
+    signingKeys: signingKeyRepo(db),
     async transaction(work) {
       if (db.isTransaction) return work(this);
       return db.transaction().execute((trx) => work(kyselyStore(engine, trx)));

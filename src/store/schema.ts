@@ -33,6 +33,7 @@ export interface SessionsTable {
   absolute_expires_at: number;
   flash: string | null;
   factors: string;
+  return_to: string | null;
 }
 
 export interface ThrottleTable {
@@ -106,6 +107,33 @@ export interface AppPasswordsTable {
   last_used_address: string | null;
 }
 
+export interface ApplicationsTable {
+  client_id: string;
+  name: string;
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  secret_sealed: string | null;
+  require_mfa: number;
+  created_at: number;
+}
+
+export interface OidcModelsTable {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  private_jwk_sealed: string;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   groups: GroupsTable;
@@ -118,4 +146,7 @@ export interface Database {
   activations: ActivationsTable;
   push_requests: PushRequestsTable;
   app_passwords: AppPasswordsTable;
+  applications: ApplicationsTable;
+  oidc_models: OidcModelsTable;
+  signing_keys: SigningKeysTable;
 }

@@ -6,8 +6,11 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Core } from '../core/index.ts';
+import { applicationNameFor } from '../oidc/application-name.ts';
+import type { PrivateJwk } from '../oidc/keys.ts';
+import { mountSingleSignOn } from '../oidc/mount.ts';
 import { registerErrorPages } from './error-pages.ts';
-import { registerPageRendering } from './page.ts';
+import { pageRenderer, registerPageRendering } from './page.ts';
 import { nhsukDist, staticDir } from './render.ts';
 import { deviceApiRoutes } from './routes/device-api.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -40,6 +43,8 @@ export interface WebOptions {
   iphoneAppUrl?: string | undefined;
   /** The VAPID public key apps subscribe with, when Web Push is on. */
   vapidPublicKey?: string | undefined;
+  /** The OpenID provider's keys; single sign-on is served when given. */
+  singleSignOn?: { cookieKeys: string[]; signingKeys: PrivateJwk[] } | undefined;
 }
 
 /** Forms here are a few fields; anything larger is refused before it is parsed. */
@@ -126,7 +131,21 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     }),
   );
   await app.register(securityInfoRoutes(options.core));
-  await app.register(mfaVerificationRoutes(options.core, { applicationName: `${issuer} portal` }));
+  await app.register(
+    mfaVerificationRoutes(options.core, {
+      applicationName: applicationNameFor(options.core, `${issuer} portal`),
+    }),
+  );
+  if (options.singleSignOn) {
+    await mountSingleSignOn(app, {
+      core: options.core,
+      publicUrl: options.publicUrl,
+      cookieKeys: options.singleSignOn.cookieKeys,
+      signingKeys: options.singleSignOn.signingKeys,
+      secureCookies: options.cookieSecure,
+      renderPage: pageRenderer(options.organisation),
+    });
+  }
   await app.register(
     deviceApiRoutes(options.core, {
       issuer,

@@ -14,10 +14,16 @@ declare module 'fastify' {
   }
 }
 
-export function registerPageRendering(
-  app: FastifyInstance,
-  options: { organisation: { name: string; logoUrl?: string | undefined } },
-): void {
+type Organisation = { name: string; logoUrl?: string | undefined };
+
+/** Renders a page outside a fastify reply (for the OpenID provider's own pages): no user, no form token. */
+export function pageRenderer(organisation: Organisation) {
+  const engine = templateEngine();
+  return (template: string, context: Record<string, unknown>) =>
+    engine.render(`pages/${template}.njk`, { organisation, user: null, fieldErrors: {}, ...context });
+}
+
+export function registerPageRendering(app: FastifyInstance, options: { organisation: Organisation }): void {
   const engine = templateEngine();
   app.decorateReply('page', function page(this: FastifyReply, template, context, status = 200) {
     const auth = this.request.auth;

@@ -12,11 +12,11 @@ declare module 'fastify' {
   }
 }
 
-/** Where a session at each stage belongs. */
-export function homeFor(stage: SessionStage): string {
+/** Where a session at each stage belongs; a complete one goes back to the application it came for. */
+export function homeFor(stage: SessionStage, returnTo?: string | null): string {
   switch (stage) {
     case 'complete':
-      return '/';
+      return returnTo ?? '/';
     case 'register_mfa':
       return '/mfa/register';
     case 'verify_mfa':

@@ -6,6 +6,7 @@ import { aesGcmSecretBox } from '../../src/core/crypto/secret-box.ts';
 import { type Core, type CoreSettings, createCore, defaultCoreSettings } from '../../src/core/index.ts';
 import type { DeviceNotifier } from '../../src/core/methods/authenticator-app/notifier.ts';
 import type { Store } from '../../src/core/store.ts';
+import { loadSigningKeys } from '../../src/oidc/keys.ts';
 import { buildWebApp } from '../../src/web/app.ts';
 import { type TestDatabase, testDatabase } from './engines.ts';
 
@@ -34,6 +35,8 @@ export async function startTestPortal(
     database?: TestDatabase;
     notifier?: DeviceNotifier;
     vapidPublicKey?: string;
+    /** Serve the OpenID provider too (it makes an RSA key, so only tests that need it ask). */
+    singleSignOn?: boolean;
   } = {},
 ): Promise<TestPortal> {
   const ownDatabase = !options.database;
@@ -53,6 +56,12 @@ export async function startTestPortal(
     cookieSecure: options.cookieSecure ?? false,
     cookieSecret: 'test-cookie-secret-0123456789abcdef',
     vapidPublicKey: options.vapidPublicKey,
+    singleSignOn: options.singleSignOn
+      ? {
+          cookieKeys: ['test-oidc-cookie-key-0123456789'],
+          signingKeys: await loadSigningKeys(store, TEST_SECRETS, options.clock ?? systemClock),
+        }
+      : undefined,
   });
   let url = '';
   if (options.listen) {

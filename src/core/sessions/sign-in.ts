@@ -39,7 +39,13 @@ export function signInWithPassword(deps: SignInDeps) {
   // Verified against when the account does not exist, so a miss costs the same time as a hit.
   const decoyHash = hasher.hash(random.bytes(16).toString('hex'));
 
-  return async (input: { email: string; password: string; clientAddress: string }): Promise<SignInResult> => {
+  return async (input: {
+    email: string;
+    password: string;
+    clientAddress: string;
+    /** A validated path on the portal to return to once signed in (single sign-on). */
+    returnTo?: string | null;
+  }): Promise<SignInResult> => {
     const { email, password, clientAddress } = input;
     const accountKey = `signin:email:${email}`;
     const clientKey = `signin:client:${clientAddress}`;
@@ -80,7 +86,13 @@ export function signInWithPassword(deps: SignInDeps) {
     }
 
     const stage = await stageAfterPassword(store, account);
-    const token = await openSession({ store, clock, random, lifetime }, account, stage, ['pwd']);
+    const token = await openSession(
+      { store, clock, random, lifetime },
+      account,
+      stage,
+      ['pwd'],
+      input.returnTo,
+    );
     await audit.record({
       type: 'signin.succeeded',
       email,
@@ -100,6 +112,7 @@ export async function openSession(
   account: Account,
   stage: SessionStage,
   factors: string[],
+  returnTo: string | null = null,
 ): Promise<string> {
   const token = newSessionToken(deps.random);
   const now = deps.clock.now();
@@ -113,6 +126,7 @@ export async function openSession(
     absoluteExpiresAt: new Date(now.getTime() + deps.lifetime.absoluteHours * 3_600_000),
     flash: null,
     factors,
+    returnTo,
   });
   return token;
 }

@@ -3,12 +3,14 @@ import type { Engine } from '../engine.ts';
 import { foundation } from './0001-foundation.ts';
 import { authenticator } from './0002-authenticator.ts';
 import { appPasswords } from './0003-app-passwords.ts';
+import { singleSignOn } from './0004-single-sign-on.ts';
 
 /** One list of migrations for both engines; each receives the engine for its few differences. */
 const migrations: Record<string, (engine: Engine) => Migration> = {
   '0001-foundation': foundation,
   '0002-authenticator': authenticator,
   '0003-app-passwords': appPasswords,
+  '0004-single-sign-on': singleSignOn,
 };
 
 export function migrationProvider(engine: Engine): MigrationProvider {

@@ -19,6 +19,7 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
           absolute_expires_at: toMillis(s.absoluteExpiresAt),
           flash: s.flash,
           factors: JSON.stringify(s.factors),
+          return_to: s.returnTo ?? null,
         })
         .execute();
     },
@@ -43,6 +44,9 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
         .set({ stage, factors: JSON.stringify(factors) })
         .where('id_hash', '=', idHash)
         .execute();
+    },
+    async setReturnTo(idHash, returnTo) {
+      await db.updateTable('sessions').set({ return_to: returnTo }).where('id_hash', '=', idHash).execute();
     },
     async setFlash(idHash, flash) {
       await db.updateTable('sessions').set({ flash }).where('id_hash', '=', idHash).execute();
@@ -88,5 +92,6 @@ function toSession(row: Selectable<SessionsTable>): Session {
     absoluteExpiresAt: fromMillis(row.absolute_expires_at),
     flash: row.flash,
     factors: JSON.parse(row.factors) as string[],
+    returnTo: row.return_to,
   };
 }

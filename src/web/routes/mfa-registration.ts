@@ -6,7 +6,7 @@ import { fieldErrors, formBody, summaryAndFields } from '../forms.ts';
 import { publicUrlOf } from '../public-url.ts';
 import { pushProblem } from '../push-problems.ts';
 import { qrDataUrl } from '../qr.ts';
-import { requireStage, signedIn } from '../session.ts';
+import { homeFor, requireStage, signedIn } from '../session.ts';
 import { formatTime } from '../time-format.ts';
 import { registerAppPasswordPages } from './app-password-pages.ts';
 
@@ -165,7 +165,7 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
       const { session } = signedIn(request);
       if (!session.factors.includes('mfa')) return reply.redirect('/mfa/register/start', 303);
       return page(reply, 'mfa-register-finished', 'Congratulations, you have successfully set up MFA!', {
-        next: '/',
+        next: homeFor('complete', session.returnTo),
       });
     });
 

@@ -1,16 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type Core, isGatehouseError } from '../../core/index.ts';
+import type { Session } from '../../core/model.ts';
 import { formBody, summaryAndFields } from '../forms.ts';
 import { pushProblem } from '../push-problems.ts';
-import { requireStage, signedIn } from '../session.ts';
+import { homeFor, requireStage, signedIn } from '../session.ts';
 import { formatTime } from '../time-format.ts';
 
 /**
  * The second step of signing in (the guide's step 10): the PC shows a two-digit number, the user
  * types it in the app and approves; or enters a verification code instead.
  */
-export function mfaVerificationRoutes(core: Core, options: { applicationName: string }) {
+export function mfaVerificationRoutes(
+  core: Core,
+  options: { applicationName: (session: Session) => Promise<string> },
+) {
   return async (app: FastifyInstance) => {
     app.addHook('preHandler', requireStage('verify_mfa'));
 
@@ -32,15 +36,11 @@ export function mfaVerificationRoutes(core: Core, options: { applicationName: st
     async function showPush(request: FastifyRequest, reply: FastifyReply, startNew: boolean) {
       const { account, session } = signedIn(request);
       let state = await settled(request);
-      if (state.status === 'approved') return reply.redirect('/', 303);
+      if (state.status === 'approved') return reply.redirect(homeFor('complete', session.returnTo), 303);
       if (startNew || state.status === 'none') {
         try {
-          const pushed = await core.authenticatorApp.signInRequest(
-            account,
-            session,
-            request.ip,
-            options.applicationName,
-          );
+          const application = await options.applicationName(session);
+          const pushed = await core.authenticatorApp.signInRequest(account, session, request.ip, application);
           state = { status: pushed.status, number: pushed.number, expiresAt: pushed.expiresAt };
         } catch (error) {
           if (!isGatehouseError(error)) throw error;
@@ -74,7 +74,9 @@ export function mfaVerificationRoutes(core: Core, options: { applicationName: st
 
     app.get('/mfa/verify/status', async (request) => {
       const { status } = await settled(request);
-      return { status, next: status === 'approved' ? '/' : '/mfa/verify' };
+      const next =
+        status === 'approved' ? homeFor('complete', signedIn(request).session.returnTo) : '/mfa/verify';
+      return { status, next };
     });
 
     app.get('/mfa/verify/code', async (request, reply) => renderCode(request, reply));
@@ -95,7 +97,7 @@ export function mfaVerificationRoutes(core: Core, options: { applicationName: st
         return renderCode(request, reply, text, error.code === 'too_many_attempts' ? 429 : 400);
       }
       await core.completeMfa(account, session, 'otp', request.ip);
-      return reply.redirect('/', 303);
+      return reply.redirect(homeFor('complete', session.returnTo), 303);
     });
 
     async function renderCode(request: FastifyRequest, reply: FastifyReply, problem?: string, status = 200) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { emailSchema } from '../../core/accounts/email.ts';
 import { type Core, isGatehouseError } from '../../core/index.ts';
 import { MAX_PASSWORD_LENGTH } from '../../core/passwords/password-policy.ts';
+import { INTERACTION_PATH } from '../../oidc/interactions.ts';
 import { type FieldError, fieldErrors, formBody, summaryAndFields } from '../forms.ts';
 import { messageFor, minutesUntil } from '../messages.ts';
 import { clearSessionCookie, homeFor, SESSION_COOKIE, setSessionCookie } from '../session.ts';
@@ -17,31 +18,42 @@ const fieldMessages = {
   password: 'Enter your password',
 };
 
+/** Only single sign-on interactions of this portal can be returned to: no open redirect. */
+function validReturn(value: unknown): string | null {
+  return typeof value === 'string' && INTERACTION_PATH.test(value) ? value : null;
+}
+
 export function signInRoutes(core: Core, cookieSecure: boolean) {
   return async (app: FastifyInstance) => {
     app.get('/signin', async (request, reply) => {
-      if (request.auth) return reply.redirect(homeFor(request.auth.session.stage), 303);
-      return reply.page('signin', { title: 'Sign in' });
+      const returnTo = validReturn((request.query as { return?: unknown }).return);
+      const auth = request.auth;
+      if (auth) {
+        if (returnTo) await core.store.sessions.setReturnTo(auth.session.idHash, returnTo);
+        return reply.redirect(homeFor(auth.session.stage, returnTo ?? auth.session.returnTo), 303);
+      }
+      return reply.page('signin', { title: 'Sign in', returnTo });
     });
 
     app.post('/signin', async (request, reply) => {
       const body = formBody(request.body);
       const parsed = signInForm.safeParse(body);
+      const returnTo = validReturn(body.return);
       const showErrors = (errors: FieldError[], status: number) =>
         reply.page(
           'signin',
-          { title: 'Sign in', email: body.email?.slice(0, 254), ...summaryAndFields(errors) },
+          { title: 'Sign in', email: body.email?.slice(0, 254), returnTo, ...summaryAndFields(errors) },
           status,
         );
       if (!parsed.success) return showErrors(fieldErrors(parsed.error, fieldMessages), 400);
 
       try {
-        const result = await core.signIn({ ...parsed.data, clientAddress: request.ip });
+        const result = await core.signIn({ ...parsed.data, clientAddress: request.ip, returnTo });
         // A new token at every sign-in: a token planted before sign-in is never promoted.
         const previous = request.cookies[SESSION_COOKIE];
         if (previous) await core.sessions.signOut(previous, request.ip);
         setSessionCookie(reply, result.token, cookieSecure);
-        return reply.redirect(homeFor(result.stage), 303);
+        return reply.redirect(homeFor(result.stage, returnTo), 303);
       } catch (error) {
         if (!isGatehouseError(error)) throw error;
         const template = messageFor(error.code);

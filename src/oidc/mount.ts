@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import middie from '@fastify/middie';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { Core } from '../core/index.ts';
+import { publicUrlOf } from '../web/public-url.ts';
+import { SESSION_COOKIE } from '../web/session.ts';
+import { interactionRoutes } from './interactions.ts';
+import type { PrivateJwk } from './keys.ts';
+import { createProvider } from './provider.ts';
+
+export interface SingleSignOnOptions {
+  core: Core;
+  /** The portal's public address; the issuer is <publicUrl>/oidc. */
+  publicUrl?: string | undefined;
+  cookieKeys: string[];
+  signingKeys: PrivateJwk[];
+  secureCookies: boolean;
+  renderPage(template: string, context: Record<string, unknown>): string;
+}
+
+/** Without a configured address, issuers follow the Host header; a few are kept, no more. */
+const MAX_DERIVED_ISSUERS = 8;
+
+/** Serves the OpenID provider under /oidc and its interactions under /interaction. */
+export async function mountSingleSignOn(app: FastifyInstance, options: SingleSignOnOptions): Promise<void> {
+  const providers = new Map<
+    string,
+    { provider: Provider; handle: (req: IncomingMessage, res: ServerResponse) => void }
+  >();
+  const providerAt = (origin: string) => {
+    let entry = providers.get(origin);
+    if (!entry) {
+      if (providers.size >= MAX_DERIVED_ISSUERS) providers.delete(providers.keys().next().value as string);
+      const provider = createProvider({
+        core: options.core,
+        issuer: `${origin}/oidc`,
+        cookieKeys: options.cookieKeys,
+        signingKeys: options.signingKeys,
+        secureCookies: options.secureCookies,
+        renderPage: options.renderPage,
+        async endPortalSession(ctx) {
+          const token = ctx.cookies.get(SESSION_COOKIE, { signed: false });
+          if (token && token.length <= 100) await options.core.sessions.signOut(token, ctx.ip);
+          ctx.cookies.set(SESSION_COOKIE, null, { path: '/', signed: false });
+        },
+      });
+      entry = {
+        provider,
+        handle: provider.callback() as (req: IncomingMessage, res: ServerResponse) => void,
+      };
+      providers.set(origin, entry);
+    }
+    return entry;
+  };
+  const originOf = (request: FastifyRequest) => publicUrlOf(request, options.publicUrl);
+
+  await app.register(middie);
+  app.use('/oidc', (req: IncomingMessage, res: ServerResponse) => {
+    const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+    const origin =
+      options.publicUrl ?? `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+    providerAt(origin).handle(req, res);
+  });
+  await app.register(interactionRoutes(options.core, (request) => providerAt(originOf(request)).provider));
+}
