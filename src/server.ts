@@ -46,7 +46,7 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
       cookieKeys: [
         await store.secrets.getOrCreate('oidc-cookie-key', systemRandom.bytes(32).toString('base64url')),
       ],
-      signingKeys: await loadSigningKeys(store, secrets, systemClock),
+      signingKeys: () => loadSigningKeys(store, secrets, systemClock),
     },
   });
   app.addHook('onClose', async () => store.close());

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { coreSettings, loadConfig, storeLocation } from '../config/config.ts';
 import { secretBoxFor } from '../config/secrets-key.ts';
 import { emailSchema } from '../core/accounts/email.ts';
@@ -6,9 +5,11 @@ import { GatehouseError, isGatehouseError } from '../core/errors.ts';
 import { type Core, createCore } from '../core/index.ts';
 import { openStore } from '../store/open-store.ts';
 import { describeZodError, displayNameSchema, groupNameSchema } from './account-input.ts';
+import { rotateKeys, runAppsCommand } from './apps.ts';
 import { importAccounts } from './import-accounts.ts';
 import { cliMessages } from './messages.ts';
 import { readPassword } from './read-password.ts';
+import { parseOptions, UsageError } from './usage.ts';
 
 const USAGE = `Usage: gatehouse <command>
 
@@ -22,11 +23,13 @@ const USAGE = `Usage: gatehouse <command>
   users reset-mfa <email>                   remove the account's methods, app passwords and sessions
                                             (lost phone); the user registers again at next sign-in
   groups exclude-from-mfa <group> --message "<text shown to members>"
+  apps add --name <name> --redirect-uri <uri>... [--post-logout-redirect-uri <uri>]... [--public] [--require-mfa]
+                                            register an application for single sign-on (prints its client id and secret)
+  apps list                                 list registered applications
+  apps remove <client_id>                   remove an application
+  keys rotate                               new signing key for ID tokens (old ones still verify)
   audit [--user <email>] [--limit <n>] [--json]
                                             show the audit log, newest first`;
-
-/** A mistake in how the command was called: exit code 2 and the usage. */
-class UsageError extends Error {}
 
 const ACTOR = 'cli';
 
@@ -44,7 +47,8 @@ async function main(argv: string[]): Promise<number> {
     return -1; // keep running
   }
   const store = await openStore(storeLocation(config));
-  const core = createCore({ store, settings: coreSettings(config), secrets: secretBoxFor(config) });
+  const secrets = secretBoxFor(config);
+  const core = createCore({ store, settings: coreSettings(config), secrets });
   try {
     switch (`${command} ${sub ?? ''}`.trim()) {
       case 'migrate':
@@ -60,6 +64,12 @@ async function main(argv: string[]): Promise<number> {
         return await usersResetMfa(core, argv.slice(2));
       case 'users import':
         return await usersImport(core, argv.slice(2));
+      case 'apps add':
+      case 'apps list':
+      case 'apps remove':
+        return await runAppsCommand(core, sub ?? '', argv.slice(2));
+      case 'keys rotate':
+        return await rotateKeys(core, secrets);
       case 'groups exclude-from-mfa':
         return await excludeGroup(core, argv.slice(2));
       default:
@@ -186,20 +196,7 @@ async function audit(core: Core, args: string[]): Promise<number> {
   return 0;
 }
 
-type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-
-function parse<T extends Options>(args: string[], options: T, maxPositionals = 1) {
-  let result: ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true }>>;
-  try {
-    result = parseArgs({ args, options, allowPositionals: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (result.positionals.length > maxPositionals) {
-    throw new UsageError(`unexpected argument "${result.positionals[maxPositionals]}"`);
-  }
-  return result;
-}
+const parse = parseOptions;
 
 function parseEmail(value: string | undefined, _position: number): string {
   const parsed = emailSchema.safeParse(value ?? '');
@@ -223,7 +220,9 @@ main(process.argv.slice(2)).then(
           ? error.message
           : error.code === 'database_unreachable'
             ? `cannot reach the ${error.message}${reason}`
-            : (cliMessages[error.code] ?? error.code);
+            : error.code === 'invalid_input' && error.message !== error.code
+              ? error.message
+              : (cliMessages[error.code] ?? error.code);
       console.error(`gatehouse: ${text}`);
       process.exitCode = 1;
     } else {

@@ -9,4 +9,6 @@ export const cliMessages: Partial<Record<ErrorCode, string>> = {
   password_too_common: 'the password is one of the most common passwords; choose another',
   password_matches_email: 'the password must not be the email address',
   invalid_input: 'the input is not valid',
+  application_not_found: 'there is no application with this client_id',
+  application_exists: 'an application with this client_id already exists',
 };

@@ -14,7 +14,9 @@ export interface SingleSignOnOptions {
   /** The portal's public address; the issuer is <publicUrl>/oidc. */
   publicUrl?: string | undefined;
   cookieKeys: string[];
-  signingKeys: PrivateJwk[];
+  /** Reads the signing keys (newest first); read again every minute to follow `keys rotate`. */
+  signingKeys: () => Promise<PrivateJwk[]>;
+  keyRefreshMs?: number;
   secureCookies: boolean;
   renderPage(template: string, context: Record<string, unknown>): string;
 }
@@ -24,6 +26,22 @@ const MAX_DERIVED_ISSUERS = 8;
 
 /** Serves the OpenID provider under /oidc and its interactions under /interaction. */
 export async function mountSingleSignOn(app: FastifyInstance, options: SingleSignOnOptions): Promise<void> {
+  let signingKeys = await options.signingKeys();
+  const kids = (keys: PrivateJwk[]) => keys.map((k) => k.kid).join(' ');
+  // Providers hold their keys; after a rotation they are made again (their state is all stored).
+  const refresh = setInterval(async () => {
+    try {
+      const latest = await options.signingKeys();
+      if (kids(latest) === kids(signingKeys)) return;
+      signingKeys = latest;
+      providers.clear();
+      app.log.info({ kids: kids(latest) }, 'signing keys changed; OpenID provider reloaded');
+    } catch (error) {
+      app.log.warn({ err: error }, 'could not read the signing keys');
+    }
+  }, options.keyRefreshMs ?? 60_000);
+  refresh.unref();
+  app.addHook('onClose', async () => clearInterval(refresh));
   const providers = new Map<
     string,
     { provider: Provider; handle: (req: IncomingMessage, res: ServerResponse) => void }
@@ -36,7 +54,7 @@ export async function mountSingleSignOn(app: FastifyInstance, options: SingleSig
         core: options.core,
         issuer: `${origin}/oidc`,
         cookieKeys: options.cookieKeys,
-        signingKeys: options.signingKeys,
+        signingKeys,
         secureCookies: options.secureCookies,
         renderPage: options.renderPage,
         async endPortalSession(ctx) {

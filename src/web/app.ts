@@ -44,7 +44,9 @@ export interface WebOptions {
   /** The VAPID public key apps subscribe with, when Web Push is on. */
   vapidPublicKey?: string | undefined;
   /** The OpenID provider's keys; single sign-on is served when given. */
-  singleSignOn?: { cookieKeys: string[]; signingKeys: PrivateJwk[] } | undefined;
+  singleSignOn?:
+    | { cookieKeys: string[]; signingKeys: () => Promise<PrivateJwk[]>; keyRefreshMs?: number }
+    | undefined;
 }
 
 /** Forms here are a few fields; anything larger is refused before it is parsed. */
@@ -142,6 +144,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
       publicUrl: options.publicUrl,
       cookieKeys: options.singleSignOn.cookieKeys,
       signingKeys: options.singleSignOn.signingKeys,
+      keyRefreshMs: options.singleSignOn.keyRefreshMs,
       secureCookies: options.cookieSecure,
       renderPage: pageRenderer(options.organisation),
     });

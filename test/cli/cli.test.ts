@@ -184,6 +184,31 @@ describe('gatehouse command line on SQLite', () => {
     assert.equal(unknown.code, 1);
   });
 
+  test('registers applications for single sign-on, refusing an unsafe redirect URI', async () => {
+    const added = await run([
+      'apps',
+      'add',
+      '--name',
+      'Mail',
+      '--redirect-uri',
+      'https://mail.example.org/callback',
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    const clientId = /client_id:\s+(\S+)/.exec(added.stdout)?.[1];
+    assert.ok(clientId);
+    assert.match(added.stdout, /client_secret: \S{43}/);
+    const unsafe = await run(['apps', 'add', '--name', 'Evil', '--redirect-uri', 'http://evil.example/cb']);
+    assert.equal(unsafe.code, 1);
+    assert.match(unsafe.stderr, /must use https/);
+    assert.match((await run(['apps', 'list'])).stdout, new RegExp(`${clientId}\tMail\tconfidential`));
+    assert.doesNotMatch((await run(['apps', 'list'])).stdout, /Evil/);
+    assert.equal((await run(['apps', 'remove', clientId!])).code, 0);
+    assert.match((await run(['apps', 'list'])).stdout, /No applications/);
+    const rotated = await run(['keys', 'rotate']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match((await run(['audit'])).stdout, /keys\.rotated/);
+  });
+
   test('a bad configuration gets a clear message, not a stack trace', async () => {
     const result = await gatehouse(['users', 'list'], { ...env, GATEHOUSE_SESION_IDLE_MINUTES: '5' });
     assert.equal(result.code, 1);

@@ -59,7 +59,8 @@ export async function startTestPortal(
     singleSignOn: options.singleSignOn
       ? {
           cookieKeys: ['test-oidc-cookie-key-0123456789'],
-          signingKeys: await loadSigningKeys(store, TEST_SECRETS, options.clock ?? systemClock),
+          signingKeys: () => loadSigningKeys(store, TEST_SECRETS, options.clock ?? systemClock),
+          keyRefreshMs: 200,
         }
       : undefined,
   });

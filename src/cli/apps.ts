@@ -1,0 +1,73 @@
+import { systemClock } from '../core/clock.ts';
+import type { SecretBox } from '../core/crypto/secret-box.ts';
+import type { Core } from '../core/index.ts';
+import { rotateSigningKeys } from '../oidc/keys.ts';
+import { parseOptions, UsageError } from './usage.ts';
+
+/** `apps add|list|remove`: the applications that sign their users in through Gatehouse. */
+export async function runAppsCommand(core: Core, sub: string, args: string[]): Promise<number> {
+  switch (sub) {
+    case 'add': {
+      const { values } = parseOptions(
+        args,
+        {
+          name: { type: 'string' },
+          'redirect-uri': { type: 'string', multiple: true },
+          'post-logout-redirect-uri': { type: 'string', multiple: true },
+          public: { type: 'boolean' },
+          'require-mfa': { type: 'boolean' },
+        },
+        0,
+      );
+      if (!values.name) throw new UsageError('--name is required');
+      const { application, clientSecret } = await core.applications.add(
+        {
+          name: values.name,
+          redirectUris: values['redirect-uri'] ?? [],
+          postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+          confidential: !values.public,
+          requireMfa: values['require-mfa'] === true,
+        },
+        'cli',
+      );
+      console.log(`Added ${application.name}.`);
+      console.log(`client_id:     ${application.clientId}`);
+      if (clientSecret)
+        console.log(
+          `client_secret: ${clientSecret}   (shown once: store it in the application's configuration)`,
+        );
+      else console.log('public client: no secret; the application must use PKCE');
+      return 0;
+    }
+    case 'list': {
+      const applications = await core.applications.list();
+      if (applications.length === 0) console.log('No applications.');
+      for (const a of applications) {
+        const kind = a.secretSealed ? 'confidential' : 'public';
+        console.log(
+          `${a.clientId}\t${a.name}\t${kind}${a.requireMfa ? ', MFA required' : ''}\t${a.redirectUris.join(' ')}`,
+        );
+      }
+      return 0;
+    }
+    case 'remove': {
+      const { positionals } = parseOptions(args, {}, 1);
+      if (!positionals[0]) throw new UsageError('give the client_id of the application to remove');
+      await core.applications.remove(positionals[0], 'cli');
+      console.log(`Removed ${positionals[0]}.`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "apps ${sub}"`);
+  }
+}
+
+/** `keys rotate`: a new signing key for ID tokens; running instances pick it up within a minute. */
+export async function rotateKeys(core: Core, secrets: SecretBox): Promise<number> {
+  const kid = await rotateSigningKeys(core.store, secrets, systemClock);
+  await core.audit.record({ type: 'keys.rotated', actor: 'cli', detail: { kid } });
+  console.log(
+    `New signing key ${kid}. Tokens signed with the previous keys still verify until they are rotated out.`,
+  );
+  return 0;
+}
