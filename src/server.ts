@@ -5,11 +5,14 @@ import { type Config, coreSettings, storeLocation } from './config/config.ts';
 import { secretBoxFor } from './config/secrets-key.ts';
 import { systemClock, systemRandom } from './core/clock.ts';
 import type { SecretBox } from './core/crypto/secret-box.ts';
+import { sweepExpired } from './core/housekeeping.ts';
 import { createCore } from './core/index.ts';
 import type { Store } from './core/store.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
 import { buildWebApp } from './web/app.ts';
+
+const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 /** Opens the database, builds the portal and listens. Returns the app so callers can close it. */
 export async function startServer(config: Config): Promise<FastifyInstance> {
@@ -49,7 +52,18 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
       signingKeys: () => loadSigningKeys(store, secrets, systemClock),
     },
   });
-  app.addHook('onClose', async () => store.close());
+  const sweep = sweepExpired(store, systemClock);
+  const sweeper = setInterval(() => {
+    sweep().then(
+      (removed) => logger.debug(removed, 'expired records removed'),
+      (error: unknown) => logger.warn({ err: error }, 'sweeping expired records failed'),
+    );
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sweeper);
+    await store.close();
+  });
   await app.listen({ port: config.port, host: config.host });
   logger.info({ database: describeLocation(location) }, 'Gatehouse portal started');
   return app;
