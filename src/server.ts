@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { developmentPhone } from './channels/dev-phone.ts';
 import { newVapidKeys, type VapidKeys, webPushNotifier } from './channels/web-push.ts';
 import { type Config, coreSettings, storeLocation } from './config/config.ts';
 import { secretBoxFor } from './config/secrets-key.ts';
@@ -7,6 +8,7 @@ import { systemClock, systemRandom } from './core/clock.ts';
 import type { SecretBox } from './core/crypto/secret-box.ts';
 import { sweepExpired } from './core/housekeeping.ts';
 import { createCore } from './core/index.ts';
+import type { CallOutcomeSink } from './core/methods/phone/telephony.ts';
 import type { Store } from './core/store.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
@@ -29,7 +31,23 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     config.webPushSubject ?? `mailto:it@${new URL(config.publicUrl ?? 'http://localhost').hostname}`,
     logger,
   );
-  const core = createCore({ store, settings: coreSettings(config), secrets, notifier });
+  // The provider reports call outcomes to the core, which is made after it: bound late.
+  let recordOutcome: CallOutcomeSink = async () => {};
+  const devPhone = config.developmentPhone
+    ? developmentPhone((id, outcome) => recordOutcome(id, outcome))
+    : undefined;
+  if (devPhone)
+    logger.warn(
+      'the development phone is on: /dev/phone answers for every number; never use it in production',
+    );
+  const core = createCore({
+    store,
+    settings: coreSettings(config),
+    secrets,
+    notifier,
+    telephony: devPhone?.telephony,
+  });
+  recordOutcome = core.phone.recordOutcome;
   const cookieSecret = await store.secrets.getOrCreate(
     'cookie-signing-key',
     systemRandom.bytes(32).toString('base64url'),
@@ -45,6 +63,7 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     androidAppUrl: config.authenticatorAndroidUrl,
     iphoneAppUrl: config.authenticatorIphoneUrl,
     vapidPublicKey: vapid.publicKey,
+    extraRoutes: devPhone ? [devPhone.routes] : [],
     singleSignOn: {
       cookieKeys: [
         await store.secrets.getOrCreate('oidc-cookie-key', systemRandom.bytes(32).toString('base64url')),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { GatehouseError } from '../core/errors.ts';
 import type { CoreSettings } from '../core/index.ts';
 import { defaultPushEndpointPolicy } from '../core/methods/authenticator-app/notifier.ts';
+import { defaultPhoneSettings } from '../core/methods/phone/settings.ts';
 import type { StoreLocation } from '../store/open-store.ts';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -61,6 +62,39 @@ export const configSchema = z
     pushReportBlockMinutes: positiveInt.default(60),
     activationMinutes: positiveInt.default(10),
     codeAttempts: throttleRule.default({ maxFailures: 5, windowMinutes: 15, lockMinutes: 15 }),
+    /** The Phone method's rules (countries, texts, office phones, toll-fraud limits). */
+    phone: z
+      .object({
+        allowedCountries: z
+          .array(z.string().regex(/^[A-Z]{2}$/, 'a two-letter country code such as GB'))
+          .min(1)
+          .default(['GB']),
+        allowTexts: z.boolean().default(true),
+        allowOfficePhone: z.boolean().default(false),
+        callSeconds: positiveInt.default(90),
+        textSeconds: positiveInt.default(300),
+        perAccount: throttleRule.default(defaultPhoneSettings.perAccount),
+        perNumber: throttleRule.default(defaultPhoneSettings.perNumber),
+        perCountryPerDay: positiveInt.default(defaultPhoneSettings.perCountryPerDay),
+        reportBlockMinutes: positiveInt.default(60),
+      })
+      .strict()
+      .default({
+        allowedCountries: ['GB'],
+        allowTexts: true,
+        allowOfficePhone: false,
+        callSeconds: 90,
+        textSeconds: 300,
+        perAccount: defaultPhoneSettings.perAccount,
+        perNumber: defaultPhoneSettings.perNumber,
+        perCountryPerDay: defaultPhoneSettings.perCountryPerDay,
+        reportBlockMinutes: 60,
+      }),
+    /**
+     * A phone in the portal itself (/dev/phone) that rings and has a keypad, for trying the
+     * Phone method on a laptop. Never turn it on in production: it answers for every number.
+     */
+    developmentPhone: z.stringbool().or(z.boolean()).default(false),
   })
   .strict();
 
@@ -85,6 +119,7 @@ const environmentKeys: Record<string, keyof Config> = {
   GATEHOUSE_PUBLIC_URL: 'publicUrl',
   GATEHOUSE_PUSH_REQUEST_SECONDS: 'pushRequestSeconds',
   GATEHOUSE_PUSH_REPORT_BLOCK_MINUTES: 'pushReportBlockMinutes',
+  GATEHOUSE_DEVELOPMENT_PHONE: 'developmentPhone',
 };
 /** Read by loadConfig itself rather than mapped to a setting. */
 const GATEHOUSE_CONFIG = 'GATEHOUSE_CONFIG';
@@ -161,5 +196,6 @@ export function coreSettings(config: Config): CoreSettings {
       endpoints: { allowedHosts: config.webPushHosts },
     },
     codeAttempts: config.codeAttempts,
+    phone: { ...config.phone, organisationName: config.organisationName },
   };
 }

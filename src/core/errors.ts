@@ -40,6 +40,11 @@ export const ErrorCodes = [
   'last_method',
   'application_exists',
   'application_not_found',
+  'phone_invalid',
+  'phone_not_mobile',
+  'phone_country_not_allowed',
+  'phone_blocked',
+  'phone_unavailable',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

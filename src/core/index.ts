@@ -3,6 +3,7 @@ import { type ApplicationService, applicationService } from './applications/appl
 import { type AuditLog, auditLog } from './audit/audit-log.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './clock.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
+import { GatehouseError } from './errors.ts';
 import {
   type AppPasswordContext,
   createAppPassword,
@@ -13,6 +14,20 @@ import { type AuthenticatorApp, authenticatorApp } from './methods/authenticator
 import type { DeviceNotifier } from './methods/authenticator-app/notifier.ts';
 import { defaultPushSettings, type PushSettings } from './methods/authenticator-app/settings.ts';
 import { type MethodManagement, methodManagement } from './methods/method-management.ts';
+import { type PhoneMethod, phoneMethod } from './methods/phone/phone-service.ts';
+import { defaultPhoneSettings, type PhoneSettings } from './methods/phone/settings.ts';
+import type { Telephony } from './methods/phone/telephony.ts';
+
+/** Without a configured provider, nothing is dialled and the user is told the method is unavailable. */
+const noTelephony: Telephony = {
+  placeCall: async () => {
+    throw new GatehouseError('phone_unavailable');
+  },
+  sendText: async () => {
+    throw new GatehouseError('phone_unavailable');
+  },
+};
+
 import {
   beginStandardApp,
   finishStandardApp,
@@ -40,6 +55,7 @@ export interface CoreSettings {
   /** Failures per client address, across all accounts (password spraying). */
   clientLockout: ThrottleRule;
   push: PushSettings;
+  phone: PhoneSettings;
   /** Wrong verification codes per account. */
   codeAttempts: ThrottleRule;
 }
@@ -49,6 +65,7 @@ export const defaultCoreSettings: CoreSettings = {
   accountLockout: { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 },
   clientLockout: { maxFailures: 50, windowMinutes: 15, lockMinutes: 15 },
   push: defaultPushSettings,
+  phone: defaultPhoneSettings,
   codeAttempts: { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 },
 };
 
@@ -85,6 +102,7 @@ export interface Core {
   legacySignIn(input: LegacySignIn): Promise<Account>;
   methods: MethodManagement;
   applications: ApplicationService;
+  phone: PhoneMethod;
   /** Opens a session for an account whose sign-in was proved elsewhere (a smartcard). */
   openSession(account: Account, stage: SessionStage, factors: string[]): Promise<string>;
   /** Marks a session as having passed MFA (or finished registering a method). */
@@ -102,6 +120,8 @@ export function createCore(parts: {
   secrets: SecretBox;
   /** Wakes closed authenticator apps (Web Push); optional. */
   notifier?: DeviceNotifier;
+  /** Places verification calls and sends texts; without it the Phone method is unavailable. */
+  telephony?: Telephony;
 }): Core {
   const { store, settings = defaultCoreSettings, clock = systemClock, random = systemRandom } = parts;
   const hasher = parts.hasher ?? argon2idHasher();
@@ -132,6 +152,24 @@ export function createCore(parts: {
     }),
     methods: methodManagement(store, audit),
     applications: applicationService({ store, clock, random, audit, secrets: parts.secrets }),
+    phone: phoneMethod({
+      store,
+      clock,
+      random,
+      audit,
+      settings: settings.phone,
+      telephony: parts.telephony ?? noTelephony,
+      limits: {
+        account: throttle(store, clock, settings.phone.perAccount),
+        number: throttle(store, clock, settings.phone.perNumber),
+        country: throttle(store, clock, {
+          maxFailures: settings.phone.perCountryPerDay,
+          windowMinutes: 24 * 60,
+          lockMinutes: 60,
+        }),
+      },
+      codeAttempts: throttle(store, clock, settings.codeAttempts),
+    }),
     accounts: accountService({ store, clock, hasher, audit }),
     sessions: sessionService({ store, clock, audit, lifetime: settings.session }),
     enrolment: selfEnrolment({ store, clock, audit }),

@@ -38,7 +38,7 @@ export interface Session {
   returnTo?: string | null;
 }
 
-export type MethodKind = 'authenticator_app' | 'totp';
+export type MethodKind = 'authenticator_app' | 'totp' | 'phone';
 export type MethodStatus = 'pending' | 'active';
 
 /** A registered way of proving it is the user. `data` is the method's own, secrets encrypted. */
@@ -117,6 +117,33 @@ export interface SigningKey {
   createdAt: Date;
 }
 
+export type PhoneChannel = 'call' | 'sms';
+export type PhoneChallengeStatus =
+  | 'pending'
+  | 'confirmed'
+  | 'reported'
+  | 'wrong_key'
+  | 'no_answer'
+  | 'rejected'
+  | 'failed'
+  | 'expired';
+
+/** One verification call or text message, and how it ended. */
+export interface PhoneChallenge {
+  id: string;
+  accountId: string;
+  methodId: string;
+  purpose: 'registration' | 'sign_in';
+  channel: PhoneChannel;
+  /** For texts: the code's hash (argon2 is not needed for a 6-digit, 5-minute, 5-try code). */
+  codeHash: string | null;
+  status: PhoneChallengeStatus;
+  sessionHash: string;
+  createdAt: Date;
+  expiresAt: Date;
+  settledAt: Date | null;
+}
+
 export interface ThrottleState {
   failures: number;
   windowStartedAt: Date;
@@ -166,6 +193,13 @@ export const AuditEventTypes = [
   'sso.signed_in',
   'sso.refused',
   'keys.rotated',
+  'phone.call_placed',
+  'phone.text_sent',
+  'phone.verified',
+  'phone.failed',
+  'phone.reported',
+  'phone.refused',
+  'phone.registered',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -8,6 +8,7 @@ import type {
   Group,
   MfaMethod,
   NewAccount,
+  PhoneChallenge,
   PushRequest,
   PushStatus,
   Session,
@@ -35,6 +36,7 @@ export interface Store {
   readonly applications: ApplicationStore;
   readonly oidcModels: OidcModelStore;
   readonly signingKeys: SigningKeyStore;
+  readonly phoneChallenges: PhoneChallengeStore;
   /** Runs `work` atomically: everything it writes lands, or nothing does. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -184,4 +186,15 @@ export interface SigningKeyStore {
   /** Newest first. */
   list(): Promise<SigningKey[]>;
   remove(kid: string): Promise<void>;
+}
+
+export interface PhoneChallengeStore {
+  insert(challenge: PhoneChallenge): Promise<void>;
+  find(id: string): Promise<PhoneChallenge | undefined>;
+  latestForSession(
+    sessionHash: string,
+    purpose: PhoneChallenge['purpose'],
+  ): Promise<PhoneChallenge | undefined>;
+  /** Closes a pending challenge once; true only for the caller that closed it. */
+  settle(id: string, status: Exclude<PhoneChallenge['status'], 'pending'>, at: Date): Promise<boolean>;
 }

@@ -9,6 +9,7 @@ import { auditRepo } from './repos/audit.ts';
 import { groupRepo } from './repos/groups.ts';
 import { methodRepo } from './repos/methods.ts';
 import { oidcModelRepo } from './repos/oidc-models.ts';
+import { phoneChallengeRepo } from './repos/phone-challenges.ts';
 import { pushRequestRepo } from './repos/push-requests.ts';
 import { secretRepo } from './repos/secrets.ts';
 import { sessionRepo } from './repos/sessions.ts';
@@ -32,6 +33,7 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     applications: applicationRepo(db, engine),
     oidcModels: oidcModelRepo(db),
     signingKeys: signingKeyRepo(db),
+    phoneChallenges: phoneChallengeRepo(db),
     async transaction(work) {
       if (db.isTransaction) return work(this);
       return db.transaction().execute((trx) => work(kyselyStore(engine, trx)));

@@ -134,6 +134,20 @@ export interface SigningKeysTable {
   created_at: number;
 }
 
+export interface PhoneChallengesTable {
+  id: string;
+  account_id: string;
+  method_id: string;
+  purpose: string;
+  channel: string;
+  code_hash: string | null;
+  status: string;
+  session_hash: string;
+  created_at: number;
+  expires_at: number;
+  settled_at: number | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   groups: GroupsTable;
@@ -149,4 +163,5 @@ export interface Database {
   applications: ApplicationsTable;
   oidc_models: OidcModelsTable;
   signing_keys: SigningKeysTable;
+  phone_challenges: PhoneChallengesTable;
 }

@@ -16,6 +16,7 @@ import { deviceApiRoutes } from './routes/device-api.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRegistrationRoutes } from './routes/mfa-registration.ts';
 import { mfaVerificationRoutes } from './routes/mfa-verification.ts';
+import { phoneRegistrationRoutes, phoneVerificationRoutes } from './routes/phone-registration.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { profileRoutes } from './routes/profile.ts';
 import { securityInfoRoutes } from './routes/security-info.ts';
@@ -43,6 +44,8 @@ export interface WebOptions {
   iphoneAppUrl?: string | undefined;
   /** The VAPID public key apps subscribe with, when Web Push is on. */
   vapidPublicKey?: string | undefined;
+  /** More routes on the portal (the development phone). */
+  extraRoutes?: ((app: FastifyInstance) => Promise<void>)[];
   /** The OpenID provider's keys; single sign-on is served when given. */
   singleSignOn?:
     | { cookieKeys: string[]; signingKeys: () => Promise<PrivateJwk[]>; keyRefreshMs?: number }
@@ -133,6 +136,9 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     }),
   );
   await app.register(securityInfoRoutes(options.core));
+  await app.register(phoneRegistrationRoutes(options.core));
+  await app.register(phoneVerificationRoutes(options.core));
+  for (const routes of options.extraRoutes ?? []) await app.register(routes);
   await app.register(
     mfaVerificationRoutes(options.core, {
       applicationName: applicationNameFor(options.core, `${issuer} portal`),

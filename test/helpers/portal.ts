@@ -1,10 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { developmentPhone } from '../../src/channels/dev-phone.ts';
 import { type Clock, systemClock } from '../../src/core/clock.ts';
 import { aesGcmSecretBox } from '../../src/core/crypto/secret-box.ts';
 import { type Core, type CoreSettings, createCore, defaultCoreSettings } from '../../src/core/index.ts';
 import type { DeviceNotifier } from '../../src/core/methods/authenticator-app/notifier.ts';
+import type { CallOutcomeSink, Telephony } from '../../src/core/methods/phone/telephony.ts';
 import type { Store } from '../../src/core/store.ts';
 import { loadSigningKeys } from '../../src/oidc/keys.ts';
 import { buildWebApp } from '../../src/web/app.ts';
@@ -37,18 +39,28 @@ export async function startTestPortal(
     vapidPublicKey?: string;
     /** Serve the OpenID provider too (it makes an RSA key, so only tests that need it ask). */
     singleSignOn?: boolean;
+    /** The development phone (/dev/phone) as the telephony provider. */
+    developmentPhone?: boolean;
+    telephony?: Telephony;
   } = {},
 ): Promise<TestPortal> {
   const ownDatabase = !options.database;
   const database = options.database ?? testDatabase(options.engine ?? 'sqlite');
   const store = await database.open();
+  let recordOutcome: CallOutcomeSink = async () => {};
+  const devPhone = options.developmentPhone
+    ? developmentPhone((id, outcome) => recordOutcome(id, outcome))
+    : undefined;
+  const telephony = options.telephony ?? devPhone?.telephony;
   const core = createCore({
     store,
     settings: { ...defaultCoreSettings, ...options.settings },
     clock: options.clock ?? systemClock,
     secrets: TEST_SECRETS,
     ...(options.notifier ? { notifier: options.notifier } : {}),
+    ...(telephony ? { telephony } : {}),
   });
+  recordOutcome = core.phone.recordOutcome;
   const app = await buildWebApp({
     core,
     logger: pino({ level: process.env.GATEHOUSE_TEST_LOG ?? 'silent' }),
@@ -56,6 +68,7 @@ export async function startTestPortal(
     cookieSecure: options.cookieSecure ?? false,
     cookieSecret: 'test-cookie-secret-0123456789abcdef',
     vapidPublicKey: options.vapidPublicKey,
+    extraRoutes: devPhone ? [devPhone.routes] : [],
     singleSignOn: options.singleSignOn
       ? {
           cookieKeys: ['test-oidc-cookie-key-0123456789'],

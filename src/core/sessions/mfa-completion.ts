@@ -3,8 +3,11 @@ import { GatehouseError } from '../errors.ts';
 import type { Account, Session } from '../model.ts';
 import type { Store } from '../store.ts';
 
-/** RFC 8176 values: `swk` a software-held key (the app's signing key), `otp` a one-time code. */
-export type SecondFactor = 'swk' | 'otp';
+/**
+ * RFC 8176 values: `swk` a software-held key (the app's signing key), `otp` a one-time code,
+ * `tel` a confirmation by telephone call, `sms` a code by text message.
+ */
+export type SecondFactor = 'swk' | 'otp' | 'tel' | 'sms';
 
 /** Promotes a session that proved a second factor (or finished registration) to `complete`. */
 export function mfaCompletion(store: Store, audit: AuditLog) {

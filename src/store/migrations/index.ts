@@ -4,6 +4,7 @@ import { foundation } from './0001-foundation.ts';
 import { authenticator } from './0002-authenticator.ts';
 import { appPasswords } from './0003-app-passwords.ts';
 import { singleSignOn } from './0004-single-sign-on.ts';
+import { phone } from './0006-phone.ts';
 
 /** One list of migrations for both engines; each receives the engine for its few differences. */
 const migrations: Record<string, (engine: Engine) => Migration> = {
@@ -11,6 +12,8 @@ const migrations: Record<string, (engine: Engine) => Migration> = {
   '0002-authenticator': authenticator,
   '0003-app-passwords': appPasswords,
   '0004-single-sign-on': singleSignOn,
+  // 0005 is reserved for certificate bindings (smartcard sign-in).
+  '0006-phone': phone,
 };
 
 export function migrationProvider(engine: Engine): MigrationProvider {

@@ -18,10 +18,23 @@ export interface RegistrationOptions {
 }
 
 /** The methods offered by `I want to set up a different method`. */
-const differentMethods = [
-  { value: 'authenticator_app', text: 'Authenticator app' },
-  { value: 'totp', text: 'Authenticator app (verification codes only)' },
-];
+/** The methods offered by `I want to set up a different method`, as the operator allows them. */
+function differentMethods(core: Core) {
+  const methods = [
+    { value: 'authenticator_app', text: 'Authenticator app' },
+    { value: 'totp', text: 'Authenticator app (verification codes only)' },
+    { value: 'phone', text: 'Phone' },
+  ];
+  if (core.phone.settings.allowOfficePhone) methods.push({ value: 'office_phone', text: 'Office phone' });
+  return methods;
+}
+
+const methodPages: Record<string, string> = {
+  authenticator_app: '/mfa/register/app',
+  totp: '/mfa/register/code-app',
+  phone: '/mfa/register/phone',
+  office_phone: '/mfa/register/phone?office=1',
+};
 
 /**
  * The registration wizard of the guide, part 2: Click me to enrol > Next > Download Now > Next >
@@ -170,12 +183,12 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
     });
 
     app.get('/mfa/register/different', async (_request, reply) =>
-      page(reply, 'mfa-register-different', 'Choose a different method', { methods: differentMethods }),
+      page(reply, 'mfa-register-different', 'Choose a different method', { methods: differentMethods(core) }),
     );
 
     app.post('/mfa/register/different', async (request, reply) => {
       const parsed = z
-        .object({ method: z.enum(['authenticator_app', 'totp']) })
+        .object({ method: z.string().refine((m) => differentMethods(core).some((d) => d.value === m)) })
         .safeParse(formBody(request.body));
       if (!parsed.success) {
         const errors = fieldErrors(parsed.error, { method: 'Select a method' });
@@ -183,14 +196,11 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
           reply,
           'mfa-register-different',
           'Choose a different method',
-          { methods: differentMethods, ...summaryAndFields(errors) },
+          { methods: differentMethods(core), ...summaryAndFields(errors) },
           400,
         );
       }
-      return reply.redirect(
-        parsed.data.method === 'totp' ? '/mfa/register/code-app' : '/mfa/register/app',
-        303,
-      );
+      return reply.redirect(methodPages[parsed.data.method] ?? '/mfa/register/app', 303);
     });
 
     app.get('/mfa/register/code-app', async (request, reply) => renderCodeApp(request, reply));

@@ -68,7 +68,15 @@ export function mfaVerificationRoutes(
       });
     }
 
-    app.get('/mfa/verify', async (request, reply) => showPush(request, reply, false));
+    app.get('/mfa/verify', async (request, reply) => {
+      // The default method decides, unless the user chose the app (?method=app).
+      if ((request.query as { method?: unknown }).method !== 'app') {
+        const kind = await defaultKind(signedIn(request).account.id);
+        if (kind === 'phone') return reply.redirect('/mfa/verify/phone', 303);
+        if (kind === 'totp') return reply.redirect('/mfa/verify/code', 303);
+      }
+      return showPush(request, reply, false);
+    });
     app.post('/mfa/verify/retry', async (request, reply) => showPush(request, reply, true));
     app.post('/mfa/verify/check', async (_request, reply) => reply.redirect('/mfa/verify', 303));
 
@@ -100,13 +108,27 @@ export function mfaVerificationRoutes(
       return reply.redirect(homeFor('complete', session.returnTo), 303);
     });
 
+    /** The kind of the default method; without one, the app first, then the phone, then codes. */
+    async function defaultKind(accountId: string) {
+      const methods = (await core.store.methods.listForAccount(accountId)).filter(
+        (m) => m.status === 'active',
+      );
+      const chosen =
+        methods.find((m) => m.isDefault) ??
+        methods.find((m) => m.kind === 'authenticator_app') ??
+        methods.find((m) => m.kind === 'phone') ??
+        methods[0];
+      return chosen?.kind;
+    }
+
     async function renderCode(request: FastifyRequest, reply: FastifyReply, problem?: string, status = 200) {
       const methods = await core.store.methods.listForAccount(signedIn(request).account.id);
       const hasPush = methods.some((m) => m.kind === 'authenticator_app' && m.status === 'active');
+      const hasPhone = methods.some((m) => m.kind === 'phone' && m.status === 'active');
       const errors = problem ? [{ field: 'code', text: problem }] : [];
       return reply.page(
         'mfa-verify-code',
-        { title: 'Enter code', hasPush, ...summaryAndFields(errors) },
+        { title: 'Enter code', hasPush, hasPhone, ...summaryAndFields(errors) },
         status,
       );
     }

@@ -39,6 +39,10 @@ export async function issueRequest(ctx: AppContext, input: RequestInput): Promis
     throw new GatehouseError('too_many_attempts');
   }
   const previous = await ctx.store.pushRequests.latestForAccount(account.id);
+  // "Latest" is by creation time, so a retry in the same millisecond is placed 1 ms later.
+  const sameSession = await ctx.store.pushRequests.latestForSession(input.sessionHash, input.purpose);
+  const createdAt =
+    sameSession && sameSession.createdAt >= now ? new Date(sameSession.createdAt.getTime() + 1) : now;
   const request: PushRequest = {
     id: randomUUID(),
     accountId: account.id,
@@ -49,8 +53,8 @@ export async function issueRequest(ctx: AppContext, input: RequestInput): Promis
     sessionHash: input.sessionHash,
     application: input.application,
     clientAddress: input.clientAddress,
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + ctx.settings.requestSeconds * 1000),
+    createdAt,
+    expiresAt: new Date(createdAt.getTime() + ctx.settings.requestSeconds * 1000),
     answeredAt: null,
   };
   await ctx.store.pushRequests.insert(request);
