@@ -173,6 +173,21 @@ describe('forms and bad input', () => {
     assert.deepEqual(ready.json(), { status: 'ready' });
   });
 
+  test('every stylesheet and image the pages link to is served', async () => {
+    const page = await portal.app.inject('/signin');
+    const links = [...page.body.matchAll(/<link rel="(?:stylesheet|icon)" href="([^"]+)"/g)].map(
+      (m) => m[1]!,
+    );
+    assert.ok(links.length >= 3, `links found: ${links.join(', ')}`);
+    for (const href of links) {
+      const response = await portal.app.inject(href);
+      assert.equal(response.statusCode, 200, href);
+    }
+    const css = await portal.app.inject(links.find((l) => l.includes('nhsuk-frontend'))!);
+    assert.match(String(css.headers['content-type']), /text\/css/);
+    assert.ok(css.body.includes('.nhsuk-button'), 'the NHS.UK frontend styles');
+  });
+
   test('an unknown page gets a page-not-found page', async () => {
     const response = await portal.app.inject('/no/such/page');
     assert.equal(response.statusCode, 404);
