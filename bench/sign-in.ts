@@ -4,10 +4,12 @@
  * across machines; the absolute numbers depend on the CPU.
  */
 import { performance } from 'node:perf_hooks';
+import { systemClock } from '../src/core/clock.ts';
 import { argon2idHasher } from '../src/core/passwords/hasher.ts';
 import { postgresUnavailable } from '../test/helpers/engines.ts';
 import { InjectClient } from '../test/helpers/inject-client.ts';
 import { addUser, startTestPortal, TEST_PASSWORD } from '../test/helpers/portal.ts';
+import { pushJourneys } from '../test/helpers/push-journeys.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 
@@ -44,6 +46,22 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     if (response.statusCode !== 303) throw new Error(`sign-in failed: ${response.statusCode}`);
     await client.get('/');
   });
+  // A full MFA sign-in: the password form, the number page, the phone's signed approval, the
+  // PC's status poll that promotes the session, and the portal page.
+  const flows = pushJourneys({ core, pcApp: portal.app, clock: systemClock });
+  const { email, phone } = await flows.registered();
+  const mfaRate = await perSecond(Math.max(10, Math.floor(ROUNDS / 2)), async () => {
+    const { pc, number } = await flows.pcAtVerification(email);
+    const [requestId] = await phone.pendingIds();
+    const answer = await phone.answer(requestId!, 'approve', number);
+    if (answer.json().status !== 'approved') throw new Error('approval failed');
+    if ((await pc.get('/mfa/verify/status')).json().status !== 'approved')
+      throw new Error('status not approved');
+    if ((await pc.get('/')).statusCode !== 200) throw new Error('portal not reached');
+  });
+  console.log(
+    `${engine}: full MFA sign-ins (password, number, signed approval, portal) ${mfaRate.toFixed(1)}/s (ratio ${(mfaRate / bare).toFixed(2)})`,
+  );
   console.log(
     `${engine}: core sign-ins ${coreRate.toFixed(1)}/s (ratio to bare argon2id ${(coreRate / bare).toFixed(2)}); ` +
       `full HTTP sign-ins (form, POST, portal page) ${httpRate.toFixed(1)}/s (ratio ${(httpRate / bare).toFixed(2)})`,
