@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { systemClock } from '../../src/core/clock.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { ENGINES, postgresUnavailable } from '../helpers/engines.ts';
 import { InjectClient } from '../helpers/inject-client.ts';
@@ -253,3 +254,41 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('approval requests for applications without a screen (a VPN through RADIUS)', () => {
+  test('the app approves without a number; the request still takes one answer only', async () => {
+    const portal = await startTestPortal();
+    try {
+      const flows = pushJourneys({ core: portal.core, pcApp: portal.app, clock: systemClock });
+      const { email, phone } = await flows.registered();
+      const account = (await portal.core.accounts.find(email))!;
+      const waiting = portal.core.authenticatorApp.requestApproval(account, '198.51.100.9', 'VPN', 20);
+      let ids: string[] = [];
+      for (let i = 0; i < 100 && ids.length === 0; i++) {
+        ids = await phone.pendingIds();
+        if (ids.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const listed = (await phone.requests()).json() as {
+        requests: { purpose: string; application: string }[];
+      };
+      assert.deepEqual(
+        listed.requests.map((r) => [r.purpose, r.application]),
+        [['approval', 'VPN']],
+      );
+      assert.deepEqual((await phone.answer(ids[0]!, 'approve', '')).json(), { status: 'approved' });
+      assert.equal(await waiting, 'approved');
+      assert.equal((await phone.answer(ids[0]!, 'approve', '')).statusCode, 409);
+
+      const denied = portal.core.authenticatorApp.requestApproval(account, '198.51.100.9', 'VPN', 20);
+      let next: string[] = [];
+      for (let i = 0; i < 100 && next.length === 0; i++) {
+        next = await phone.pendingIds();
+        if (next.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await phone.answer(next[0]!, 'deny');
+      assert.equal(await denied, 'denied');
+    } finally {
+      await portal.close();
+    }
+  });
+});
