@@ -10,6 +10,7 @@ import { sweepExpired } from './core/housekeeping.ts';
 import { createCore } from './core/index.ts';
 import type { CallOutcomeSink } from './core/methods/phone/telephony.ts';
 import type { Store } from './core/store.ts';
+import { startRadiusGateway } from './gateways/radius/server.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
 import { buildWebApp } from './web/app.ts';
@@ -79,8 +80,11 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     );
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
+  const radius = config.radius ? await startRadiusGateway(core, config.radius, logger) : undefined;
+  if (radius) logger.info({ port: radius.port }, 'RADIUS gateway listening');
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    await radius?.close();
     await store.close();
   });
   await app.listen({ port: config.port, host: config.host });

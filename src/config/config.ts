@@ -5,6 +5,7 @@ import { GatehouseError } from '../core/errors.ts';
 import type { CoreSettings } from '../core/index.ts';
 import { defaultPushEndpointPolicy } from '../core/methods/authenticator-app/notifier.ts';
 import { defaultPhoneSettings } from '../core/methods/phone/settings.ts';
+import { radiusConfigSchema } from '../gateways/radius/server.ts';
 import type { StoreLocation } from '../store/open-store.ts';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -95,6 +96,8 @@ export const configSchema = z
      * Phone method on a laptop. Never turn it on in production: it answers for every number.
      */
     developmentPhone: z.stringbool().or(z.boolean()).default(false),
+    /** The RADIUS gateway for VPNs and other legacy clients; off unless configured. */
+    radius: radiusConfigSchema.optional(),
   })
   .strict();
 

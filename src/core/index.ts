@@ -9,7 +9,11 @@ import {
   createAppPassword,
   revokeAppPassword,
 } from './methods/app-password/app-passwords.ts';
-import { type LegacySignIn, legacySignIn } from './methods/app-password/legacy-sign-in.ts';
+import {
+  type LegacySignIn,
+  legacyPasswordAndPush,
+  legacySignIn,
+} from './methods/app-password/legacy-sign-in.ts';
 import { type AuthenticatorApp, authenticatorApp } from './methods/authenticator-app/index.ts';
 import type { DeviceNotifier } from './methods/authenticator-app/notifier.ts';
 import { defaultPushSettings, type PushSettings } from './methods/authenticator-app/settings.ts';
@@ -100,6 +104,8 @@ export interface Core {
   };
   /** LDAP binds and RADIUS requests: app passwords (or, before MFA, the account password). */
   legacySignIn(input: LegacySignIn): Promise<Account>;
+  /** A VPN's RADIUS request in password-and-push mode: the account password, then app approval. */
+  legacyPasswordAndPush(input: LegacySignIn & { application: string }): Promise<Account>;
   methods: MethodManagement;
   applications: ApplicationService;
   phone: PhoneMethod;
@@ -135,6 +141,20 @@ export function createCore(parts: {
     attempts: throttle(store, clock, settings.codeAttempts),
   };
   const appPasswordContext: AppPasswordContext = { store, clock, random, hasher, audit };
+  const app = authenticatorApp({
+    store,
+    clock,
+    random,
+    audit,
+    secrets: parts.secrets,
+    settings: settings.push,
+    pushFailures: throttle(store, clock, settings.push.failures),
+    notifier: parts.notifier,
+  });
+  const legacyThrottles = {
+    accountThrottle: throttle(store, clock, settings.accountLockout),
+    clientThrottle: throttle(store, clock, settings.clientLockout),
+  };
   return {
     store,
     clock,
@@ -145,10 +165,12 @@ export function createCore(parts: {
       revoke: (account, id, actor, clientAddress) =>
         revokeAppPassword(appPasswordContext, account, id, actor, clientAddress),
     },
-    legacySignIn: legacySignIn({
+    legacySignIn: legacySignIn({ ...appPasswordContext, ...legacyThrottles }),
+    legacyPasswordAndPush: legacyPasswordAndPush({
       ...appPasswordContext,
-      accountThrottle: throttle(store, clock, settings.accountLockout),
-      clientThrottle: throttle(store, clock, settings.clientLockout),
+      ...legacyThrottles,
+      requestApproval: (account, clientAddress, application) =>
+        app.requestApproval(account, clientAddress, application),
     }),
     methods: methodManagement(store, audit),
     applications: applicationService({ store, clock, random, audit, secrets: parts.secrets }),
@@ -183,16 +205,7 @@ export function createCore(parts: {
       accountThrottle: throttle(store, clock, settings.accountLockout),
       clientThrottle: throttle(store, clock, settings.clientLockout),
     }),
-    authenticatorApp: authenticatorApp({
-      store,
-      clock,
-      random,
-      audit,
-      secrets: parts.secrets,
-      settings: settings.push,
-      pushFailures: throttle(store, clock, settings.push.failures),
-      notifier: parts.notifier,
-    }),
+    authenticatorApp: app,
     totp: {
       beginStandardApp: (account, issuer) => beginStandardApp(totpContext, account, issuer),
       pendingStandardApp: (account, issuer) => pendingStandardApp(totpContext, account, issuer),

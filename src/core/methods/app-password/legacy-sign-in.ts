@@ -89,3 +89,49 @@ async function matchingCredential(
     return { kind: 'password', name: null };
   return undefined;
 }
+
+/**
+ * The NPS-extension way for VPNs: the account password, then the user's approval in the app.
+ * The password is throttled as any legacy sign-in; the approval is an `approval` push request.
+ */
+export function legacyPasswordAndPush(
+  ctx: LegacySignInContext & {
+    requestApproval(account: Account, clientAddress: string, application: string): Promise<string>;
+  },
+) {
+  const decoy = ctx.hasher.hash(ctx.random.bytes(16).toString('hex'));
+  return async (input: LegacySignIn & { application: string }): Promise<Account> => {
+    const accountKey = `legacy:email:${input.email}`;
+    const clientKey = `legacy:client:${input.clientAddress}`;
+    if (
+      (await ctx.clientThrottle.lockedUntil(clientKey)) ||
+      (await ctx.accountThrottle.lockedUntil(accountKey))
+    ) {
+      throw new GatehouseError('account_locked');
+    }
+    const account = await ctx.store.accounts.findByEmail(input.email);
+    const valid = await ctx.hasher.verify(account?.passwordHash ?? (await decoy), input.password);
+    if (!account || !valid) {
+      await ctx.audit.record({
+        type: 'signin.failed',
+        email: input.email,
+        clientAddress: input.clientAddress,
+        detail: { protocol: input.protocol, reason: account ? 'wrong_password' : 'unknown_account' },
+      });
+      await ctx.clientThrottle.fail(clientKey);
+      if (await ctx.accountThrottle.fail(accountKey)) throw new GatehouseError('account_locked');
+      throw new GatehouseError('invalid_credentials');
+    }
+    await ctx.accountThrottle.reset(accountKey);
+    const status = await ctx.requestApproval(account, input.clientAddress, input.application);
+    await ctx.audit.record({
+      type: status === 'approved' ? 'legacy.signed_in' : 'sso.refused',
+      email: account.email,
+      clientAddress: input.clientAddress,
+      detail: { protocol: input.protocol, credential: 'password_and_push', approval: status },
+    });
+    if (status !== 'approved')
+      throw new GatehouseError('invalid_credentials', undefined, { approval: status });
+    return account;
+  };
+}
