@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { developmentPhone } from './channels/dev-phone.ts';
@@ -10,6 +11,7 @@ import { sweepExpired } from './core/housekeeping.ts';
 import { createCore } from './core/index.ts';
 import type { CallOutcomeSink } from './core/methods/phone/telephony.ts';
 import type { Store } from './core/store.ts';
+import { startLdapGateway } from './gateways/ldap/server.ts';
 import { startRadiusGateway } from './gateways/radius/server.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
@@ -82,9 +84,11 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   sweeper.unref();
   const radius = config.radius ? await startRadiusGateway(core, config.radius, logger) : undefined;
   if (radius) logger.info({ port: radius.port }, 'RADIUS gateway listening');
+  const ldap = config.ldap ? await startLdap(core, config.ldap, logger) : undefined;
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
     await radius?.close();
+    await ldap?.close();
     await store.close();
   });
   await app.listen({ port: config.port, host: config.host });
@@ -96,4 +100,19 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
 async function vapidKeys(store: Store, secrets: SecretBox): Promise<VapidKeys> {
   const sealed = await store.secrets.getOrCreate('vapid-keys', secrets.seal(JSON.stringify(newVapidKeys())));
   return JSON.parse(secrets.open(sealed)) as VapidKeys;
+}
+
+async function startLdap(
+  core: ReturnType<typeof createCore>,
+  config: NonNullable<Config['ldap']>,
+  logger: pino.Logger,
+) {
+  const { tlsCertFile, tlsKeyFile, ...rest } = config;
+  const tls =
+    tlsCertFile && tlsKeyFile
+      ? { cert: readFileSync(tlsCertFile, 'utf8'), key: readFileSync(tlsKeyFile, 'utf8') }
+      : undefined;
+  const gateway = await startLdapGateway(core, { ...rest, ...(tls ? { tls } : {}) }, logger);
+  logger.info({ port: gateway.port, tlsPort: gateway.tlsPort }, 'LDAP gateway listening');
+  return gateway;
 }

@@ -5,6 +5,7 @@ import { GatehouseError } from '../core/errors.ts';
 import type { CoreSettings } from '../core/index.ts';
 import { defaultPushEndpointPolicy } from '../core/methods/authenticator-app/notifier.ts';
 import { defaultPhoneSettings } from '../core/methods/phone/settings.ts';
+import { ldapConfigSchema } from '../gateways/ldap/server.ts';
 import { radiusConfigSchema } from '../gateways/radius/server.ts';
 import type { StoreLocation } from '../store/open-store.ts';
 
@@ -98,6 +99,12 @@ export const configSchema = z
     developmentPhone: z.stringbool().or(z.boolean()).default(false),
     /** The RADIUS gateway for VPNs and other legacy clients; off unless configured. */
     radius: radiusConfigSchema.optional(),
+    /** The LDAP gateway for mail servers and desktop applications; off unless configured. */
+    ldap: ldapConfigSchema
+      .omit({ tls: true })
+      .extend({ tlsCertFile: z.string().optional(), tlsKeyFile: z.string().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
