@@ -142,4 +142,15 @@ describe('app passwords and Security info', () => {
     const types = (await portal.core.audit.list({ email, limit: 30 })).map((e) => e.type);
     assert.ok(types.includes('method.removed') && types.includes('method.default_changed'));
   });
+
+  test('legacy sign-in failures are throttled per account: then even the right app password is refused', async () => {
+    const { email, pc } = await flows.registered();
+    const key = keyOn((await pc.post('/mfa/register/app-password', { name: 'Throttled mail app' })).body)!;
+    for (let i = 0; i < 4; i++)
+      await assert.rejects(legacy(email, 'wxyz-wxyz-wxyz-wxyz'), refused('invalid_credentials'));
+    await assert.rejects(legacy(email, 'wxyz-wxyz-wxyz-wxyz'), refused('account_locked'));
+    await assert.rejects(legacy(email, key), refused('account_locked'));
+    clock.advanceMinutes(16);
+    assert.equal((await legacy(email, key)).email, email);
+  });
 });
