@@ -6,6 +6,7 @@ import { type Core, createCore } from '../core/index.ts';
 import { openStore } from '../store/open-store.ts';
 import { describeZodError, displayNameSchema, groupNameSchema } from './account-input.ts';
 import { rotateKeys, runAppsCommand } from './apps.ts';
+import { runAuthenticatorCommand } from './authenticator.ts';
 import { importAccounts } from './import-accounts.ts';
 import { cliMessages } from './messages.ts';
 import { readPassword } from './read-password.ts';
@@ -29,7 +30,10 @@ const USAGE = `Usage: gatehouse <command>
   apps remove <client_id>                   remove an application
   keys rotate                               new signing key for ID tokens (old ones still verify)
   audit [--user <email>] [--limit <n>] [--json]
-                                            show the audit log, newest first`;
+                                            show the audit log, newest first
+  authenticator add <activation-link> [--name <device>] | list | requests | approve <id> --number <nn>
+              | deny <id> [--report] | code [<account>] | remove <account>   [--store <file>]
+                                            the command-line authenticator (key in a 0600 file)`;
 
 const ACTOR = 'cli';
 
@@ -39,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  // The authenticator is a client of some Gatehouse server: it needs no server configuration.
+  if (command === 'authenticator') return runAuthenticatorCommand(argv.slice(1));
   const config = loadConfig();
   if (command === 'serve') {
     const { startServer } = await import('../server.ts');
