@@ -28,19 +28,12 @@ export interface LegacySignIn {
 export function legacySignIn(ctx: LegacySignInContext) {
   const decoy = ctx.hasher.hash(ctx.random.bytes(16).toString('hex'));
   return async (input: LegacySignIn): Promise<Account> => {
-    const accountKey = `legacy:email:${input.email}`;
-    const clientKey = `legacy:client:${input.clientAddress}`;
-    if (
-      (await ctx.clientThrottle.lockedUntil(clientKey)) ||
-      (await ctx.accountThrottle.lockedUntil(accountKey))
-    ) {
-      throw new GatehouseError('account_locked');
-    }
+    const limits = await legacyLimits(ctx, input);
     const account = await ctx.store.accounts.findByEmail(input.email);
     const matched = account ? await matchingCredential(ctx, account, input.password) : undefined;
     if (!account) await ctx.hasher.verify(await decoy, input.password);
     if (account && matched) {
-      await ctx.accountThrottle.reset(accountKey);
+      await limits.succeeded();
       if (matched.kind === 'app_password') {
         await ctx.store.appPasswords.recordUse(
           matched.id,
@@ -65,9 +58,30 @@ export function legacySignIn(ctx: LegacySignInContext) {
       clientAddress: input.clientAddress,
       detail: { protocol: input.protocol },
     });
-    await ctx.clientThrottle.fail(clientKey);
-    if (await ctx.accountThrottle.fail(accountKey)) throw new GatehouseError('account_locked');
-    throw new GatehouseError('invalid_credentials');
+    return limits.failed();
+  };
+}
+
+/**
+ * Failures are counted per address typed and per client; either lock refuses every legacy
+ * sign-in for a while, whatever the credential.
+ */
+async function legacyLimits(ctx: LegacySignInContext, input: LegacySignIn) {
+  const accountKey = `legacy:email:${input.email}`;
+  const clientKey = `legacy:client:${input.clientAddress}`;
+  if (
+    (await ctx.clientThrottle.lockedUntil(clientKey)) ||
+    (await ctx.accountThrottle.lockedUntil(accountKey))
+  ) {
+    throw new GatehouseError('account_locked');
+  }
+  return {
+    succeeded: () => ctx.accountThrottle.reset(accountKey),
+    async failed(): Promise<never> {
+      await ctx.clientThrottle.fail(clientKey);
+      if (await ctx.accountThrottle.fail(accountKey)) throw new GatehouseError('account_locked');
+      throw new GatehouseError('invalid_credentials');
+    },
   };
 }
 
@@ -101,14 +115,7 @@ export function legacyPasswordAndPush(
 ) {
   const decoy = ctx.hasher.hash(ctx.random.bytes(16).toString('hex'));
   return async (input: LegacySignIn & { application: string }): Promise<Account> => {
-    const accountKey = `legacy:email:${input.email}`;
-    const clientKey = `legacy:client:${input.clientAddress}`;
-    if (
-      (await ctx.clientThrottle.lockedUntil(clientKey)) ||
-      (await ctx.accountThrottle.lockedUntil(accountKey))
-    ) {
-      throw new GatehouseError('account_locked');
-    }
+    const limits = await legacyLimits(ctx, input);
     const account = await ctx.store.accounts.findByEmail(input.email);
     const valid = await ctx.hasher.verify(account?.passwordHash ?? (await decoy), input.password);
     if (!account || !valid) {
@@ -118,11 +125,9 @@ export function legacyPasswordAndPush(
         clientAddress: input.clientAddress,
         detail: { protocol: input.protocol, reason: account ? 'wrong_password' : 'unknown_account' },
       });
-      await ctx.clientThrottle.fail(clientKey);
-      if (await ctx.accountThrottle.fail(accountKey)) throw new GatehouseError('account_locked');
-      throw new GatehouseError('invalid_credentials');
+      return limits.failed();
     }
-    await ctx.accountThrottle.reset(accountKey);
+    await limits.succeeded();
     const status = await ctx.requestApproval(account, input.clientAddress, input.application);
     await ctx.audit.record({
       type: status === 'approved' ? 'legacy.signed_in' : 'sso.refused',
