@@ -200,6 +200,8 @@ export const AuditEventTypes = [
   'phone.reported',
   'phone.refused',
   'phone.registered',
+  /** A telephony webhook (Twilio's) without a valid signature: refused, nothing changed. */
+  'phone.webhook_refused',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -1,0 +1,199 @@
+import type { FastifyBaseLogger } from 'fastify';
+import smpp from 'smpp';
+import { TelephonyError } from '../provider.ts';
+
+export interface SmppLinkOptions {
+  url: string;
+  systemId: string;
+  password: string;
+  systemType: string;
+  /** How long the SMS centre has to answer a bind, a submit or an enquire_link. */
+  timeoutMs: number;
+  enquireLinkMs: number;
+  reconnect: { firstMs: number; lastMs: number };
+  /** Extra options for the TLS connection (ssmpp://): a private CA. */
+  tls?: { ca: string } | undefined;
+  logger: FastifyBaseLogger;
+  /** A deliver_sm from the SMS centre (a receipt); the link has already answered it. */
+  onDeliver(pdu: smpp.PDU): void;
+}
+
+const statusNames = new Map(Object.entries(smpp.errors).map(([name, code]) => [code, name]));
+export const statusName = (status: number) =>
+  `${statusNames.get(status) ?? 'unknown status'} (0x${status.toString(16).padStart(8, '0')})`;
+
+/**
+ * One bound transceiver session with an SMS centre, kept up: enquire_link keepalives, a new bind
+ * with doubling backoff when the link drops, and a bind on demand when a message waits. Each
+ * request has a timeout; a centre that stops answering is disconnected and reconnected.
+ */
+export function smppLink(o: SmppLinkOptions) {
+  const where = new URL(o.url).host;
+  let bound: smpp.Session | undefined;
+  let opening: Promise<smpp.Session> | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let delayMs = o.reconnect.firstMs;
+  let closed = false;
+  /** Requests waiting for an answer on the bound session, failed at once if the link drops. */
+  const waiting = new Set<(error: TelephonyError) => void>();
+
+  function open(): Promise<smpp.Session> {
+    opening ??= bind().then(
+      (session) => {
+        opening = undefined;
+        bound = session;
+        delayMs = o.reconnect.firstMs;
+        o.logger.info({ smsc: where }, 'bound to the SMS centre');
+        return session;
+      },
+      (error: TelephonyError) => {
+        opening = undefined;
+        o.logger.warn({ smsc: where, code: error.code }, error.message);
+        scheduleReconnect();
+        throw error;
+      },
+    );
+    return opening;
+  }
+
+  function bind(): Promise<smpp.Session> {
+    return new Promise((resolve, reject) => {
+      const session = smpp.connect({ url: o.url, ...(o.tls ?? {}) });
+      let settled = false;
+      const fail = (error: TelephonyError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        session.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new TelephonyError('smpp_timeout', `the SMS centre at ${where} did not answer the bind in time`),
+          ),
+        o.timeoutMs,
+      );
+      session.on('error', (error: NodeJS.ErrnoException) => {
+        if (!settled) fail(unreachable(`(${error.code ?? error.message})`));
+        else o.logger.warn({ smsc: where, err: error.code ?? error.message }, 'SMPP link error');
+      });
+      session.on('close', () => (settled ? dropped(session) : fail(unreachable('(connection closed)'))));
+      session.on(o.url.startsWith('ssmpp:') ? 'secureConnect' : 'connect', () => {
+        session.bind_transceiver(
+          { system_id: o.systemId, password: o.password, system_type: o.systemType },
+          (pdu) => {
+            if (pdu.command_status !== 0) {
+              fail(
+                new TelephonyError(
+                  'smpp_bind_failed',
+                  `the SMS centre refused the bind: ${statusName(pdu.command_status)}`,
+                ),
+              );
+              return;
+            }
+            settled = true;
+            clearTimeout(timer);
+            answerRequests(session);
+            resolve(session);
+          },
+        );
+      });
+    });
+  }
+
+  const unreachable = (why: string) =>
+    new TelephonyError('smpp_unreachable', `cannot reach the SMS centre at ${where} ${why}`);
+
+  /** What the SMS centre may ask of a client: receipts, keepalives, and an unbind. */
+  function answerRequests(session: smpp.Session) {
+    session.on('deliver_sm', (pdu: smpp.PDU) => {
+      session.send(pdu.response());
+      o.onDeliver(pdu);
+    });
+    session.on('enquire_link', (pdu: smpp.PDU) => session.send(pdu.response()));
+    session.on('unbind', (pdu: smpp.PDU) => {
+      session.send(pdu.response());
+      session.close();
+    });
+  }
+
+  function dropped(session: smpp.Session) {
+    if (bound !== session) return;
+    bound = undefined;
+    for (const fail of waiting) fail(unreachable('(the connection closed before it answered)'));
+    waiting.clear();
+    if (!closed) o.logger.warn({ smsc: where }, 'the link to the SMS centre dropped; reconnecting');
+    scheduleReconnect();
+  }
+
+  function scheduleReconnect() {
+    if (closed || retry || opening) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      open().catch(() => {});
+    }, delayMs);
+    retry.unref();
+    delayMs = Math.min(delayMs * 2, o.reconnect.lastMs);
+  }
+
+  /** Sends a request on the bound session (binding first when needed) and waits for its answer. */
+  async function request(command: 'submit_sm' | 'enquire_link', fields: Record<string, unknown>) {
+    if (closed) throw unreachable('(Gatehouse is shutting down)');
+    if (retry) clearTimeout(retry);
+    retry = undefined;
+    const session = bound ?? (await open());
+    return new Promise<smpp.PDU>((resolve, reject) => {
+      const fail = (error: TelephonyError) => {
+        clearTimeout(timer);
+        waiting.delete(fail);
+        reject(error);
+      };
+      const timer = setTimeout(() => {
+        fail(
+          new TelephonyError('smpp_timeout', `the SMS centre at ${where} did not answer ${command} in time`),
+        );
+        session.destroy(); // a centre that stops answering is reconnected
+      }, o.timeoutMs);
+      waiting.add(fail);
+      const sent = session[command](fields, (pdu) => {
+        clearTimeout(timer);
+        waiting.delete(fail);
+        resolve(pdu);
+      });
+      if (!sent) fail(unreachable('(the connection is not writable)'));
+    });
+  }
+
+  const keepalive = setInterval(() => {
+    if (bound) request('enquire_link', {}).catch(() => {});
+  }, o.enquireLinkMs);
+  keepalive.unref();
+
+  return {
+    /** Binds in the background: Gatehouse starts even while the SMS centre is down. */
+    start: () => void open().catch(() => {}),
+    request,
+    async close() {
+      closed = true;
+      clearInterval(keepalive);
+      if (retry) clearTimeout(retry);
+      const session = bound ?? (await opening?.catch(() => undefined));
+      if (!session || session.socket.destroyed) return;
+      // A polite unbind, but never a shutdown that waits on an SMS centre that stopped answering.
+      await new Promise<void>((resolve) => {
+        const giveUp = setTimeout(() => {
+          session.destroy();
+          resolve();
+        }, o.timeoutMs);
+        session.socket.once('close', () => {
+          clearTimeout(giveUp);
+          resolve();
+        });
+        if (!session.unbind({}, () => session.close())) session.destroy();
+      });
+    },
+  };
+}
+
+export type SmppLink = ReturnType<typeof smppLink>;
