@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { developmentPhone } from './channels/dev-phone.ts';
+import { type StartedTelephony, startTelephony } from './channels/telephony/index.ts';
 import { newVapidKeys, type VapidKeys, webPushNotifier } from './channels/web-push.ts';
 import { type Config, coreSettings, storeLocation } from './config/config.ts';
 import { secretBoxFor } from './config/secrets-key.ts';
@@ -10,6 +11,7 @@ import type { SecretBox } from './core/crypto/secret-box.ts';
 import { sweepExpired } from './core/housekeeping.ts';
 import { createCore } from './core/index.ts';
 import type { CallOutcomeSink } from './core/methods/phone/telephony.ts';
+import type { AuditEventInput } from './core/model.ts';
 import type { Store } from './core/store.ts';
 import { startLdapGateway } from './gateways/ldap/server.ts';
 import { startRadiusGateway } from './gateways/radius/server.ts';
@@ -34,8 +36,9 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     config.webPushSubject ?? `mailto:it@${new URL(config.publicUrl ?? 'http://localhost').hostname}`,
     logger,
   );
-  // The provider reports call outcomes to the core, which is made after it: bound late.
+  // Providers report call outcomes and forged webhooks to the core, which is made after them: bound late.
   let recordOutcome: CallOutcomeSink = async () => {};
+  let audit = async (_event: AuditEventInput) => {};
   const devPhone = config.developmentPhone
     ? developmentPhone((id, outcome) => recordOutcome(id, outcome))
     : undefined;
@@ -43,14 +46,26 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     logger.warn(
       'the development phone is on: /dev/phone answers for every number; never use it in production',
     );
+  if (devPhone && config.telephony)
+    logger.warn('telephony providers are not started: the development phone is on');
+  const providers: StartedTelephony | undefined =
+    config.telephony && !devPhone
+      ? await startTelephony(config.telephony, {
+          onOutcome: (id, outcome) => recordOutcome(id, outcome),
+          audit: (event) => audit(event),
+          logger,
+          publicUrl: config.publicUrl,
+        })
+      : undefined;
   const core = createCore({
     store,
     settings: coreSettings(config),
     secrets,
     notifier,
-    telephony: devPhone?.telephony,
+    telephony: devPhone?.telephony ?? providers?.telephony,
   });
   recordOutcome = core.phone.recordOutcome;
+  audit = (event) => core.audit.record(event);
   const cookieSecret = await store.secrets.getOrCreate(
     'cookie-signing-key',
     systemRandom.bytes(32).toString('base64url'),
@@ -66,7 +81,7 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     androidAppUrl: config.authenticatorAndroidUrl,
     iphoneAppUrl: config.authenticatorIphoneUrl,
     vapidPublicKey: vapid.publicKey,
-    extraRoutes: devPhone ? [devPhone.routes] : [],
+    extraRoutes: devPhone ? [devPhone.routes] : (providers?.routes ?? []),
     singleSignOn: {
       cookieKeys: [
         await store.secrets.getOrCreate('oidc-cookie-key', systemRandom.bytes(32).toString('base64url')),
@@ -89,6 +104,7 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     clearInterval(sweeper);
     await radius?.close();
     await ldap?.close();
+    await providers?.close();
     await store.close();
   });
   await app.listen({ port: config.port, host: config.host });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { telephonySchema } from '../channels/telephony/index.ts';
 import { GatehouseError } from '../core/errors.ts';
 import type { CoreSettings } from '../core/index.ts';
 import { defaultPushEndpointPolicy } from '../core/methods/authenticator-app/notifier.ts';
@@ -8,6 +9,7 @@ import { defaultPhoneSettings } from '../core/methods/phone/settings.ts';
 import { ldapConfigSchema } from '../gateways/ldap/server.ts';
 import { radiusConfigSchema } from '../gateways/radius/server.ts';
 import type { StoreLocation } from '../store/open-store.ts';
+import { TELEPHONY_SECRET_VARIABLES, withTelephonySecrets } from './telephony-secrets.ts';
 
 const positiveInt = z.coerce.number().int().positive();
 const throttleRule = z
@@ -97,6 +99,8 @@ export const configSchema = z
      * Phone method on a laptop. Never turn it on in production: it answers for every number.
      */
     developmentPhone: z.stringbool().or(z.boolean()).default(false),
+    /** The telephone network: Twilio for calls; Twilio or an SMS centre (SMPP) for texts. */
+    telephony: telephonySchema.optional(),
     /** The RADIUS gateway for VPNs and other legacy clients; off unless configured. */
     radius: radiusConfigSchema.optional(),
     /** The LDAP gateway for mail servers and desktop applications; off unless configured. */
@@ -106,7 +110,17 @@ export const configSchema = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const voice = config.telephony?.voice;
+    if (voice?.provider === 'twilio' && !voice.webhookBaseUrl && !config.publicUrl) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['telephony', 'voice', 'webhookBaseUrl'],
+        message: 'Twilio must reach the portal: set publicUrl (or telephony.voice.webhookBaseUrl)',
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -147,11 +161,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (value === undefined || value === '') continue;
     const key = environmentKeys[name];
     if (key) fromEnv[key] = value;
-    else if (name.startsWith('GATEHOUSE_') && name !== GATEHOUSE_CONFIG) {
+    else if (
+      name.startsWith('GATEHOUSE_') &&
+      name !== GATEHOUSE_CONFIG &&
+      !(TELEPHONY_SECRET_VARIABLES as readonly string[]).includes(name)
+    ) {
       problems.push(`${name} is not a Gatehouse setting (see the README for the list)`);
     }
   }
-  const parsed = configSchema.safeParse({ ...fromFile, ...fromEnv });
+  const settings: Record<string, unknown> = { ...fromFile, ...fromEnv };
+  settings.telephony = withTelephonySecrets(settings.telephony, env, problems);
+  const parsed = configSchema.safeParse(settings);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const where = issue.path.join('.') || '(file)';
@@ -206,6 +226,12 @@ export function coreSettings(config: Config): CoreSettings {
       endpoints: { allowedHosts: config.webPushHosts },
     },
     codeAttempts: config.codeAttempts,
-    phone: { ...config.phone, organisationName: config.organisationName },
+    phone: {
+      ...config.phone,
+      // "Text me a code" is offered only when something can send the text.
+      allowTexts:
+        config.phone.allowTexts && (config.developmentPhone || !config.telephony || !!config.telephony.text),
+      organisationName: config.organisationName,
+    },
   };
 }

@@ -37,3 +37,11 @@ export function callProblem(status: string): { heading: string; text: string } {
       return { heading: 'The call has expired', text: 'Select Try again to get a new call.' };
   }
 }
+
+/** Why a registered number cannot be called or texted now (the operator's rules changed). */
+export function dialProblem(code: ErrorCode): string {
+  if (code === 'phone_country_not_allowed' || code === 'phone_not_mobile' || code === 'phone_invalid') {
+    return 'Calls and texts to this number are no longer allowed. Choose a different method, or ask your IT team for help';
+  }
+  return phoneNumberMessages[code] ?? (phoneNumberMessages.phone_unavailable as string);
+}

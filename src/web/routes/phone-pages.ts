@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type Core, isGatehouseError } from '../../core/index.ts';
 import type { PhoneChallenge, Session } from '../../core/model.ts';
 import { formBody, summaryAndFields } from '../forms.ts';
-import { callProblem, phoneNumberMessages } from '../phone-problems.ts';
+import { callProblem, dialProblem } from '../phone-problems.ts';
 import { signedIn } from '../session.ts';
 
 export interface PhonePagesPlace {
@@ -75,11 +75,17 @@ export function registerPhoneChallengePages(app: FastifyInstance, core: Core, pl
         await core.phone.retry(account, session, purpose, channel, request.ip);
       } catch (error) {
         if (!isGatehouseError(error)) throw error;
-        const text = phoneNumberMessages[error.code] ?? phoneNumberMessages.phone_unavailable!;
+        // Too many calls: wait. The network failing (the provider down): try again soon.
+        const blocked = error.code === 'phone_blocked';
         return reply.page(
           'error',
-          { title: 'Please wait', heading: 'We could not contact your phone', paragraphs: [text] },
-          429,
+          {
+            title: blocked ? 'Please wait' : 'We could not contact your phone',
+            heading: 'We could not contact your phone',
+            paragraphs: [dialProblem(error.code)],
+            backLink: { href: `${base}/${channel === 'sms' ? 'code' : 'call'}`, text: 'Go back' },
+          },
+          blocked ? 429 : 503,
         );
       }
       return reply.redirect(`${base}/${channel === 'sms' ? 'code' : 'call'}`, 303);

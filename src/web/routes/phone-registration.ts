@@ -3,7 +3,7 @@ import { type CountryCode, getCountryCallingCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import { type Core, isGatehouseError } from '../../core/index.ts';
 import { formBody, summaryAndFields } from '../forms.ts';
-import { phoneNumberMessages } from '../phone-problems.ts';
+import { dialProblem, phoneNumberMessages } from '../phone-problems.ts';
 import { homeFor, requireStage, signedIn } from '../session.ts';
 import { registerPhoneChallengePages } from './phone-pages.ts';
 
@@ -98,16 +98,15 @@ export function phoneVerificationRoutes(core: Core) {
         await core.phone.signIn(account, session, request.ip);
       } catch (error) {
         if (!isGatehouseError(error)) throw error;
-        const text = phoneNumberMessages[error.code] ?? phoneNumberMessages.phone_unavailable!;
         return reply.page(
           'error',
           {
             title: 'We could not call your phone',
             heading: 'We could not call your phone',
-            paragraphs: [text],
+            paragraphs: [dialProblem(error.code)],
             backLink: { href: '/mfa/verify/code', text: 'Use a verification code' },
           },
-          429,
+          error.code === 'phone_blocked' ? 429 : 503,
         );
       }
       return reply.redirect('/mfa/verify/phone/call', 303);

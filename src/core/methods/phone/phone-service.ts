@@ -47,6 +47,7 @@ export function phoneMethod(ctx: PhoneContext) {
     const data = method.data as unknown as PhoneData;
     if (channel === 'sms' && (!ctx.settings.allowTexts || data.office))
       throw new GatehouseError('phone_unavailable');
+    await checkStillAllowed(account, data, clientAddress);
     const keys = {
       account: `phone:account:${account.id}`,
       number: `phone:number:${data.number}`,
@@ -104,15 +105,15 @@ export function phoneMethod(ctx: PhoneContext) {
       }
     } catch (error) {
       await ctx.store.phoneChallenges.settle(challenge.id, 'failed', ctx.clock.now());
+      // The provider's stable code (smpp_timeout, twilio_rejected...) tells the operator why.
+      const cause = String((error as { code?: unknown }).code ?? 'error').slice(0, 64);
       await ctx.audit.record({
         type: 'phone.failed',
         email: account.email,
         clientAddress,
-        detail: { challenge: challenge.id, channel, reason: 'provider' },
+        detail: { challenge: challenge.id, channel, reason: 'provider', cause },
       });
-      throw new GatehouseError('phone_unavailable', undefined, {
-        cause: (error as { code?: string }).code ?? 'error',
-      });
+      throw new GatehouseError('phone_unavailable', undefined, { cause });
     }
     await ctx.audit.record({
       type: code ? 'phone.text_sent' : 'phone.call_placed',
@@ -121,6 +122,28 @@ export function phoneMethod(ctx: PhoneContext) {
       detail: { challenge: challenge.id, purpose, to: `${data.number.slice(0, 5)}…${data.number.slice(-3)}` },
     });
     return challenge;
+  }
+
+  /**
+   * The operator's rules as they are now, not as they were when the number was registered: a
+   * country removed from the allow-list (or office phones turned off) stops calls and texts to
+   * numbers already registered, before anything is counted or dialled.
+   */
+  async function checkStillAllowed(account: Account, data: PhoneData, clientAddress: string) {
+    try {
+      checkPhoneNumber(data.country, data.number, {
+        allowedCountries: ctx.settings.allowedCountries,
+        office: data.office && ctx.settings.allowOfficePhone,
+      });
+    } catch (error) {
+      await ctx.audit.record({
+        type: 'phone.refused',
+        email: account.email,
+        clientAddress,
+        detail: { reason: (error as GatehouseError).code, at: 'dial', country: data.country },
+      });
+      throw error;
+    }
   }
 
   /** "Latest" is by creation time, so a retry in the same millisecond is placed 1 ms later. */
