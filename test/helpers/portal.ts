@@ -2,11 +2,17 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { developmentPhone } from '../../src/channels/dev-phone.ts';
+import {
+  type StartedTelephony,
+  startTelephony,
+  type TelephonySettings,
+} from '../../src/channels/telephony/index.ts';
 import { type Clock, systemClock } from '../../src/core/clock.ts';
 import { aesGcmSecretBox } from '../../src/core/crypto/secret-box.ts';
 import { type Core, type CoreSettings, createCore, defaultCoreSettings } from '../../src/core/index.ts';
 import type { DeviceNotifier } from '../../src/core/methods/authenticator-app/notifier.ts';
 import type { CallOutcomeSink, Telephony } from '../../src/core/methods/phone/telephony.ts';
+import type { AuditEventInput } from '../../src/core/model.ts';
 import type { Store } from '../../src/core/store.ts';
 import { loadSigningKeys } from '../../src/oidc/keys.ts';
 import { buildWebApp } from '../../src/web/app.ts';
@@ -42,16 +48,28 @@ export async function startTestPortal(
     /** The development phone (/dev/phone) as the telephony provider. */
     developmentPhone?: boolean;
     telephony?: Telephony;
+    /** Real providers (Twilio, SMPP) started from settings, their webhooks on the portal. */
+    providers?: { settings: TelephonySettings; publicUrl: string };
   } = {},
 ): Promise<TestPortal> {
   const ownDatabase = !options.database;
   const database = options.database ?? testDatabase(options.engine ?? 'sqlite');
   const store = await database.open();
   let recordOutcome: CallOutcomeSink = async () => {};
+  let audit = async (_event: AuditEventInput) => {};
   const devPhone = options.developmentPhone
     ? developmentPhone((id, outcome) => recordOutcome(id, outcome))
     : undefined;
-  const telephony = options.telephony ?? devPhone?.telephony;
+  const logger = pino({ level: process.env.GATEHOUSE_TEST_LOG ?? 'silent' });
+  const providers: StartedTelephony | undefined = options.providers
+    ? await startTelephony(options.providers.settings, {
+        onOutcome: (id, outcome) => recordOutcome(id, outcome),
+        audit: (event) => audit(event),
+        logger,
+        publicUrl: options.providers.publicUrl,
+      })
+    : undefined;
+  const telephony = options.telephony ?? devPhone?.telephony ?? providers?.telephony;
   const core = createCore({
     store,
     settings: { ...defaultCoreSettings, ...options.settings },
@@ -61,14 +79,15 @@ export async function startTestPortal(
     ...(telephony ? { telephony } : {}),
   });
   recordOutcome = core.phone.recordOutcome;
+  audit = (event) => core.audit.record(event);
   const app = await buildWebApp({
     core,
-    logger: pino({ level: process.env.GATEHOUSE_TEST_LOG ?? 'silent' }),
+    logger,
     organisation: { name: 'Gatehouse Test Trust' },
     cookieSecure: options.cookieSecure ?? false,
     cookieSecret: 'test-cookie-secret-0123456789abcdef',
     vapidPublicKey: options.vapidPublicKey,
-    extraRoutes: devPhone ? [devPhone.routes] : [],
+    extraRoutes: [...(devPhone ? [devPhone.routes] : []), ...(providers?.routes ?? [])],
     singleSignOn: options.singleSignOn
       ? {
           cookieKeys: ['test-oidc-cookie-key-0123456789'],
@@ -91,6 +110,7 @@ export async function startTestPortal(
     url,
     async close() {
       await app.close();
+      await providers?.close();
       await store.close();
       if (ownDatabase) await database.drop();
     },
