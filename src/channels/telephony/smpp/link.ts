@@ -142,6 +142,8 @@ export function smppLink(o: SmppLinkOptions) {
     if (closed) throw unreachable('(Gatehouse is shutting down)');
     if (retry) clearTimeout(retry);
     retry = undefined;
+    // A socket that died a moment ago may not have reported its close yet.
+    if (bound && (bound.socket.destroyed || !bound.socket.writable)) dropped(bound);
     const session = bound ?? (await open());
     return new Promise<smpp.PDU>((resolve, reject) => {
       const fail = (error: TelephonyError) => {
@@ -154,6 +156,7 @@ export function smppLink(o: SmppLinkOptions) {
           new TelephonyError('smpp_timeout', `the SMS centre at ${where} did not answer ${command} in time`),
         );
         session.destroy(); // a centre that stops answering is reconnected
+        dropped(session);
       }, o.timeoutMs);
       waiting.add(fail);
       const sent = session[command](fields, (pdu) => {
