@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { coreSettings, loadConfig } from '../../src/config/config.ts';
+import type { GatehouseError } from '../../src/core/errors.ts';
+
+const SID = `AC${'7b'.repeat(16)}`;
+const twilioVoice = {
+  provider: 'twilio',
+  accountSid: SID,
+  authToken: 'file-token-0123456789abcdef',
+  from: '+441632960001',
+};
+const smppText = {
+  provider: 'smpp',
+  url: 'smpp://smsc.example.org:2775',
+  systemId: 'gatehouse',
+  password: 'filepw',
+  sourceAddress: 'Gatehouse',
+};
+
+/** loadConfig with this file in a fresh folder. */
+function load(file: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+  writeFileSync(join(dir, 'gatehouse.config.json'), JSON.stringify(file));
+  return loadConfig(env, dir);
+}
+
+/** The problems loadConfig lists, or a failure when it accepted the settings. */
+function problems(file: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    load(file, env);
+  } catch (error) {
+    assert.equal((error as GatehouseError).code, 'config_invalid');
+    return (error as Error).message;
+  }
+  assert.fail('the settings were accepted');
+}
+
+test('telephony: Twilio calls and SMPP texts, with their defaults', () => {
+  const config = load({
+    publicUrl: 'https://mfa.example.org',
+    telephony: { voice: twilioVoice, text: smppText },
+  });
+  const { voice, text } = config.telephony ?? {};
+  assert.equal(voice?.provider, 'twilio');
+  assert.deepEqual(
+    voice?.provider === 'twilio' && [voice.ringSeconds, voice.keySeconds, voice.maxCallSeconds],
+    [30, 8, 120],
+  );
+  assert.equal(text?.provider, 'smpp');
+  assert.deepEqual(
+    text?.provider === 'smpp' && [
+      text.dataCoding,
+      text.timeoutSeconds,
+      text.enquireLinkSeconds,
+      text.systemType,
+    ],
+    ['auto', 10, 30, ''],
+  );
+});
+
+test('telephony: secrets from the environment win over the file and fill in what it leaves out', () => {
+  const { authToken: _left, ...voiceWithoutToken } = twilioVoice;
+  const { password: _out, ...smppWithoutPassword } = smppText;
+  const config = load(
+    {
+      publicUrl: 'https://mfa.example.org',
+      telephony: { voice: voiceWithoutToken, text: smppWithoutPassword },
+    },
+    { GATEHOUSE_TWILIO_AUTH_TOKEN: 'env-token-0123456789abcdef', GATEHOUSE_SMPP_PASSWORD: 'envpw' },
+  );
+  assert.equal(config.telephony?.voice?.authToken, 'env-token-0123456789abcdef');
+  assert.equal(config.telephony?.text?.provider === 'smpp' && config.telephony.text.password, 'envpw');
+  const overridden = load(
+    { publicUrl: 'https://mfa.example.org', telephony: { voice: twilioVoice } },
+    { GATEHOUSE_TWILIO_AUTH_TOKEN: 'env-token-0123456789abcdef' },
+  );
+  assert.equal(overridden.telephony?.voice?.authToken, 'env-token-0123456789abcdef');
+});
+
+test('telephony: a missing secret names the environment variable that can hold it', () => {
+  const { password: _out, ...smppWithoutPassword } = smppText;
+  const message = problems({ telephony: { text: smppWithoutPassword } });
+  assert.match(
+    message,
+    /telephony\.text\.password: required: the bind password, in the file or in GATEHOUSE_SMPP_PASSWORD/,
+  );
+});
+
+test('telephony: a secret in the environment that no provider uses is reported', () => {
+  const message = problems(
+    { telephony: { text: smppText } },
+    { GATEHOUSE_TWILIO_AUTH_TOKEN: 'x'.repeat(32) },
+  );
+  assert.match(
+    message,
+    /GATEHOUSE_TWILIO_AUTH_TOKEN is set, but telephony has no twilio provider that uses it/,
+  );
+});
+
+test('telephony: an unknown provider, a bad account SID, a long SMPP password and unknown keys are refused', () => {
+  const message = problems({
+    publicUrl: 'https://mfa.example.org',
+    telephony: {
+      voice: { ...twilioVoice, accountSid: 'AC123' },
+      text: { ...smppText, password: 'much-too-long', bindMode: 'transmitter' },
+    },
+  });
+  assert.match(message, /telephony\.voice\.accountSid: an Account SID/);
+  assert.match(message, /SMPP 3\.4 passwords are at most 8 characters/);
+  assert.match(message, /"bindMode"/);
+  assert.match(problems({ telephony: { voice: { provider: 'vonage' } } }), /telephony\.voice\.provider/);
+});
+
+test('telephony: Twilio calls need the address Twilio reaches the portal at', () => {
+  assert.match(
+    problems({ telephony: { voice: twilioVoice } }),
+    /telephony\.voice\.webhookBaseUrl: Twilio must reach the portal: set publicUrl/,
+  );
+  const config = load({
+    telephony: { voice: { ...twilioVoice, webhookBaseUrl: 'https://hooks.example.org' } },
+  });
+  assert.equal(config.telephony?.voice?.webhookBaseUrl, 'https://hooks.example.org');
+});
+
+test('telephony: "Text me a code" is offered only when a text provider (or the development phone) exists', () => {
+  const callsOnly = load({ publicUrl: 'https://mfa.example.org', telephony: { voice: twilioVoice } });
+  assert.equal(coreSettings(callsOnly).phone.allowTexts, false);
+  const both = load({
+    publicUrl: 'https://mfa.example.org',
+    telephony: { voice: twilioVoice, text: smppText },
+  });
+  assert.equal(coreSettings(both).phone.allowTexts, true);
+  assert.equal(coreSettings(load({ developmentPhone: true })).phone.allowTexts, true);
+});
