@@ -228,9 +228,10 @@ export function coreSettings(config: Config): CoreSettings {
     codeAttempts: config.codeAttempts,
     phone: {
       ...config.phone,
-      // "Text me a code" is offered only when something can send the text.
+      // "Call me" and "Text me a code" are offered only when something can call or text.
       allowTexts:
         config.phone.allowTexts && (config.developmentPhone || !config.telephony || !!config.telephony.text),
+      allowCalls: config.developmentPhone || !config.telephony || !!config.telephony.voice,
       organisationName: config.organisationName,
     },
   };

@@ -126,9 +126,14 @@ test('telephony: Twilio calls need the address Twilio reaches the portal at', ()
   assert.equal(config.telephony?.voice?.webhookBaseUrl, 'https://hooks.example.org');
 });
 
-test('telephony: "Text me a code" is offered only when a text provider (or the development phone) exists', () => {
+test('telephony: "Call me" and "Text me a code" are offered only when a provider (or the development phone) can', () => {
   const callsOnly = load({ publicUrl: 'https://mfa.example.org', telephony: { voice: twilioVoice } });
   assert.equal(coreSettings(callsOnly).phone.allowTexts, false);
+  const textsOnly = load({ telephony: { text: smppText } });
+  assert.deepEqual(
+    [coreSettings(textsOnly).phone.allowCalls, coreSettings(textsOnly).phone.allowTexts],
+    [false, true],
+  );
   const both = load({
     publicUrl: 'https://mfa.example.org',
     telephony: { voice: twilioVoice, text: smppText },

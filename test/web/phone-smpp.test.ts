@@ -17,7 +17,10 @@ describe('Text me a code through an SMS centre (SMPP 3.4)', () => {
   before(async () => {
     smsc = await startSmsc(SMSC_ACCOUNT);
     portal = await startTestPortal({
-      settings: { phone: { ...defaultCoreSettings.phone, organisationName: 'Test Trust' } },
+      // Texts only, as config.ts makes it for an SMS centre without a voice provider.
+      settings: {
+        phone: { ...defaultCoreSettings.phone, organisationName: 'Test Trust', allowCalls: false },
+      },
       providers: {
         publicUrl: 'https://portal.example.test',
         settings: {
@@ -159,6 +162,30 @@ describe('Text me a code through an SMS centre (SMPP 3.4)', () => {
       assert.equal(right.headers.location, '/mfa/register/app-password');
     });
   }
+
+  test('texts only: the form offers Text me a code alone, and signing in texts a code', async () => {
+    const { pc, number, email } = await signedInAtRegistration();
+    const form = (await pc.get('/mfa/register/phone')).body;
+    assert.doesNotMatch(form, /Call me/);
+    assert.match(form, /value="sms" checked/);
+    assert.match(form, /You can prove who you are with a code we text to your phone\./);
+    const call = await pc.post(
+      '/mfa/register/phone',
+      { country: 'GB', number, channel: 'call', office: '0' },
+      { formPage: '/mfa/register/phone' },
+    );
+    assert.equal(call.statusCode, 400, 'a call cannot be asked for');
+    await textMeACode(pc, number);
+    await pc.post('/mfa/register/phone/code', { code: codeSentTo(number) });
+    const texts = smsc.inbox.length;
+
+    const browser = new InjectClient(portal.app);
+    await browser.post('/signin', { email, password: TEST_PASSWORD }, { formPage: '/signin' });
+    assert.equal((await browser.get('/mfa/verify/phone')).headers.location, '/mfa/verify/phone/code');
+    assert.equal(smsc.inbox.length, texts + 1, 'a text, not a call');
+    const signedIn = await browser.post('/mfa/verify/phone/code', { code: codeSentTo(number) });
+    assert.equal(signedIn.headers.location, '/');
+  });
 
   test('a failed retry says so on its page, with a way back', async () => {
     const { pc, number } = await signedInAtRegistration();

@@ -32,9 +32,11 @@ export function phoneRegistrationRoutes(core: Core) {
         value: code,
         text: `${countryNames.of(code) ?? code} (+${getCountryCallingCode(code as CountryCode)})`,
       }));
-      const channels = [{ value: 'call', text: 'Call me', checked: true }];
+      const channels = [];
+      if (settings.allowCalls || office) channels.push({ value: 'call', text: 'Call me', checked: false });
       if (settings.allowTexts && !office)
         channels.push({ value: 'sms', text: 'Text me a code', checked: false });
+      if (channels[0]) channels[0].checked = true;
       const errors = values.problem ? [{ field: 'number', text: values.problem }] : [];
       void request;
       return reply.page(
@@ -94,8 +96,9 @@ export function phoneVerificationRoutes(core: Core) {
     app.addHook('preHandler', requireStage('verify_mfa'));
     app.get('/mfa/verify/phone', async (request, reply) => {
       const { account, session } = signedIn(request);
+      let challenge: Awaited<ReturnType<typeof core.phone.signIn>>;
       try {
-        await core.phone.signIn(account, session, request.ip);
+        challenge = await core.phone.signIn(account, session, request.ip);
       } catch (error) {
         if (!isGatehouseError(error)) throw error;
         return reply.page(
@@ -109,7 +112,7 @@ export function phoneVerificationRoutes(core: Core) {
           error.code === 'phone_blocked' ? 429 : 503,
         );
       }
-      return reply.redirect('/mfa/verify/phone/call', 303);
+      return reply.redirect(`/mfa/verify/phone/${challenge.channel === 'sms' ? 'code' : 'call'}`, 303);
     });
     registerPhoneChallengePages(app, core, {
       base: '/mfa/verify/phone',

@@ -47,6 +47,7 @@ export function phoneMethod(ctx: PhoneContext) {
     const data = method.data as unknown as PhoneData;
     if (channel === 'sms' && (!ctx.settings.allowTexts || data.office))
       throw new GatehouseError('phone_unavailable');
+    if (channel === 'call' && !ctx.settings.allowCalls) throw new GatehouseError('phone_unavailable');
     await checkStillAllowed(account, data, clientAddress);
     const keys = {
       account: `phone:account:${account.id}`,
@@ -227,7 +228,9 @@ export function phoneMethod(ctx: PhoneContext) {
       if (pending?.status === 'pending') return pending;
       const method = await defaultPhone(account.id);
       if (!method) throw new GatehouseError('method_not_found');
-      return send(account, method, session, 'sign_in', 'call', clientAddress);
+      const office = (method.data as unknown as PhoneData).office;
+      const channel = ctx.settings.allowCalls || office ? 'call' : 'sms';
+      return send(account, method, session, 'sign_in', channel, clientAddress);
     },
 
     state: async (session: Session, purpose: PhoneChallenge['purpose']) =>

@@ -4,6 +4,8 @@ export interface PhoneSettings {
   /** ISO 3166 country codes whose numbers may be registered and dialled. */
   allowedCountries: string[];
   allowTexts: boolean;
+  /** False when nothing can place calls (texts only, e.g. an SMS centre): sign-in then texts. */
+  allowCalls: boolean;
   /** Office (landline) phones, for calls only; off by default, as in the guide. */
   allowOfficePhone: boolean;
   /** Named in the automated call and the text, so the user knows who is calling. */
@@ -21,6 +23,7 @@ export interface PhoneSettings {
 export const defaultPhoneSettings: PhoneSettings = {
   allowedCountries: ['GB'],
   allowTexts: true,
+  allowCalls: true,
   allowOfficePhone: false,
   organisationName: 'Gatehouse',
   callSeconds: 90,
