@@ -133,6 +133,26 @@ describe('the Phone method with Twilio: the portal, the REST stand-in, and the t
     assert.ok(types.includes('phone.registered') && types.includes('phone.verified'));
   });
 
+  test('signing in: Twilio calls the default phone, and the signed # moves the waiting page on', async () => {
+    const { pc, request, email } = await registering();
+    await postDigits(request, await fetchTwiml(request), '');
+    await pc.post('/mfa/register/phone/finish', {}, { formPage: '/mfa/register/phone/call' });
+
+    const browser = new InjectClient(portal.app);
+    await browser.post('/signin', { email, password: TEST_PASSWORD }, { formPage: '/signin' });
+    assert.equal((await browser.get('/mfa/verify/phone')).headers.location, '/mfa/verify/phone/call');
+    const calls = standIn.posted('Calls').filter((r) => r.form.To === request.form.To);
+    assert.equal(calls.length, 2, 'a second call, for the sign-in');
+    const waiting = await browser.get('/mfa/verify/phone/status');
+    assert.deepEqual(waiting.json(), { status: 'pending', next: '/mfa/verify/phone/call' });
+    await postDigits(calls[1]!, await fetchTwiml(calls[1]!), '');
+    assert.deepEqual((await browser.get('/mfa/verify/phone/status')).json(), {
+      status: 'confirmed',
+      next: '/',
+    });
+    assert.equal((await browser.get('/')).statusCode, 200);
+  });
+
   test('forged, unsigned and misdirected webhooks get 403, change nothing, and are audited', async () => {
     const { pc, request } = await registering();
     const gather = await fetchTwiml(request);
