@@ -7,6 +7,8 @@ import { after, before, test } from 'node:test';
 import { configSchema } from '../../src/config/config.ts';
 import { startServer } from '../../src/server.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { InjectClient } from '../helpers/inject-client.ts';
+import { addUser, startTestPortal, TEST_PASSWORD } from '../helpers/portal.ts';
 import { type Smsc, startSmsc } from '../helpers/smsc.ts';
 import { twilioSignature } from '../helpers/twilio-signing.ts';
 
@@ -69,6 +71,25 @@ test('the server starts the configured providers, serves their webhooks, and clo
     await app.close();
   }
   assert.equal(smsc.events.at(-1), 'unbind', 'the SMPP link unbound at shutdown');
+});
+
+test('without any telephony provider the Phone method says it is unavailable', async () => {
+  const portal = await startTestPortal();
+  try {
+    const account = await addUser(portal.core, 'nobody.to.call@example.org');
+    await portal.core.enrolment.enable(account, '192.0.2.1');
+    const pc = new InjectClient(portal.app);
+    await pc.post('/signin', { email: account.email, password: TEST_PASSWORD }, { formPage: '/signin' });
+    const refused = await pc.post(
+      '/mfa/register/phone',
+      { country: 'GB', number: '07400 400400', channel: 'call', office: '0' },
+      { formPage: '/mfa/register/phone' },
+    );
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.body, /We could not call or text your phone right now/);
+  } finally {
+    await portal.close();
+  }
 });
 
 test('with the development phone on, it wins: the providers are not started', async () => {

@@ -15,6 +15,16 @@ const SHORT_MESSAGE_OCTETS = 254;
 /** Receipts name the SMS centre's message id; the challenge is remembered for the log. */
 const REMEMBERED_RECEIPTS = 500;
 
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(
+      `telephony.text.tlsCaFile: cannot read ${file} (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+}
+
 /** Texts through an operator's own SMS centre over SMPP 3.4 (bind_transceiver, submit_sm). */
 export async function startSmppText(settings: SmppTextSettings, deps: ProviderDeps): Promise<TextProvider> {
   const sentMessages = new Map<string, string>();
@@ -29,7 +39,7 @@ export async function startSmppText(settings: SmppTextSettings, deps: ProviderDe
       firstMs: settings.reconnectSeconds.first * 1000,
       lastMs: settings.reconnectSeconds.last * 1000,
     },
-    tls: settings.tlsCaFile ? { ca: readFileSync(settings.tlsCaFile, 'utf8') } : undefined,
+    tls: settings.tlsCaFile ? { ca: readCa(settings.tlsCaFile) } : undefined,
     logger: deps.logger,
     onDeliver(pdu) {
       if (!((pdu.esm_class as number) & smpp.ESM_CLASS.MC_DELIVERY_RECEIPT)) return;
