@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import pino from 'pino';
 import type { TextProvider } from '../../src/channels/telephony/provider.ts';
 import { type SmppTextSettings, smppTextSchema } from '../../src/channels/telephony/smpp/settings.ts';
@@ -20,7 +20,6 @@ describe('SMPP 3.4 texts, against a local SMS centre (the smpp package in server
   afterEach(async () => {
     for (const thing of open.splice(0).reverse()) await thing.close();
   });
-  after(() => {});
 
   async function smsc(tls?: { key: string; cert: string }) {
     const centre = await startSmsc(ACCOUNT, tls);

@@ -1,26 +1,11 @@
-import type { FastifyBaseLogger } from 'fastify';
-import smpp from 'smpp';
+import type smpp from 'smpp';
 import { TelephonyError } from '../provider.ts';
+import { type BindOptions, bindTransceiver, unreachableAt } from './session.ts';
 
-export interface SmppLinkOptions {
-  url: string;
-  systemId: string;
-  password: string;
-  systemType: string;
-  /** How long the SMS centre has to answer a bind, a submit or an enquire_link. */
-  timeoutMs: number;
+export interface SmppLinkOptions extends Omit<BindOptions, 'onClose'> {
   enquireLinkMs: number;
   reconnect: { firstMs: number; lastMs: number };
-  /** Extra options for the TLS connection (ssmpp://): a private CA. */
-  tls?: { ca: string } | undefined;
-  logger: FastifyBaseLogger;
-  /** A deliver_sm from the SMS centre (a receipt); the link has already answered it. */
-  onDeliver(pdu: smpp.PDU): void;
 }
-
-const statusNames = new Map(Object.entries(smpp.errors).map(([name, code]) => [code, name]));
-export const statusName = (status: number) =>
-  `${statusNames.get(status) ?? 'unknown status'} (0x${status.toString(16).padStart(8, '0')})`;
 
 /**
  * One bound transceiver session with an SMS centre, kept up: enquire_link keepalives, a new bind
@@ -34,11 +19,12 @@ export function smppLink(o: SmppLinkOptions) {
   let retry: NodeJS.Timeout | undefined;
   let delayMs = o.reconnect.firstMs;
   let closed = false;
+  const unreachable = (why: string) => unreachableAt(where, why);
   /** Requests waiting for an answer on the bound session, failed at once if the link drops. */
   const waiting = new Set<(error: TelephonyError) => void>();
 
   function open(): Promise<smpp.Session> {
-    opening ??= bind().then(
+    opening ??= bindTransceiver({ ...o, onClose: dropped }).then(
       (session) => {
         opening = undefined;
         bound = session;
@@ -54,68 +40,6 @@ export function smppLink(o: SmppLinkOptions) {
       },
     );
     return opening;
-  }
-
-  function bind(): Promise<smpp.Session> {
-    return new Promise((resolve, reject) => {
-      const session = smpp.connect({ url: o.url, ...(o.tls ?? {}) });
-      let settled = false;
-      const fail = (error: TelephonyError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        session.destroy();
-        reject(error);
-      };
-      const timer = setTimeout(
-        () =>
-          fail(
-            new TelephonyError('smpp_timeout', `the SMS centre at ${where} did not answer the bind in time`),
-          ),
-        o.timeoutMs,
-      );
-      session.on('error', (error: NodeJS.ErrnoException) => {
-        if (!settled) fail(unreachable(`(${error.code ?? error.message})`));
-        else o.logger.warn({ smsc: where, err: error.code ?? error.message }, 'SMPP link error');
-      });
-      session.on('close', () => (settled ? dropped(session) : fail(unreachable('(connection closed)'))));
-      session.on(o.url.startsWith('ssmpp:') ? 'secureConnect' : 'connect', () => {
-        session.bind_transceiver(
-          { system_id: o.systemId, password: o.password, system_type: o.systemType },
-          (pdu) => {
-            if (pdu.command_status !== 0) {
-              fail(
-                new TelephonyError(
-                  'smpp_bind_failed',
-                  `the SMS centre refused the bind: ${statusName(pdu.command_status)}`,
-                ),
-              );
-              return;
-            }
-            settled = true;
-            clearTimeout(timer);
-            answerRequests(session);
-            resolve(session);
-          },
-        );
-      });
-    });
-  }
-
-  const unreachable = (why: string) =>
-    new TelephonyError('smpp_unreachable', `cannot reach the SMS centre at ${where} ${why}`);
-
-  /** What the SMS centre may ask of a client: receipts, keepalives, and an unbind. */
-  function answerRequests(session: smpp.Session) {
-    session.on('deliver_sm', (pdu: smpp.PDU) => {
-      session.send(pdu.response());
-      o.onDeliver(pdu);
-    });
-    session.on('enquire_link', (pdu: smpp.PDU) => session.send(pdu.response()));
-    session.on('unbind', (pdu: smpp.PDU) => {
-      session.send(pdu.response());
-      session.close();
-    });
   }
 
   function dropped(session: smpp.Session) {

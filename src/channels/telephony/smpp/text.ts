@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import smpp from 'smpp';
 import { maskedNumber, type ProviderDeps, TelephonyError, type TextProvider } from '../provider.ts';
 import { encodeText } from './encoding.ts';
-import { smppLink, statusName } from './link.ts';
+import { smppLink } from './link.ts';
+import { statusName } from './session.ts';
 import type { SmppTextSettings } from './settings.ts';
 
 export { smppTextSchema } from './settings.ts';
