@@ -16,6 +16,13 @@ export interface Throttle {
   reset(key: string): Promise<void>;
   /** Locks the key until `until` whatever its count (e.g. after a report of fraud). */
   block(key: string, until: Date): Promise<void>;
+  /**
+   * A quota rather than a lockout: counts one use of a limited action (a call, a text) first, in
+   * one atomic step, then decides, so that concurrent callers cannot all pass a check made before
+   * anyone counted. Returns null when this use is within the limit, otherwise when it may be tried
+   * again: the lock's end, or the end of the window whose quota is spent, whichever is later.
+   */
+  consume(key: string): Promise<Date | null>;
 }
 
 const MINUTE = 60_000;
@@ -37,6 +44,22 @@ export function throttle(store: Store, clock: Clock, rule: ThrottleRule): Thrott
       return until;
     },
     reset: (key) => store.throttle.clear(key),
+    async consume(key) {
+      const now = clock.now();
+      const windowStart = new Date(now.getTime() - rule.windowMinutes * MINUTE);
+      const state = await store.throttle.countFailure(key, now, windowStart);
+      const locked = state.lockedUntil && state.lockedUntil > now ? state.lockedUntil : null;
+      if (!locked && state.failures < rule.maxFailures) return null;
+      if (!locked && state.failures === rule.maxFailures) {
+        // The last use the quota allows: it goes ahead, and the key locks for those after it.
+        await store.throttle.lock(key, new Date(now.getTime() + rule.lockMinutes * MINUTE));
+        return null;
+      }
+      // Refused: locked (a lockout, or a report's block), or over the quota until its window ends.
+      const windowEnd = new Date(state.windowStartedAt.getTime() + rule.windowMinutes * MINUTE);
+      const quotaEnd = state.failures > rule.maxFailures ? windowEnd : now;
+      return locked && locked > quotaEnd ? locked : quotaEnd;
+    },
     async block(key, until) {
       const now = clock.now();
       await store.throttle.countFailure(key, now, new Date(now.getTime() - rule.windowMinutes * MINUTE));

@@ -54,12 +54,14 @@ export function phoneMethod(ctx: PhoneContext) {
       number: `phone:number:${data.number}`,
       country: `phone:country:${data.country}`,
     };
+    // Every call or text counts against all three limits, whatever its outcome, and is counted
+    // before it is allowed: concurrent requests cannot all slip under a limit checked first.
     for (const [limit, key] of [
       [ctx.limits.account, keys.account],
       [ctx.limits.number, keys.number],
       [ctx.limits.country, keys.country],
     ] as const) {
-      const until = await limit.lockedUntil(key);
+      const until = await limit.consume(key);
       if (until) {
         await ctx.audit.record({
           type: 'phone.refused',
@@ -70,10 +72,6 @@ export function phoneMethod(ctx: PhoneContext) {
         throw new GatehouseError('phone_blocked', undefined, { until });
       }
     }
-    // Every call or text counts against all three limits, whatever its outcome.
-    await ctx.limits.account.fail(keys.account);
-    await ctx.limits.number.fail(keys.number);
-    await ctx.limits.country.fail(keys.country);
 
     const now = await strictlyAfterPrevious(session.idHash, purpose);
     const code = channel === 'sms' ? String(100000 + (ctx.random.bytes(4).readUInt32BE(0) % 900000)) : null;
