@@ -16,6 +16,7 @@ import type { Store } from './core/store.ts';
 import { startLdapGateway } from './gateways/ldap/server.ts';
 import { startRadiusGateway } from './gateways/radius/server.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
+import { loadCertificateTrust, startCertificateEndpoint } from './smartcard/start.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
 import { buildWebApp } from './web/app.ts';
 
@@ -57,12 +58,14 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
           publicUrl: config.publicUrl,
         })
       : undefined;
+  const smartcard = config.smartcard ? await loadCertificateTrust(config.smartcard, logger) : undefined;
   const core = createCore({
     store,
     settings: coreSettings(config),
     secrets,
     notifier,
     telephony: devPhone?.telephony ?? providers?.telephony,
+    ...(smartcard ? { smartcard: { trust: smartcard.trust, settings: smartcard.settings } } : {}),
   });
   recordOutcome = core.phone.recordOutcome;
   audit = (event) => core.audit.record(event);
@@ -82,6 +85,12 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     iphoneAppUrl: config.authenticatorIphoneUrl,
     vapidPublicKey: vapid.publicKey,
     extraRoutes: devPhone ? [devPhone.routes] : (providers?.routes ?? []),
+    smartcard: config.smartcard && {
+      endpointUrl: config.smartcard.publicUrl,
+      port: config.smartcard.port,
+      ticketSeconds: config.smartcard.ticketSeconds,
+      cookieSecure: config.cookieSecure,
+    },
     singleSignOn: {
       cookieKeys: [
         await store.secrets.getOrCreate('oidc-cookie-key', systemRandom.bytes(32).toString('base64url')),
@@ -100,14 +109,26 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   const radius = config.radius ? await startRadiusGateway(core, config.radius, logger) : undefined;
   if (radius) logger.info({ port: radius.port }, 'RADIUS gateway listening');
   const ldap = config.ldap ? await startLdap(core, config.ldap, logger) : undefined;
+  let certificateEndpoint: FastifyInstance | undefined;
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    await certificateEndpoint?.close();
     await radius?.close();
     await ldap?.close();
     await providers?.close();
     await store.close();
   });
-  await app.listen({ port: config.port, host: config.host });
+  const address = await app.listen({ port: config.port, host: config.host });
+  if (config.smartcard && smartcard) {
+    certificateEndpoint = await startCertificateEndpoint(core, config.smartcard, {
+      logger,
+      organisation: { name: config.organisationName, logoUrl: config.organisationLogoUrl },
+      portalUrl: (config.publicUrl ?? address).replace(/\/+$/, ''),
+      host: config.host,
+      refresh: smartcard.refresh,
+    });
+    logger.info({ port: config.smartcard.port }, 'smartcard certificate endpoint listening');
+  }
   logger.info({ database: describeLocation(location) }, 'Gatehouse portal started');
   return app;
 }

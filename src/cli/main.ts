@@ -7,6 +7,7 @@ import { openStore } from '../store/open-store.ts';
 import { describeZodError, displayNameSchema, groupNameSchema } from './account-input.ts';
 import { rotateKeys, runAppsCommand } from './apps.ts';
 import { runAuthenticatorCommand } from './authenticator.ts';
+import { certificateTrustFor, runCertsCommand } from './certs.ts';
 import { importAccounts } from './import-accounts.ts';
 import { cliMessages } from './messages.ts';
 import { readPassword } from './read-password.ts';
@@ -29,6 +30,9 @@ const USAGE = `Usage: gatehouse <command>
   apps list                                 list registered applications
   apps remove <client_id>                   remove an application
   keys rotate                               new signing key for ID tokens (old ones still verify)
+  certs bind <email> <cert.pem>             bind a smartcard certificate to an account (it must pass
+                                            the same checks as a card: trusted CA, dates, usage, CRL)
+  certs list <email> | certs remove <email> <id>
   audit [--user <email>] [--limit <n>] [--json]
                                             show the audit log, newest first
   authenticator add <activation-link> [--name <device>] | list | requests | approve <id> --number <nn>
@@ -54,7 +58,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const store = await openStore(storeLocation(config));
   const secrets = secretBoxFor(config);
-  const core = createCore({ store, settings: coreSettings(config), secrets });
+  const smartcard = command === 'certs' ? await certificateTrustFor(config) : undefined;
+  const core = createCore({
+    store,
+    settings: coreSettings(config),
+    secrets,
+    ...(smartcard ? { smartcard } : {}),
+  });
   try {
     switch (`${command} ${sub ?? ''}`.trim()) {
       case 'migrate':
@@ -74,6 +84,10 @@ async function main(argv: string[]): Promise<number> {
       case 'apps list':
       case 'apps remove':
         return await runAppsCommand(core, sub ?? '', argv.slice(2));
+      case 'certs bind':
+      case 'certs list':
+      case 'certs remove':
+        return await runCertsCommand(core, sub ?? '', argv.slice(2));
       case 'keys rotate':
         return await rotateKeys(core, secrets);
       case 'groups exclude-from-mfa':

@@ -11,4 +11,14 @@ export const cliMessages: Partial<Record<ErrorCode, string>> = {
   invalid_input: 'the input is not valid',
   application_not_found: 'there is no application with this client_id',
   application_exists: 'an application with this client_id already exists',
+  certificate_invalid: 'the file does not hold a readable certificate',
+  certificate_untrusted: 'the certificate was not issued by a trusted CA (smartcard.trustedCaFile)',
+  certificate_expired: 'the certificate has expired',
+  certificate_not_yet_valid: 'the certificate is not valid yet',
+  certificate_wrong_usage: 'the certificate is not for client authentication (extended key usage)',
+  certificate_revoked: 'the certificate has been revoked',
+  certificate_revocation_unknown:
+    "the certificate's revocation could not be checked (no current CRL for its issuer)",
+  certificate_already_bound: 'the certificate is already bound to an account',
+  certificate_binding_not_found: 'there is no such smartcard binding for this account (see certs list)',
 };

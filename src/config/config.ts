@@ -8,6 +8,7 @@ import { defaultPushEndpointPolicy } from '../core/methods/authenticator-app/not
 import { defaultPhoneSettings } from '../core/methods/phone/settings.ts';
 import { ldapConfigSchema } from '../gateways/ldap/server.ts';
 import { radiusConfigSchema } from '../gateways/radius/server.ts';
+import { smartcardConfigSchema } from '../smartcard/settings.ts';
 import type { StoreLocation } from '../store/open-store.ts';
 import { TELEPHONY_SECRET_VARIABLES, withTelephonySecrets } from './telephony-secrets.ts';
 
@@ -101,6 +102,8 @@ export const configSchema = z
     developmentPhone: z.stringbool().or(z.boolean()).default(false),
     /** The telephone network: Twilio for calls; Twilio or an SMS centre (SMPP) for texts. */
     telephony: telephonySchema.optional(),
+    /** Smartcard sign-in (`Log in with my Care identity`); off unless configured. */
+    smartcard: smartcardConfigSchema.optional(),
     /** The RADIUS gateway for VPNs and other legacy clients; off unless configured. */
     radius: radiusConfigSchema.optional(),
     /** The LDAP gateway for mail servers and desktop applications; off unless configured. */

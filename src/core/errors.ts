@@ -45,6 +45,18 @@ export const ErrorCodes = [
   'phone_country_not_allowed',
   'phone_blocked',
   'phone_unavailable',
+  'certificate_missing',
+  'certificate_invalid',
+  'certificate_untrusted',
+  'certificate_expired',
+  'certificate_not_yet_valid',
+  'certificate_wrong_usage',
+  'certificate_revoked',
+  'certificate_revocation_unknown',
+  'certificate_not_mapped',
+  'certificate_already_bound',
+  'certificate_ticket_invalid',
+  'certificate_binding_not_found',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -21,6 +21,9 @@ import { type MethodManagement, methodManagement } from './methods/method-manage
 import { type PhoneMethod, phoneMethod } from './methods/phone/phone-service.ts';
 import { defaultPhoneSettings, type PhoneSettings } from './methods/phone/settings.ts';
 import type { Telephony } from './methods/phone/telephony.ts';
+import { defaultSmartcardSettings, type SmartcardSettings } from './methods/smartcard/settings.ts';
+import { type SmartcardMethod, smartcardMethod } from './methods/smartcard/smartcard-service.ts';
+import type { CertificateTrust } from './methods/smartcard/trust.ts';
 
 /** Without a configured provider, nothing is dialled and the user is told the method is unavailable. */
 const noTelephony: Telephony = {
@@ -109,6 +112,8 @@ export interface Core {
   methods: MethodManagement;
   applications: ApplicationService;
   phone: PhoneMethod;
+  /** Smartcard sign-in and card binding (refuses every card when not configured). */
+  smartcard: SmartcardMethod;
   /** Opens a session for an account whose sign-in was proved elsewhere (a smartcard). */
   openSession(account: Account, stage: SessionStage, factors: string[]): Promise<string>;
   /** Marks a session as having passed MFA (or finished registering a method). */
@@ -128,6 +133,8 @@ export function createCore(parts: {
   notifier?: DeviceNotifier;
   /** Places verification calls and sends texts; without it the Phone method is unavailable. */
   telephony?: Telephony;
+  /** The CAs smartcards must chain to, and their revocation lists; without it no card is accepted. */
+  smartcard?: { trust: CertificateTrust; settings?: SmartcardSettings };
 }): Core {
   const { store, settings = defaultCoreSettings, clock = systemClock, random = systemRandom } = parts;
   const hasher = parts.hasher ?? argon2idHasher();
@@ -191,6 +198,15 @@ export function createCore(parts: {
         }),
       },
       codeAttempts: throttle(store, clock, settings.codeAttempts),
+    }),
+    smartcard: smartcardMethod({
+      store,
+      clock,
+      random,
+      audit,
+      lifetime: settings.session,
+      settings: parts.smartcard?.settings ?? defaultSmartcardSettings,
+      trust: parts.smartcard?.trust,
     }),
     accounts: accountService({ store, clock, hasher, audit }),
     sessions: sessionService({ store, clock, audit, lifetime: settings.session }),

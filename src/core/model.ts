@@ -98,6 +98,41 @@ export interface AppPassword {
   lastUsedAddress: string | null;
 }
 
+/** A smartcard certificate bound to an account, named by its issuer and serial number. */
+export interface CertificateBinding {
+  id: string;
+  accountId: string;
+  /** The issuer's distinguished name, as RFC 4514 text. */
+  issuer: string;
+  /** The serial number in upper-case hexadecimal. */
+  serial: string;
+  subject: string;
+  /** SHA-256 of the certificate's DER, in hexadecimal: what people compare. */
+  fingerprint: string;
+  notAfter: Date;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+/** What a card checked at the certificate endpoint is for, once back on the portal. */
+export type CertificateTicketPurpose = 'sign_in' | 'bind';
+
+/**
+ * A card checked at the certificate endpoint, handed to the portal once: only the ticket's hash
+ * is stored, and it works only with the state the portal gave the same browser.
+ */
+export interface CertificateTicket {
+  idHash: string;
+  purpose: CertificateTicketPurpose;
+  stateHash: string;
+  /** The account the card maps to (sign-in); null when binding. */
+  accountId: string | null;
+  /** The checked certificate, as JSON of its summary. */
+  certificate: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
 /** An application that signs its users in through Gatehouse (an OpenID Connect client). */
 export interface Application {
   clientId: string;
@@ -202,6 +237,14 @@ export const AuditEventTypes = [
   'phone.registered',
   /** A telephony webhook (Twilio's) without a valid signature: refused, nothing changed. */
   'phone.webhook_refused',
+  /** Signed in with a smartcard: two factors, possession of the card and its PIN. */
+  'smartcard.signed_in',
+  /** A card that was not accepted (no certificate, untrusted, expired, revoked, unmapped...). */
+  'smartcard.refused',
+  'smartcard.bound',
+  'smartcard.removed',
+  /** A certificate header from an address that is not a trusted proxy: ignored. */
+  'smartcard.header_ignored',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

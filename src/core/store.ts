@@ -5,6 +5,8 @@ import type {
   AppPassword,
   AuditEvent,
   AuditEventInput,
+  CertificateBinding,
+  CertificateTicket,
   Group,
   MfaMethod,
   NewAccount,
@@ -37,6 +39,8 @@ export interface Store {
   readonly oidcModels: OidcModelStore;
   readonly signingKeys: SigningKeyStore;
   readonly phoneChallenges: PhoneChallengeStore;
+  readonly certificateBindings: CertificateBindingStore;
+  readonly certificateTickets: CertificateTicketStore;
   /** Runs `work` atomically: everything it writes lands, or nothing does. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -197,4 +201,23 @@ export interface PhoneChallengeStore {
   ): Promise<PhoneChallenge | undefined>;
   /** Closes a pending challenge once; true only for the caller that closed it. */
   settle(id: string, status: Exclude<PhoneChallenge['status'], 'pending'>, at: Date): Promise<boolean>;
+}
+
+export interface CertificateBindingStore {
+  /** Throws GatehouseError `certificate_already_bound` when the certificate is bound already. */
+  insert(binding: CertificateBinding): Promise<void>;
+  findByIssuerSerial(issuer: string, serial: string): Promise<CertificateBinding | undefined>;
+  listForAccount(accountId: string): Promise<CertificateBinding[]>;
+  remove(accountId: string, id: string): Promise<boolean>;
+  recordUse(id: string, at: Date): Promise<void>;
+}
+
+export interface CertificateTicketStore {
+  insert(ticket: CertificateTicket): Promise<void>;
+  /**
+   * Removes the ticket and returns it when it has not expired: one statement, so of concurrent
+   * redemptions exactly one gets it.
+   */
+  take(idHash: string, now: Date): Promise<CertificateTicket | undefined>;
+  removeExpired(now: Date): Promise<number>;
 }

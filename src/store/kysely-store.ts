@@ -6,6 +6,7 @@ import { activationRepo } from './repos/activations.ts';
 import { appPasswordRepo } from './repos/app-passwords.ts';
 import { applicationRepo } from './repos/applications.ts';
 import { auditRepo } from './repos/audit.ts';
+import { certificateBindingRepo, certificateTicketRepo } from './repos/certificates.ts';
 import { groupRepo } from './repos/groups.ts';
 import { methodRepo } from './repos/methods.ts';
 import { oidcModelRepo } from './repos/oidc-models.ts';
@@ -34,6 +35,8 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     oidcModels: oidcModelRepo(db),
     signingKeys: signingKeyRepo(db),
     phoneChallenges: phoneChallengeRepo(db),
+    certificateBindings: certificateBindingRepo(db, engine),
+    certificateTickets: certificateTicketRepo(db),
     async transaction(work) {
       if (db.isTransaction) return work(this);
       return db.transaction().execute((trx) => work(kyselyStore(engine, trx)));

@@ -148,6 +148,28 @@ export interface PhoneChallengesTable {
   settled_at: number | null;
 }
 
+export interface CertificateBindingsTable {
+  id: string;
+  account_id: string;
+  issuer: string;
+  serial: string;
+  subject: string;
+  fingerprint: string;
+  not_after: number;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface CertificateTicketsTable {
+  id_hash: string;
+  purpose: string;
+  state_hash: string;
+  account_id: string | null;
+  certificate: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   groups: GroupsTable;
@@ -164,4 +186,6 @@ export interface Database {
   oidc_models: OidcModelsTable;
   signing_keys: SigningKeysTable;
   phone_challenges: PhoneChallengesTable;
+  certificate_bindings: CertificateBindingsTable;
+  certificate_tickets: CertificateTicketsTable;
 }

@@ -21,6 +21,7 @@ import { portalRoutes } from './routes/portal.ts';
 import { profileRoutes } from './routes/profile.ts';
 import { securityInfoRoutes } from './routes/security-info.ts';
 import { signInRoutes } from './routes/sign-in.ts';
+import { type SmartcardPortalOptions, smartcardRoutes } from './routes/smartcard.ts';
 import { registerSessionLoading } from './session.ts';
 
 declare module 'fastify' {
@@ -46,6 +47,8 @@ export interface WebOptions {
   vapidPublicKey?: string | undefined;
   /** More routes on the portal (the development phone). */
   extraRoutes?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Smartcard sign-in (`Log in with my Care identity`), when its certificate endpoint runs. */
+  smartcard?: SmartcardPortalOptions | undefined;
   /** The OpenID provider's keys; single sign-on is served when given. */
   singleSignOn?:
     | { cookieKeys: string[]; signingKeys: () => Promise<PrivateJwk[]>; keyRefreshMs?: number }
@@ -77,18 +80,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     );
   });
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', 'https:'],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        scriptSrc: ["'self'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
+  await registerSecurityHeaders(app);
   await app.register(cookie, { secret: options.cookieSecret });
   await app.register(formbody);
   // Pages post HTML forms only; other body types are refused before they reach a route.
@@ -98,18 +90,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, secure: options.cookieSecure, signed: true },
   });
 
-  await app.register(fastifyStatic, {
-    root: join(nhsukDist, 'nhsuk', 'assets'),
-    prefix: '/assets/',
-    index: false,
-  });
-  await app.register(fastifyStatic, {
-    root: [staticDir, join(nhsukDist, 'nhsuk')],
-    prefix: '/static/',
-    decorateReply: false,
-    index: false,
-    allowedPath: (path) => path.endsWith('.css') || path === '/approval-wait.js',
-  });
+  await registerStaticFiles(app);
 
   registerPageRendering(app, options);
   registerErrorPages(app, options.core);
@@ -123,7 +104,8 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
   });
 
   await app.register(healthRoutes(options.core));
-  await app.register(signInRoutes(options.core, options.cookieSecure));
+  await app.register(signInRoutes(options.core, options.cookieSecure, options.smartcard !== undefined));
+  if (options.smartcard) await app.register(smartcardRoutes(options.core, options.smartcard));
   await app.register(portalRoutes(options.core));
   await app.register(profileRoutes(options.core));
   const issuer = options.organisation.name;
@@ -135,7 +117,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
       iphoneAppUrl: options.iphoneAppUrl,
     }),
   );
-  await app.register(securityInfoRoutes(options.core));
+  await app.register(securityInfoRoutes(options.core, options.smartcard !== undefined));
   await app.register(phoneRegistrationRoutes(options.core));
   await app.register(phoneVerificationRoutes(options.core));
   for (const routes of options.extraRoutes ?? []) await app.register(routes);
@@ -164,4 +146,36 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     { prefix: '/api/authenticator/v1' },
   );
   return app;
+}
+
+/** Content Security Policy and the other headers every page of Gatehouse carries. */
+export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'https:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        scriptSrc: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+}
+
+/** The NHS.UK frontend's styles and images and Gatehouse's own, which every page links to. */
+export async function registerStaticFiles(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyStatic, {
+    root: join(nhsukDist, 'nhsuk', 'assets'),
+    prefix: '/assets/',
+    index: false,
+  });
+  await app.register(fastifyStatic, {
+    root: [staticDir, join(nhsukDist, 'nhsuk')],
+    prefix: '/static/',
+    decorateReply: false,
+    index: false,
+    allowedPath: (path) => path.endsWith('.css') || path === '/approval-wait.js',
+  });
 }

@@ -5,6 +5,7 @@ import { authenticator } from './0002-authenticator.ts';
 import { appPasswords } from './0003-app-passwords.ts';
 import { singleSignOn } from './0004-single-sign-on.ts';
 import { phone } from './0006-phone.ts';
+import { smartcard } from './0007-smartcard.ts';
 
 /** One list of migrations for both engines; each receives the engine for its few differences. */
 const migrations: Record<string, (engine: Engine) => Migration> = {
@@ -12,8 +13,9 @@ const migrations: Record<string, (engine: Engine) => Migration> = {
   '0002-authenticator': authenticator,
   '0003-app-passwords': appPasswords,
   '0004-single-sign-on': singleSignOn,
-  // 0005 is reserved for certificate bindings (smartcard sign-in).
   '0006-phone': phone,
+  // 0005 was once reserved for certificates; they came after 0006, so they are 0007.
+  '0007-smartcard': smartcard,
 };
 
 export function migrationProvider(engine: Engine): MigrationProvider {

@@ -33,7 +33,7 @@ const describeAppPassword = (p: AppPassword) => ({
 const idParam = z.object({ id: z.string().min(1).max(64) });
 
 /** Security info, as in Microsoft's My Sign-Ins: methods, the default one, and app passwords. */
-export function securityInfoRoutes(core: Core) {
+export function securityInfoRoutes(core: Core, smartcards = false) {
   return async (app: FastifyInstance) => {
     app.addHook('preHandler', requireStage('complete'));
 
@@ -45,6 +45,15 @@ export function securityInfoRoutes(core: Core) {
         flash: await core.sessions.takeFlash(session),
         methods: methods.map(describeMethod),
         appPasswords: appPasswords.map(describeAppPassword),
+        smartcards: smartcards
+          ? (await core.smartcard.bindings(account.id)).map((card) => ({
+              id: card.id,
+              subject: card.subject,
+              issuer: card.issuer,
+              validUntil: formatDateTime(card.notAfter),
+              lastUsed: card.lastUsedAt ? formatDateTime(card.lastUsedAt) : 'Never',
+            }))
+          : undefined,
         defaultChoices: methods.map((m) => ({
           value: m.id,
           text: `${kindLabels[m.kind] ?? m.kind}: ${m.label}`,

@@ -19,11 +19,12 @@ const fieldMessages = {
 };
 
 /** Only single sign-on interactions of this portal can be returned to: no open redirect. */
-function validReturn(value: unknown): string | null {
+export function validReturn(value: unknown): string | null {
   return typeof value === 'string' && INTERACTION_PATH.test(value) ? value : null;
 }
 
-export function signInRoutes(core: Core, cookieSecure: boolean) {
+/** `careIdentity`: smartcard sign-in is configured, so the page offers `Log in with my Care identity`. */
+export function signInRoutes(core: Core, cookieSecure: boolean, careIdentity = false) {
   return async (app: FastifyInstance) => {
     app.get('/signin', async (request, reply) => {
       const returnTo = validReturn((request.query as { return?: unknown }).return);
@@ -32,7 +33,7 @@ export function signInRoutes(core: Core, cookieSecure: boolean) {
         if (returnTo) await core.store.sessions.setReturnTo(auth.session.idHash, returnTo);
         return reply.redirect(homeFor(auth.session.stage, returnTo ?? auth.session.returnTo), 303);
       }
-      return reply.page('signin', { title: 'Sign in', returnTo });
+      return reply.page('signin', { title: 'Sign in', returnTo, careIdentity });
     });
 
     app.post('/signin', async (request, reply) => {
@@ -42,7 +43,13 @@ export function signInRoutes(core: Core, cookieSecure: boolean) {
       const showErrors = (errors: FieldError[], status: number) =>
         reply.page(
           'signin',
-          { title: 'Sign in', email: body.email?.slice(0, 254), returnTo, ...summaryAndFields(errors) },
+          {
+            title: 'Sign in',
+            email: body.email?.slice(0, 254),
+            returnTo,
+            careIdentity,
+            ...summaryAndFields(errors),
+          },
           status,
         );
       if (!parsed.success) return showErrors(fieldErrors(parsed.error, fieldMessages), 400);

@@ -1,0 +1,171 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { type Core, isGatehouseError } from '../../core/index.ts';
+import type { CertificateTicketPurpose } from '../../core/model.ts';
+import { homeFor, requireStage, SESSION_COOKIE, setSessionCookie, signedIn } from '../session.ts';
+import { certificateMessage } from '../smartcard/messages.ts';
+import { formatDateTime } from '../time-format.ts';
+import { validReturn } from './sign-in.ts';
+
+export interface SmartcardPortalOptions {
+  /** Where browsers reach the certificate endpoint (https://host:port); default: this host, `port`. */
+  endpointUrl?: string | undefined;
+  port: number;
+  /** How long a checked card stays valid for the hand-over; the state cookie lives as long. */
+  ticketSeconds: number;
+  cookieSecure: boolean;
+}
+
+/** The browser's half of the hand-over: the state the endpoint binds its ticket to. */
+const STATE_COOKIE = 'gatehouse_smartcard';
+const stateCookie = z.object({ s: z.string(), p: z.enum(['sign_in', 'bind']), r: z.string().nullable() });
+const ticketQuery = z.object({ ticket: z.string().regex(/^[A-Za-z0-9_-]{43}$/) });
+const idParam = z.object({ id: z.string().min(1).max(64) });
+
+/** `Log in with my Care identity`, and the smartcard part of Security info. */
+export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
+  const endpoint = (request: FastifyRequest) =>
+    (options.endpointUrl ?? `https://${request.hostname}:${options.port}`).replace(/\/+$/, '');
+
+  function start(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    purpose: CertificateTicketPurpose,
+    returnTo: string | null,
+  ) {
+    const state = core.smartcard.newState();
+    reply.setCookie(STATE_COOKIE, JSON.stringify({ s: state, p: purpose, r: returnTo }), {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: options.cookieSecure,
+      signed: true,
+      maxAge: options.ticketSeconds + 60,
+    });
+    const path = purpose === 'sign_in' ? '/signin' : '/bind';
+    return reply.redirect(`${endpoint(request)}${path}?${new URLSearchParams({ state })}`, 303);
+  }
+
+  /** The state this browser was given, once: the cookie is cleared as it is read. */
+  function takeState(request: FastifyRequest, reply: FastifyReply, purpose: CertificateTicketPurpose) {
+    const raw = request.cookies[STATE_COOKIE];
+    reply.clearCookie(STATE_COOKIE, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: options.cookieSecure,
+    });
+    const unsigned = raw ? request.unsignCookie(raw) : undefined;
+    if (!unsigned?.valid || !unsigned.value) return undefined;
+    try {
+      const parsed = stateCookie.safeParse(JSON.parse(unsigned.value));
+      return parsed.success && parsed.data.p === purpose ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  const problem = (
+    reply: FastifyReply,
+    code: Parameters<typeof certificateMessage>[0],
+    purpose: CertificateTicketPurpose,
+  ) =>
+    reply.page(
+      'smartcard-problem',
+      {
+        title: 'Log in with my Care identity',
+        message: certificateMessage(code),
+        retryUrl: purpose === 'sign_in' ? '/signin/smartcard' : '/profile/security-info/smartcard',
+        portalUrl: '',
+        purpose,
+      },
+      400,
+    );
+
+  return async (app: FastifyInstance) => {
+    app.get('/signin/smartcard', async (request, reply) => {
+      const returnTo = validReturn((request.query as { return?: unknown }).return);
+      return start(request, reply, 'sign_in', returnTo);
+    });
+
+    app.get('/signin/smartcard/complete', async (request, reply) => {
+      const query = ticketQuery.safeParse(request.query);
+      const state = takeState(request, reply, 'sign_in');
+      if (!query.success || !state) return problem(reply, 'certificate_ticket_invalid', 'sign_in');
+      try {
+        const { token } = await core.smartcard.signIn({
+          ticket: query.data.ticket,
+          state: state.s,
+          clientAddress: request.ip,
+          returnTo: state.r,
+        });
+        const previous = request.cookies[SESSION_COOKIE];
+        if (previous) await core.sessions.signOut(previous, request.ip);
+        setSessionCookie(reply, token, options.cookieSecure);
+        return reply.redirect(homeFor('complete', state.r), 303);
+      } catch (error) {
+        if (!isGatehouseError(error)) throw error;
+        return problem(reply, error.code, 'sign_in');
+      }
+    });
+
+    await app.register(async (secured) => {
+      secured.addHook('preHandler', requireStage('complete'));
+
+      secured.get('/profile/security-info/smartcard', async (request, reply) =>
+        start(request, reply, 'bind', null),
+      );
+
+      secured.get('/profile/security-info/smartcard/complete', async (request, reply) => {
+        const { account, session } = signedIn(request);
+        const query = ticketQuery.safeParse(request.query);
+        const state = takeState(request, reply, 'bind');
+        if (!query.success || !state) return problem(reply, 'certificate_ticket_invalid', 'bind');
+        try {
+          await core.smartcard.bindPresented(account, {
+            ticket: query.data.ticket,
+            state: state.s,
+            clientAddress: request.ip,
+          });
+          await core.sessions.setFlash(
+            session,
+            'Your smartcard was added. You can now use Log in with my Care identity.',
+          );
+          return reply.redirect('/profile/security-info', 303);
+        } catch (error) {
+          if (!isGatehouseError(error)) throw error;
+          return problem(reply, error.code, 'bind');
+        }
+      });
+
+      secured.get('/profile/security-info/smartcards/:id/remove', async (request, reply) => {
+        const { id } = idParam.parse(request.params);
+        const card = (await core.smartcard.bindings(signedIn(request).account.id)).find((b) => b.id === id);
+        if (!card) return reply.redirect('/profile/security-info', 303);
+        return reply.page('confirm-action', {
+          title: 'Remove smartcard',
+          heading: 'Remove this smartcard?',
+          paragraphs: [
+            `${card.subject}, valid until ${formatDateTime(card.notAfter)}.`,
+            'You will no longer be able to use it to sign in.',
+          ],
+          action: `/profile/security-info/smartcards/${card.id}/remove`,
+          confirmText: 'Remove',
+        });
+      });
+
+      secured.post('/profile/security-info/smartcards/:id/remove', async (request, reply) => {
+        const { id } = idParam.parse(request.params);
+        const { account, session } = signedIn(request);
+        try {
+          await core.smartcard.remove(account, id, account.email, request.ip);
+          await core.sessions.setFlash(session, 'The smartcard was removed.');
+        } catch (error) {
+          if (!isGatehouseError(error, 'certificate_binding_not_found')) throw error;
+          await core.sessions.setFlash(session, certificateMessage(error.code));
+        }
+        return reply.redirect('/profile/security-info', 303);
+      });
+    });
+  };
+}
