@@ -12,10 +12,15 @@ import { aesGcmSecretBox } from '../../src/core/crypto/secret-box.ts';
 import { type Core, type CoreSettings, createCore, defaultCoreSettings } from '../../src/core/index.ts';
 import type { DeviceNotifier } from '../../src/core/methods/authenticator-app/notifier.ts';
 import type { CallOutcomeSink, Telephony } from '../../src/core/methods/phone/telephony.ts';
+import type { SmartcardSettings } from '../../src/core/methods/smartcard/settings.ts';
+import { defaultSmartcardSettings } from '../../src/core/methods/smartcard/settings.ts';
+import type { CertificateTrust } from '../../src/core/methods/smartcard/trust.ts';
 import type { AuditEventInput } from '../../src/core/model.ts';
 import type { Store } from '../../src/core/store.ts';
 import { loadSigningKeys } from '../../src/oidc/keys.ts';
 import { buildWebApp } from '../../src/web/app.ts';
+import type { SmartcardPortalOptions } from '../../src/web/routes/smartcard.ts';
+import { buildCertificateEndpoint } from '../../src/web/smartcard/endpoint.ts';
 import { type TestDatabase, testDatabase } from './engines.ts';
 
 export interface TestPortal {
@@ -24,6 +29,8 @@ export interface TestPortal {
   store: Store;
   /** Base URL when listening (http://127.0.0.1:port), for a real browser. */
   url: string;
+  /** The smartcard certificate endpoint (https://127.0.0.1:port), when started. */
+  certificateEndpointUrl: string;
   close(): Promise<void>;
 }
 
@@ -50,6 +57,14 @@ export async function startTestPortal(
     telephony?: Telephony;
     /** Real providers (Twilio, SMPP) started from settings, their webhooks on the portal. */
     providers?: { settings: TelephonySettings; publicUrl: string };
+    /** Smartcard sign-in: its certificate endpoint listens too (with `listen`), TLS when given. */
+    smartcard?: {
+      trust: CertificateTrust;
+      settings?: Partial<SmartcardSettings>;
+      tls?: { key: string; cert: string };
+      trustedProxies?: string[];
+      certificateHeader?: string;
+    };
   } = {},
 ): Promise<TestPortal> {
   const ownDatabase = !options.database;
@@ -77,7 +92,22 @@ export async function startTestPortal(
     secrets: TEST_SECRETS,
     ...(options.notifier ? { notifier: options.notifier } : {}),
     ...(telephony ? { telephony } : {}),
+    ...(options.smartcard
+      ? {
+          smartcard: {
+            trust: options.smartcard.trust,
+            settings: { ...defaultSmartcardSettings, ...options.smartcard.settings },
+          },
+        }
+      : {}),
   });
+  // The endpoint's address is known only once it listens, after the portal: filled in below.
+  const smartcardOptions: SmartcardPortalOptions | undefined = options.smartcard && {
+    endpointUrl: undefined,
+    port: 0,
+    ticketSeconds: options.smartcard.settings?.ticketSeconds ?? defaultSmartcardSettings.ticketSeconds,
+    cookieSecure: options.cookieSecure ?? false,
+  };
   recordOutcome = core.phone.recordOutcome;
   audit = (event) => core.audit.record(event);
   const app = await buildWebApp({
@@ -88,6 +118,7 @@ export async function startTestPortal(
     cookieSecret: 'test-cookie-secret-0123456789abcdef',
     vapidPublicKey: options.vapidPublicKey,
     extraRoutes: [...(devPhone ? [devPhone.routes] : []), ...(providers?.routes ?? [])],
+    smartcard: smartcardOptions,
     singleSignOn: options.singleSignOn
       ? {
           cookieKeys: ['test-oidc-cookie-key-0123456789'],
@@ -97,9 +128,26 @@ export async function startTestPortal(
       : undefined,
   });
   let url = '';
+  let certificateEndpoint: FastifyInstance | undefined;
+  let certificateEndpointUrl = '';
   if (options.listen) {
     await app.listen({ port: 0, host: '127.0.0.1' });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    if (options.smartcard && smartcardOptions) {
+      certificateEndpoint = await buildCertificateEndpoint({
+        core,
+        logger,
+        organisation: { name: 'Gatehouse Test Trust' },
+        portalUrl: url,
+        tls: options.smartcard.tls,
+        trustedProxies: options.smartcard.trustedProxies ?? [],
+        certificateHeader: options.smartcard.certificateHeader ?? 'X-SSL-Client-Cert',
+      });
+      await certificateEndpoint.listen({ port: 0, host: '127.0.0.1' });
+      const port = (certificateEndpoint.server.address() as AddressInfo).port;
+      certificateEndpointUrl = `${options.smartcard.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+      smartcardOptions.endpointUrl = certificateEndpointUrl;
+    }
   } else {
     await app.ready();
   }
@@ -108,7 +156,9 @@ export async function startTestPortal(
     core,
     store,
     url,
+    certificateEndpointUrl,
     async close() {
+      await certificateEndpoint?.close();
       await app.close();
       await providers?.close();
       await store.close();
