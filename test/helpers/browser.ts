@@ -11,10 +11,12 @@ import { TEST_PASSWORD } from './portal.ts';
  */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-export function launchBrowser(): Promise<Browser> {
+export function launchBrowser(options: { env?: Record<string, string> } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
+    // A HOME of the test's own gives Chromium its own NSS database (~/.pki/nssdb): client certificates.
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
     args: [
       '--no-sandbox',
       '--disable-gpu',

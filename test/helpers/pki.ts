@@ -46,7 +46,10 @@ export class TestCa {
   ) {
     mkdirSync(join(dir, 'newcerts'), { recursive: true });
     writeFileSync(join(dir, 'index.txt'), '');
-    writeFileSync(join(dir, 'serial'), `${(Math.floor(Math.random() * 0xffff) + 0x1000).toString(16)}\n`);
+    writeFileSync(
+      join(dir, 'serial'),
+      `${(0x10000000 + Math.floor(Math.random() * 0x6fffffff)).toString(16)}\n`,
+    );
     writeFileSync(join(dir, 'crlnumber'), '01\n');
     this.certFile = join(dir, 'ca.crt');
     this.keyFile = join(dir, 'ca.key');
