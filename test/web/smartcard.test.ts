@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import * as oidc from 'openid-client';
 import { CertificateTrust } from '../../src/core/methods/smartcard/trust.ts';
+import { ACR_MFA } from '../../src/oidc/acr.ts';
 import { curl, nextLink } from '../helpers/curl.ts';
 import { HttpBrowser } from '../helpers/http-browser.ts';
 import { type IssuedCertificate, opensslDate, pemToDer, pkiFolder, type TestCa } from '../helpers/pki.ts';
@@ -310,6 +312,77 @@ describe('Security info: add and remove a smartcard', () => {
     const response = await new HttpBrowser().request(`${portal.url}/profile/security-info/smartcard`);
     assert.equal(response.status, 303);
     assert.equal(response.headers.get('location'), '/signin');
+  });
+});
+
+describe('single sign-on: the card takes the user back to the application', () => {
+  const REDIRECT = 'http://127.0.0.1:9/mail/callback';
+  const atRedirect = (url: string) => url.startsWith(REDIRECT);
+  let sso: TestPortal;
+  let config: oidc.Configuration;
+
+  before(async () => {
+    sso = await startTestPortal({
+      listen: true,
+      singleSignOn: true,
+      smartcard: { trust, tls: { key: readFileSync(server.keyFile, 'utf8'), cert: server.certPem } },
+    });
+    await addUser(sso.core, 'alice@example.org', { displayName: 'Alice Example' });
+    const { application, clientSecret } = await sso.core.applications.add(
+      {
+        name: 'Mail',
+        redirectUris: [REDIRECT],
+        postLogoutRedirectUris: [],
+        confidential: true,
+        requireMfa: true,
+      },
+      'test',
+    );
+    config = await oidc.discovery(
+      new URL(`${sso.url}/oidc`),
+      application.clientId,
+      clientSecret ?? '',
+      undefined,
+      {
+        execute: [oidc.allowInsecureRequests],
+      },
+    );
+  });
+  after(() => sso.close());
+
+  test('an application that requires MFA gets acr mfa and amr sc, hwk, mfa from the card alone', async () => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      acr_values: ACR_MFA,
+    });
+    const browser = new HttpBrowser();
+    const signInPage = await browser.follow(url.toString(), atRedirect);
+    const link = /href="(\/signin\/smartcard\?return=[^"]+)">Log in with my Care identity/.exec(
+      signInPage.html,
+    )?.[1];
+    assert.ok(link, 'the sign-in page offers the card and keeps the way back');
+    const started = await browser.request(new URL(link.replaceAll('&amp;', '&'), sso.url).toString());
+    const page = await curl(started.headers.get('location') ?? '', {
+      caFile: serverCa.certFile,
+      cert: cards.alice as IssuedCertificate,
+    });
+    assert.equal(page.status, 200, page.body);
+    const landed = await browser.follow(nextLink(page.body), atRedirect);
+    assert.ok(atRedirect(landed.url), `back at the application: ${landed.url}`);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    assert.equal(tokens.claims()?.acr, ACR_MFA);
+    assert.deepEqual(tokens.claims()?.amr, ['sc', 'hwk', 'mfa']);
+    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()?.sub ?? '');
+    assert.equal(userinfo.email, 'alice@example.org');
   });
 });
 
