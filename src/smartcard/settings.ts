@@ -18,7 +18,10 @@ export const smartcardConfigSchema = z
     crlFiles: z.array(z.string().min(1)).default([]),
     crlUrls: z.array(z.url({ protocol: /^https?$/ })).default([]),
     crlRefreshMinutes: positiveInt.default(60),
-    /** Refuse a card whose issuer has no current, signed CRL (fail closed). */
+    /** Ask the OCSP responder a card names (before the CRL); off unless the operator allows it. */
+    ocsp: z.boolean().default(false),
+    ocspTimeoutSeconds: positiveInt.max(60).default(5),
+    /** Refuse a card whose revocation no current, signed CRL (or OCSP answer) settles (fail closed). */
     revocationRequired: z.boolean().default(true),
     /** How a card finds its account, in order: a bound serial, SAN email, SAN UPN. */
     mapping: z
@@ -47,11 +50,17 @@ export const smartcardConfigSchema = z
         path: ['tlsCertFile'],
         message: 'give tlsCertFile and tlsKeyFile, or trustedProxies when a proxy checks the cards',
       });
-    if (config.revocationRequired && config.crlFiles.length === 0 && config.crlUrls.length === 0)
+    if (
+      config.revocationRequired &&
+      !config.ocsp &&
+      config.crlFiles.length === 0 &&
+      config.crlUrls.length === 0
+    )
       ctx.addIssue({
         code: 'custom',
         path: ['crlFiles'],
-        message: "give the CAs' revocation lists (crlFiles or crlUrls), or set revocationRequired to false",
+        message:
+          "give the CAs' revocation lists (crlFiles or crlUrls) or allow ocsp, or set revocationRequired to false",
       });
   });
 

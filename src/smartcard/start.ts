@@ -5,13 +5,17 @@ import { derOf } from '../core/methods/smartcard/pem.ts';
 import type { SmartcardSettings } from '../core/methods/smartcard/settings.ts';
 import { CertificateTrust } from '../core/methods/smartcard/trust.ts';
 import { buildCertificateEndpoint } from '../web/smartcard/endpoint.ts';
+import { httpOcspTransport } from './ocsp-transport.ts';
 import { revocationLists } from './revocation-lists.ts';
 import type { SmartcardConfig } from './settings.ts';
 
 /** The trusted CAs and the first load of their revocation lists; refreshed by `startCertificateEndpoint`. */
 export async function loadCertificateTrust(config: SmartcardConfig, logger: FastifyBaseLogger) {
   const anchors = derOf(readFileSync(config.trustedCaFile), 'CERTIFICATE');
-  const trust = new CertificateTrust(anchors, { revocationRequired: config.revocationRequired });
+  const trust = new CertificateTrust(anchors, {
+    revocationRequired: config.revocationRequired,
+    ocsp: config.ocsp ? httpOcspTransport(config.ocspTimeoutSeconds) : undefined,
+  });
   const crls = revocationLists(trust, { files: config.crlFiles, urls: config.crlUrls }, logger);
   await crls.refresh();
   const settings: SmartcardSettings = { mapping: config.mapping, ticketSeconds: config.ticketSeconds };

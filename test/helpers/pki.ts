@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,11 +27,13 @@ export interface CardOptions {
   /** openssl dates, YYYYMMDDHHMMSSZ. */
   startDate?: string;
   endDate?: string;
-  usage?: 'clientAuth' | 'serverAuth' | 'smartcardLogon';
+  usage?: 'clientAuth' | 'serverAuth' | 'smartcardLogon' | 'ocspSigning';
   /** Extra bytes in the certificate (many DNS names), to make an oversized one. */
   padKilobytes?: number;
   /** An IP or DNS subject alternative name, for a server certificate. */
   serverName?: string;
+  /** The OCSP responder the certificate names (Authority Information Access). */
+  ocspUrl?: string;
 }
 
 export class TestCa {
@@ -152,6 +154,7 @@ authorityKeyIdentifier = keyid
       clientAuth: 'clientAuth',
       serverAuth: 'serverAuth',
       smartcardLogon: '1.3.6.1.4.1.311.20.2.2',
+      ocspSigning: 'OCSPSigning',
     }[options.usage ?? 'clientAuth'];
     const names = [
       ...(options.email ? [`email.1 = ${options.email}`] : []),
@@ -170,7 +173,7 @@ keyUsage = critical,digitalSignature${options.usage === 'serverAuth' ? ',keyEnci
 extendedKeyUsage = ${usage}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-${names.length ? 'subjectAltName = @names\n[ names ]\n' + names.join('\n') : ''}
+${options.ocspUrl ? `authorityInfoAccess = OCSP;URI:${options.ocspUrl}\n` : ''}${names.length ? 'subjectAltName = @names\n[ names ]\n' + names.join('\n') : ''}
 `,
     );
     openssl(
@@ -202,6 +205,46 @@ ${names.length ? 'subjectAltName = @names\n[ names ]\n' + names.join('\n') : ''}
     );
     this.sign(csr, out, 'ca_ext');
     return pemToDer(readFileSync(out, 'utf8'));
+  }
+
+  /**
+   * `openssl ocsp` answering for this CA from its index (it rereads the index when it changes),
+   * signed by the CA or by a delegated responder certificate.
+   */
+  async ocspResponder(port: number, signer?: IssuedCertificate): Promise<{ url: string; stop(): void }> {
+    const child = spawn(
+      'openssl',
+      [
+        'ocsp',
+        '-index',
+        join(this.dir, 'index.txt'),
+        '-port',
+        String(port),
+        '-CA',
+        this.certFile,
+        '-rsigner',
+        signer?.certFile ?? this.certFile,
+        '-rkey',
+        signer?.keyFile ?? this.keyFile,
+        '-nmin',
+        '5',
+        '-ignore_err',
+      ],
+      { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const url = `http://127.0.0.1:${port}`;
+    // Ready when it says so. (A probe connection would hold this one-at-a-time responder up.)
+    await new Promise<void>((resolve, reject) => {
+      let said = '';
+      const listen = (chunk: Buffer) => {
+        said += chunk.toString();
+        if (said.includes('waiting for OCSP client connections')) resolve();
+      };
+      child.stdout.on('data', listen);
+      child.stderr.on('data', listen);
+      child.on('exit', () => reject(new Error(`openssl ocsp stopped: ${said}`)));
+    });
+    return { url, stop: () => child.kill() };
   }
 
   revoke(certificate: IssuedCertificate): void {

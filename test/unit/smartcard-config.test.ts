@@ -24,6 +24,7 @@ test('smartcard settings: defaults filled in, revocation required, all three map
   })();
   assert.equal(config.smartcard?.port, 8443);
   assert.equal(config.smartcard?.revocationRequired, true);
+  assert.equal(config.smartcard?.ocsp, false);
   assert.equal(config.smartcard?.crlRefreshMinutes, 60);
   assert.deepEqual(config.smartcard?.mapping, ['bound', 'email', 'upn']);
   assert.equal(config.smartcard?.certificateHeader, 'X-SSL-Client-Cert');
@@ -63,6 +64,10 @@ test('smartcard settings that cannot work are refused in words', () => {
     withSmartcard({ ...base, trustedProxies: ['10.0.0.5'], crlUrl: 'typo' }),
     refusedWith('crlUrl'),
   );
+  // OCSP alone may settle revocation, once the operator allows it.
+  const ocspOnly = withSmartcard({ trustedCaFile: 'cas.pem', trustedProxies: ['10.0.0.5'], ocsp: true })();
+  assert.equal(ocspOnly.smartcard?.ocsp, true);
+  assert.equal(ocspOnly.smartcard?.ocspTimeoutSeconds, 5);
   // Behind a proxy with revocation checked elsewhere, the operator says so explicitly.
   const proxied = withSmartcard({
     trustedCaFile: 'cas.pem',

@@ -5,6 +5,7 @@ import {
   MAX_CHAIN_LENGTH,
   summarise,
 } from './certificate.ts';
+import { certId, type OcspTransport, ocspRequest, ocspResponders, ocspVerdict } from './ocsp.ts';
 import { x509 } from './x509.ts';
 
 /** Why a presented certificate was not accepted; each has its own message for people. */
@@ -67,7 +68,11 @@ export class CertificateTrust {
 
   constructor(
     anchorsDer: Uint8Array[],
-    private readonly options: { revocationRequired: boolean },
+    private readonly options: {
+      revocationRequired: boolean;
+      /** Ask the responder a certificate names (OCSP) before the CRL; only when the operator allows it. */
+      ocsp?: OcspTransport | undefined;
+    },
   ) {
     this.anchors = anchorsDer.map((der) => {
       const parsed = parse(der);
@@ -163,6 +168,9 @@ export class CertificateTrust {
     issuer: Parsed,
     now: Date,
   ): Promise<'revoked' | 'revocation_unknown' | undefined> {
+    const answered = await this.askResponders(subject, issuer, now);
+    if (answered === 'revoked') return 'revoked';
+    if (answered === 'good') return undefined;
     const candidates = this.crls.filter((crl) => crl.issuer === subject.cert.issuer);
     for (const crl of candidates) {
       if (!(await this.signedBy(crl, issuer))) continue;
@@ -171,6 +179,22 @@ export class CertificateTrust {
       return crl.findRevoked(subject.cert) ? 'revoked' : undefined;
     }
     return this.options.revocationRequired ? 'revocation_unknown' : undefined;
+  }
+
+  /** The first definite OCSP answer; `unknown` when none is asked, reachable, genuine and current. */
+  private async askResponders(subject: Parsed, issuer: Parsed, now: Date) {
+    const transport = this.options.ocsp;
+    if (!transport) return 'unknown';
+    for (const url of ocspResponders(subject.cert)) {
+      try {
+        const id = certId(subject.der, issuer.der);
+        const verdict = ocspVerdict(await transport(url, ocspRequest(id)), id, issuer.der, now);
+        if (verdict !== 'unknown') return verdict;
+      } catch {
+        // An unreachable responder or a garbled answer: the CRL decides.
+      }
+    }
+    return 'unknown';
   }
 
   private async signedBy(crl: x509.X509Crl, issuer: Parsed): Promise<boolean> {
