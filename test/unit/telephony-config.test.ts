@@ -72,13 +72,19 @@ test('telephony: secrets from the environment win over the file and fill in what
     },
     { GATEHOUSE_TWILIO_AUTH_TOKEN: 'env-token-0123456789abcdef', GATEHOUSE_SMPP_PASSWORD: 'envpw' },
   );
-  assert.equal(config.telephony?.voice?.authToken, 'env-token-0123456789abcdef');
+  assert.equal(
+    config.telephony?.voice?.provider === 'twilio' && config.telephony.voice.authToken,
+    'env-token-0123456789abcdef',
+  );
   assert.equal(config.telephony?.text?.provider === 'smpp' && config.telephony.text.password, 'envpw');
   const overridden = load(
     { publicUrl: 'https://mfa.example.org', telephony: { voice: twilioVoice } },
     { GATEHOUSE_TWILIO_AUTH_TOKEN: 'env-token-0123456789abcdef' },
   );
-  assert.equal(overridden.telephony?.voice?.authToken, 'env-token-0123456789abcdef');
+  assert.equal(
+    overridden.telephony?.voice?.provider === 'twilio' && overridden.telephony.voice.authToken,
+    'env-token-0123456789abcdef',
+  );
 });
 
 test('telephony: a missing secret names the environment variable that can hold it', () => {
@@ -123,7 +129,10 @@ test('telephony: Twilio calls need the address Twilio reaches the portal at', ()
   const config = load({
     telephony: { voice: { ...twilioVoice, webhookBaseUrl: 'https://hooks.example.org' } },
   });
-  assert.equal(config.telephony?.voice?.webhookBaseUrl, 'https://hooks.example.org');
+  assert.equal(
+    config.telephony?.voice?.provider === 'twilio' && config.telephony.voice.webhookBaseUrl,
+    'https://hooks.example.org',
+  );
 });
 
 test('telephony: "Call me" and "Text me a code" are offered only when a provider (or the development phone) can', () => {
