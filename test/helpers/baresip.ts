@@ -21,6 +21,11 @@ export interface Baresip {
   /** The first event of this type since the last `forgetEvents`. */
   waitForEvent(type: string, timeoutMs?: number): Promise<BaresipEvent>;
   forgetEvents(): void;
+  /**
+   * The call is up and audio flows both ways: baresip only sends key events from its running audio
+   * stream, so a key pressed at CALL_ESTABLISHED itself can be lost.
+   */
+  waitUntilTalking(): Promise<void>;
   /** The audio baresip decoded from the calls since the last time (sndfile's "-dec.wav" files). */
   receivedAudio(): Buffer[];
   close(): Promise<void>;
@@ -171,7 +176,7 @@ export async function startBaresip(
   });
   let tokens = 0;
 
-  return {
+  const baresip: Baresip = {
     sipPort,
     events,
     command(command, params) {
@@ -193,6 +198,13 @@ export async function startBaresip(
           throw new Error(`no ${type} from baresip yet; events: ${events.map((e) => e.type).join(', ')}`);
         return found;
       }, timeoutMs);
+    },
+    async waitUntilTalking() {
+      const established = await baresip.waitForEvent('CALL_ESTABLISHED');
+      await baresip.waitForEvent('CALL_RTPESTAB');
+      // Commands go to the "current" account: make it the one called (one account per number).
+      if (typeof established.accountaor === 'string') await baresip.command('uafind', established.accountaor);
+      await sleep(300);
     },
     forgetEvents() {
       events.length = 0;
@@ -220,4 +232,5 @@ export async function startBaresip(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return baresip;
 }

@@ -88,9 +88,9 @@ describe('a SIP call to baresip that answers', () => {
   test('# verifies: confirmed, then the goodbye and BYE; baresip heard the spoken prompt in PCMU', async () => {
     phone.receivedAudio();
     const call = await sip.call();
-    await phone.waitForEvent('CALL_ESTABLISHED');
+    await phone.waitUntilTalking();
     // Let some of the prompt play before the key, as a person listening would.
-    await sleep(1000);
+    await sleep(700);
     await press('#');
     assert.equal(await call.outcome(), 'confirmed');
     // The closing words, then Gatehouse's BYE ends the call on the phone.
@@ -108,7 +108,7 @@ describe('a SIP call to baresip that answers', () => {
 
   test('0 then #: reported', async () => {
     const call = await sip.call();
-    await phone.waitForEvent('CALL_ESTABLISHED');
+    await phone.waitUntilTalking();
     await press('0', '#');
     assert.equal(await call.outcome(), 'reported');
     await phone.waitForEvent('CALL_CLOSED', 10_000);
@@ -116,7 +116,7 @@ describe('a SIP call to baresip that answers', () => {
 
   test('another key then #: the wrong key', async () => {
     const call = await sip.call();
-    await phone.waitForEvent('CALL_ESTABLISHED');
+    await phone.waitUntilTalking();
     await press('5', '#');
     assert.equal(await call.outcome(), 'wrong_key');
     await phone.waitForEvent('CALL_CLOSED', 10_000);
