@@ -428,6 +428,52 @@ describe('the SIP provider against a test SIP server', () => {
     }
   });
 
+  test('a proxy that Record-Routes: ACK and BYE go through it with Route; a repeated 200 is ACKed again', async () => {
+    const sip = await provider(uas.port);
+    try {
+      const call = await sip.call();
+      const invite = await uas.next(isRequest('INVITE'));
+      const route = `<sip:127.0.0.1:${uas.port};lr>`;
+      const ok = {
+        toTag: 'rr-tag',
+        headers: [
+          ['Record-Route', route],
+          ['Content-Type', 'application/sdp'],
+        ] as [string, string][],
+        body: answerSdp(rtp.address().port),
+      };
+      // The callee's Contact is a port nothing listens on: requests must follow the route instead.
+      const answered = serialize(
+        'SIP/2.0 200 OK',
+        [
+          ...(invite.message.headers.get('via') ?? []).map((v): [string, string] => ['Via', v]),
+          ['From', header(invite.message, 'from')!],
+          ['To', `${header(invite.message, 'to')};tag=${ok.toTag}`],
+          ['Call-ID', header(invite.message, 'call-id')!],
+          ['CSeq', header(invite.message, 'cseq')!],
+          ['Contact', `<sip:${NUMBER}@127.0.0.1:9>`],
+          ...ok.headers,
+        ],
+        ok.body,
+      );
+      await uas.send(answered, invite.from);
+      const ack = await uas.next(isRequest('ACK'));
+      assert.equal((ack.message as SipRequest).uri, `sip:${NUMBER}@127.0.0.1:9`);
+      assert.equal(header(ack.message, 'route'), route);
+      // The ACK was "lost": the 200 comes again and is ACKed again, the same way.
+      await uas.send(answered, invite.from);
+      const again = await uas.next(isRequest('ACK'));
+      assert.equal(header(again.message, 'cseq'), header(ack.message, 'cseq'));
+      await sip.voice.close();
+      const bye = await uas.next(isRequest('BYE'));
+      assert.equal(header(bye.message, 'route'), route);
+      assert.equal(parameter(header(bye.message, 'to'), 'tag'), 'rr-tag');
+      assert.equal(await call.outcome(), 'failed');
+    } finally {
+      await sip.voice.close();
+    }
+  });
+
   test('shutting down with a call in progress hangs it up (BYE) and reports it failed', async () => {
     const sip = await provider(uas.port);
     const call = await sip.call();
