@@ -4,8 +4,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { CallOutcome } from '../../../core/methods/phone/telephony.ts';
 import { outcomeOfDigits } from '../keys.ts';
 import { maskedNumber } from '../provider.ts';
-import { MULAW_SILENCE } from './audio.ts';
 import { type DigestChallenge, digestAuthorization, parseDigestChallenge } from './digest.ts';
+import { RtpStream } from './media.ts';
 import {
   cseqOf,
   header,
@@ -17,16 +17,12 @@ import {
   serialize,
   uriOf,
 } from './message.ts';
-import { buildRtp, keyOfInfo, parseRtp, parseTelephoneEvent } from './rtp.ts';
-import { PCMU, parseSdpAnswer, type SdpAnswer, sdpOffer } from './sdp.ts';
+import { keyOfInfo } from './rtp.ts';
+import { parseSdpAnswer, type SdpAnswer, sdpOffer } from './sdp.ts';
 import type { SipVoiceSettings } from './settings.ts';
 
 /** RFC 3261 Timer T1: the first retransmission interval over UDP. */
 const T1_MS = 500;
-/** 20 ms of PCMU at 8 kHz: one RTP packet. */
-const FRAME_BYTES = 160;
-const FRAME_MS = 20;
-const SILENCE = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE);
 
 const token = (bytes = 8) => randomBytes(bytes).toString('hex');
 const branch = () => `z9hG4bK${token(10)}`;
@@ -82,28 +78,19 @@ export class SipCall {
   private readonly timers = new Set<NodeJS.Timeout>();
   private outcome: CallOutcome | undefined;
 
-  // The media: what is playing, the RTP counters, the keys heard.
-  private playing: { audio: Buffer; offset: number; done: () => void } | undefined;
-  private sequence = randomInt(0, 0xffff);
-  private timestamp = randomInt(0, 0xffffffff);
-  private readonly ssrc = randomInt(1, 0xffffffff);
-  private marker = true;
-  private framesSent = 0;
-  private mediaStarted = 0;
+  private readonly rtp: RtpStream;
+  // The keys heard so far, and the prompt's round (it asks twice).
   private digits = '';
   private keysOpen = false;
   private attempt = 0;
   private keyTimer: NodeJS.Timeout | undefined;
-  private readonly eventsSeen = new Set<number>();
-  /** RTP audio packets received from the callee (for logs: the media path works both ways). */
-  audioPacketsReceived = 0;
 
   constructor(
     private readonly context: CallContext,
     private readonly challengeId: string,
     private readonly to: string,
     private readonly audio: CallAudio,
-    private readonly rtp: Socket,
+    rtpSocket: Socket,
     private readonly rtpPort: number,
   ) {
     const { settings } = context;
@@ -113,7 +100,7 @@ export class SipCall {
     const name = settings.displayName ? `"${settings.displayName}" ` : '';
     this.fromHeader = `${name}<sip:${settings.from}@${settings.server.host}>;tag=${this.localTag}`;
     this.contact = `<sip:${settings.from}@${settings.localAddress}:${context.localPort}>`;
-    rtp.on('message', (packet, from) => this.onRtp(packet, from));
+    this.rtp = new RtpStream(rtpSocket, (key) => this.onKey(key));
   }
 
   private get log() {
@@ -351,7 +338,7 @@ export class SipCall {
       { ...this.log, events: this.media.eventPayloadType !== undefined },
       'SIP: the call was answered',
     );
-    this.startMedia();
+    this.startMedia(this.media);
   }
 
   /** In-dialog requests go to the first route (loose routing) or else to the callee's Contact. */
@@ -399,60 +386,16 @@ export class SipCall {
 
   // ---------------------------------------------------------------- media and keys
 
-  private startMedia() {
-    this.mediaStarted = performance.now();
-    const tick = setInterval(() => this.sendDueFrames(), FRAME_MS);
-    this.timers.add(tick as unknown as NodeJS.Timeout);
+  private startMedia(remote: SdpAnswer) {
+    this.rtp.start(remote);
     this.askForKey();
-  }
-
-  /** Sends the frames due by the clock (a late timer catches up, a little at a time). */
-  private sendDueFrames() {
-    if (this.state !== 'answered' || !this.media) return;
-    const due = Math.floor((performance.now() - this.mediaStarted) / FRAME_MS);
-    for (let burst = 0; this.framesSent < due && burst < 5; burst++) this.sendFrame();
-    if (this.framesSent < due - 5) this.framesSent = due; // too far behind: skip, do not flood
-  }
-
-  private sendFrame() {
-    let payload = SILENCE;
-    const playing = this.playing;
-    if (playing) {
-      payload = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE);
-      playing.audio.copy(payload, 0, playing.offset, playing.offset + FRAME_BYTES);
-      playing.offset += FRAME_BYTES;
-      if (playing.offset >= playing.audio.length) {
-        this.playing = undefined;
-        playing.done();
-      }
-    }
-    const packet = buildRtp(
-      {
-        payloadType: PCMU,
-        marker: this.marker && payload !== SILENCE,
-        sequence: this.sequence,
-        timestamp: this.timestamp,
-        ssrc: this.ssrc,
-      },
-      payload,
-    );
-    if (payload !== SILENCE) this.marker = false;
-    this.sequence = (this.sequence + 1) & 0xffff;
-    this.timestamp = (this.timestamp + FRAME_BYTES) >>> 0;
-    this.framesSent++;
-    this.rtp.send(packet, this.media!.port, this.media!.address);
-  }
-
-  private play(audio: Buffer, done: () => void) {
-    this.marker = true; // a new talkspurt
-    this.playing = { audio, offset: 0, done };
   }
 
   /** The message, then `keySeconds` for keys; asked twice, then goodbye (as the TwiML does). */
   private askForKey() {
     this.attempt++;
     this.keysOpen = true;
-    this.play(this.audio.prompt, () => this.waitForKeys());
+    this.rtp.play(this.audio.prompt, () => this.waitForKeys());
   }
 
   private waitForKeys() {
@@ -463,7 +406,7 @@ export class SipCall {
       if (this.attempt < 2) return this.askForKey();
       this.keysOpen = false;
       this.settle('no_answer');
-      this.play(this.audio.noKey, () => this.hangUp());
+      this.rtp.play(this.audio.noKey, () => this.hangUp());
     });
   }
 
@@ -473,7 +416,7 @@ export class SipCall {
     if (key === '#') return this.conclude(outcomeOfDigits(this.digits)!);
     if (this.digits.length < 32) this.digits += key;
     // The first key stops the prompt, and each key gives the caller keySeconds more (a Gather's timeout).
-    if (this.playing) this.playing = undefined;
+    this.rtp.stopPlaying();
     this.waitForKeys();
   }
 
@@ -482,23 +425,7 @@ export class SipCall {
     this.cancelTimer(this.keyTimer);
     this.context.logger.info({ ...this.log, outcome }, 'SIP: keys heard');
     this.settle(outcome);
-    this.play(this.audio.closing[outcome], () => this.hangUp());
-  }
-
-  private onRtp(packet: Buffer, from: { address: string; port: number }) {
-    const media = this.media;
-    // Only the address the answer named may send keys: anyone else's packets are ignored.
-    if (!media || from.address !== media.address || from.port !== media.port) return;
-    const rtp = parseRtp(packet);
-    if (!rtp) return;
-    if (rtp.payloadType === PCMU) this.audioPacketsReceived++;
-    if (media.eventPayloadType === undefined || rtp.payloadType !== media.eventPayloadType) return;
-    const event = parseTelephoneEvent(rtp.payload);
-    // One key is many packets with the same timestamp; the end packet (sent three times) counts once.
-    if (!event?.end || this.eventsSeen.has(rtp.timestamp)) return;
-    this.eventsSeen.add(rtp.timestamp);
-    if (this.eventsSeen.size > 64) this.eventsSeen.delete(this.eventsSeen.values().next().value as number);
-    this.onKey(event.key);
+    this.rtp.play(this.audio.closing[outcome], () => this.hangUp());
   }
 
   // ---------------------------------------------------------------- the end
@@ -507,7 +434,7 @@ export class SipCall {
   hangUp() {
     if (this.state !== 'answered') return;
     this.state = 'ending';
-    this.playing = undefined;
+    this.rtp.stopPlaying();
     const text = serialize(`BYE ${this.remoteTarget} SIP/2.0`, [
       this.viaHeader(branch()),
       ['Max-Forwards', '70'],
@@ -536,15 +463,14 @@ export class SipCall {
     if (outcome) this.settle(outcome);
     if (this.state === 'ended') return;
     this.state = 'ended';
-    this.playing = undefined;
+    this.rtp.stopPlaying();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    try {
-      this.rtp.close();
-    } catch {
-      // already closed
-    }
-    this.context.logger.debug({ ...this.log, audioPackets: this.audioPacketsReceived }, 'SIP: call ended');
+    this.rtp.close();
+    this.context.logger.debug(
+      { ...this.log, audioPackets: this.rtp.audioPacketsReceived },
+      'SIP: call ended',
+    );
     this.context.ended(this);
   }
 }
