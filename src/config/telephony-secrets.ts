@@ -1,5 +1,9 @@
 /** Secrets of the telephony providers that may come from the environment rather than the file. */
-export const TELEPHONY_SECRET_VARIABLES = ['GATEHOUSE_TWILIO_AUTH_TOKEN', 'GATEHOUSE_SMPP_PASSWORD'] as const;
+export const TELEPHONY_SECRET_VARIABLES = [
+  'GATEHOUSE_TWILIO_AUTH_TOKEN',
+  'GATEHOUSE_SMPP_PASSWORD',
+  'GATEHOUSE_SIP_PASSWORD',
+] as const;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -17,6 +21,7 @@ export function withTelephonySecrets(
   const secrets = [
     { variable: 'GATEHOUSE_TWILIO_AUTH_TOKEN', provider: 'twilio', field: 'authToken' },
     { variable: 'GATEHOUSE_SMPP_PASSWORD', provider: 'smpp', field: 'password' },
+    { variable: 'GATEHOUSE_SIP_PASSWORD', provider: 'sip', field: 'password' },
   ] as const;
   const result: Record<string, unknown> = isObject(telephony) ? { ...telephony } : {};
   for (const { variable, provider, field } of secrets) {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Telephony } from '../../core/methods/phone/telephony.ts';
 import { type ProviderDeps, TelephonyError, type TextProvider, type VoiceProvider } from './provider.ts';
+import { sipVoiceSchema, startSipVoice } from './sip/voice.ts';
 import { smppTextSchema, startSmppText } from './smpp/text.ts';
 import { startTwilioText, twilioTextSchema } from './twilio/text.ts';
 import { startTwilioVoice, twilioVoiceSchema } from './twilio/voice.ts';
@@ -9,7 +10,7 @@ import { startTwilioVoice, twilioVoiceSchema } from './twilio/voice.ts';
 /** The `telephony` setting: one provider for calls and one for texts, each chosen by `provider`. */
 export const telephonySchema = z
   .object({
-    voice: z.discriminatedUnion('provider', [twilioVoiceSchema]).optional(),
+    voice: z.discriminatedUnion('provider', [twilioVoiceSchema, sipVoiceSchema]).optional(),
     text: z.discriminatedUnion('provider', [twilioTextSchema, smppTextSchema]).optional(),
   })
   .strict();
@@ -30,6 +31,8 @@ function startVoice(settings: NonNullable<TelephonySettings['voice']>, deps: Sta
         { ...settings, webhookBaseUrl: settings.webhookBaseUrl ?? deps.publicUrl },
         deps,
       );
+    case 'sip':
+      return startSipVoice(settings, deps);
   }
 }
 

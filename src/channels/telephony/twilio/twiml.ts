@@ -1,5 +1,9 @@
 import twilio from 'twilio';
 import type { CallOutcome } from '../../../core/methods/phone/telephony.ts';
+import { closingWords, noKeyWords } from '../keys.ts';
+
+/** The keys' meaning is shared with the other voice providers (../keys.ts). */
+export { outcomeOfDigits } from '../keys.ts';
 
 const language = 'en-GB';
 
@@ -16,19 +20,10 @@ export function verificationTwiml(message: string, actionUrl: string, keySeconds
       .gather({ input: ['dtmf'], finishOnKey: '#', timeout: keySeconds, action: actionUrl, method: 'POST' })
       .say({ language }, message);
   }
-  response.say({ language }, 'We did not hear the hash key. Goodbye.');
+  response.say({ language }, noKeyWords);
   response.hangup();
   return response.toString();
 }
-
-const closingWords: Record<CallOutcome, string> = {
-  confirmed: 'Thank you. You are verified. Goodbye.',
-  reported: 'Thank you. The sign-in has been stopped and your IT team can see your report. Goodbye.',
-  wrong_key: 'That was not the hash key. Go back to your computer to try again. Goodbye.',
-  no_answer: 'Goodbye.',
-  rejected: 'Goodbye.',
-  failed: 'Goodbye.',
-};
 
 /** What the caller hears after pressing keys: the outcome in words, then the call ends. */
 export function closingTwiml(outcome: CallOutcome | undefined): string {
@@ -36,18 +31,6 @@ export function closingTwiml(outcome: CallOutcome | undefined): string {
   response.say({ language }, closingWords[outcome ?? 'failed']);
   response.hangup();
   return response.toString();
-}
-
-/**
- * The keys of a Gather, as the development phone reads them: nothing before # verifies, 0 then #
- * reports, anything else is the wrong key. Twilio leaves the finishing # out of `Digits`; one
- * that arrives anyway is dropped. No `Digits` at all (not a key press) settles nothing.
- */
-export function outcomeOfDigits(digits: string | undefined): CallOutcome | undefined {
-  if (digits === undefined) return undefined;
-  const keys = digits.endsWith('#') ? digits.slice(0, -1) : digits;
-  if (keys === '') return 'confirmed';
-  return keys === '0' ? 'reported' : 'wrong_key';
 }
 
 /**
