@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { CertificateTrust } from '../../src/core/methods/smartcard/trust.ts';
 import { expectNoAxeViolations, expectPath, launchBrowser, openPage } from '../helpers/browser.ts';
 import {
   autoSelectCertificatePolicy,
@@ -11,8 +9,9 @@ import {
   softwareSmartcard,
   trustCaInNss,
 } from '../helpers/nss.ts';
-import { type IssuedCertificate, pemToDer, pkiFolder, type TestCa } from '../helpers/pki.ts';
-import { addUser, startTestPortal, type TestPortal } from '../helpers/portal.ts';
+import { type IssuedCertificate, pkiFolder, type TestCa } from '../helpers/pki.ts';
+import { addUser, type TestPortal } from '../helpers/portal.ts';
+import { type CardWorld, cardPortal, cardWorld } from '../helpers/smartcard.ts';
 
 /**
  * `Log in with my Care identity` in Chromium: the card's certificate and key are in the browser's
@@ -27,18 +26,12 @@ describe('Log in with my Care identity in Chromium (certificate in NSS)', () => 
   let browser: Browser;
   let nss: ReturnType<typeof nssHome>;
   let policy: { remove(): void };
+  let world: CardWorld;
 
   before(async () => {
-    ca = pki.ca('Test Care Identity CA');
-    serverCa = pki.ca('Test Server CA');
-    const server = serverCa.issue('endpoint', { usage: 'serverAuth', serverName: '127.0.0.1' });
+    ({ ca, serverCa } = world = cardWorld(pki));
     alice = ca.issue('alice', { commonName: 'Alice Smartcard', email: 'alice@example.org' });
-    const trust = new CertificateTrust([pemToDer(ca.pem)], { revocationRequired: true });
-    trust.setRevocationLists([ca.crl().der]);
-    portal = await startTestPortal({
-      listen: true,
-      smartcard: { trust, tls: { key: readFileSync(server.keyFile, 'utf8'), cert: server.certPem } },
-    });
+    portal = await cardPortal(world);
     await addUser(portal.core, 'alice@example.org', { displayName: 'Alice Example' });
     nss = nssHome();
     trustCaInNss(nss.db, 'Test Server CA', serverCa.certFile);
@@ -101,16 +94,10 @@ describe('Log in with my Care identity in Chromium (key on a softhsm2 smartcard)
   let card: { conf: string; emptyReaderConf: string };
 
   before(async () => {
-    const ca = pki.ca('Test Care Identity CA');
-    const serverCa = pki.ca('Test Server CA');
-    const server = serverCa.issue('endpoint', { usage: 'serverAuth', serverName: '127.0.0.1' });
+    const world = cardWorld(pki);
+    const { ca, serverCa } = world;
     const bob = ca.issue('bob', { commonName: 'Bob Smartcard', upn: 'bob@example.org' });
-    const trust = new CertificateTrust([pemToDer(ca.pem)], { revocationRequired: true });
-    trust.setRevocationLists([ca.crl().der]);
-    portal = await startTestPortal({
-      listen: true,
-      smartcard: { trust, tls: { key: readFileSync(server.keyFile, 'utf8'), cert: server.certPem } },
-    });
+    portal = await cardPortal(world);
     await addUser(portal.core, 'bob@example.org', { displayName: 'Bob Example' });
     nss = nssHome();
     trustCaInNss(nss.db, 'Test Server CA', serverCa.certFile);

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.ts';
 
 /** An event baresip pushes over ctrl_tcp (CALL_INCOMING, CALL_ESTABLISHED, CALL_CLOSED…). */
 export interface BaresipEvent {
@@ -41,24 +42,6 @@ async function retry<T>(attempt: () => Promise<T> | T, timeoutMs: number): Promi
       if (Date.now() > end) throw error;
       await sleep(20);
     }
-  }
-}
-
-/** A free port: bound once on 0 by the kernel, then released (UDP and TCP both free). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
   }
 }
 

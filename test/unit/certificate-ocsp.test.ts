@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { CertificateTrust } from '../../src/core/methods/smartcard/trust.ts';
 import { httpOcspTransport } from '../../src/smartcard/ocsp-transport.ts';
 import { type IssuedCertificate, pemToDer, pkiFolder, type TestCa } from '../helpers/pki.ts';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+import { freeTcpPort } from '../helpers/ports.ts';
 
 /** OCSP against `openssl ocsp`, a real responder, with no CRL at all: the answer alone decides. */
 describe('OCSP, where the card names a responder and the operator allows it', () => {
@@ -28,7 +21,7 @@ describe('OCSP, where the card names a responder and the operator allows it', ()
   before(async () => {
     ca = pki.ca('Test Care Identity CA');
     // The responder reads the CA's index as it starts: the cards are issued and revoked first.
-    const port = await freePort();
+    const port = await freeTcpPort();
     good = ca.issue('ocsp-good', { email: 'good@example.org', ocspUrl: `http://127.0.0.1:${port}` });
     bad = ca.issue('ocsp-revoked', { email: 'bad@example.org', ocspUrl: `http://127.0.0.1:${port}` });
     ca.revoke(bad);
@@ -54,7 +47,7 @@ describe('OCSP, where the card names a responder and the operator allows it', ()
 
   test('a delegated responder certified by the CA for OCSP signing is believed', async () => {
     const signer = ca.issue('ocsp-signer', { usage: 'ocspSigning' });
-    const port = await freePort();
+    const port = await freeTcpPort();
     const revoked = ca.issue('delegated-revoked', {
       email: 'bad2@example.org',
       ocspUrl: `http://127.0.0.1:${port}`,
@@ -72,12 +65,12 @@ describe('OCSP, where the card names a responder and the operator allows it', ()
   test('an answer signed by anyone else, garbage, or a responder that is down settles nothing', async () => {
     const impostorCa = pki.ca('Test Care Identity CA');
     // The impostor's responder says "good" for serials it knows: give it the same index as the CA.
-    const forged = await impostorCa.ocspResponder(await freePort());
+    const forged = await impostorCa.ocspResponder(await freeTcpPort());
     const garbage = createHttpServer((_request, response) => response.end('not an OCSP response'));
     await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve));
     const garbageUrl = `http://127.0.0.1:${(garbage.address() as AddressInfo).port}`;
     try {
-      for (const url of [forged.url, garbageUrl, `http://127.0.0.1:${await freePort()}`]) {
+      for (const url of [forged.url, garbageUrl, `http://127.0.0.1:${await freeTcpPort()}`]) {
         const card = ca.issue(`card-${Math.random().toString(16).slice(2)}`, {
           email: 'x@example.org',
           ocspUrl: url,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +12,7 @@ import { startServer } from '../../src/server.ts';
 import { revocationLists } from '../../src/smartcard/revocation-lists.ts';
 import { curl } from '../helpers/curl.ts';
 import { type IssuedCertificate, pemToDer, pkiFolder, type TestCa } from '../helpers/pki.ts';
+import { freeTcpPort } from '../helpers/ports.ts';
 
 const pki = pkiFolder();
 let ca: TestCa;
@@ -22,17 +23,9 @@ before(() => {
 });
 after(() => pki.remove());
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-
 test('the server starts the certificate endpoint from settings, on its own port, and stops it', async () => {
   const server = ca.issue('endpoint', { usage: 'serverAuth', serverName: '127.0.0.1' });
-  const port = await freePort();
+  const port = await freeTcpPort();
   const app = await startServer(
     configSchema.parse({
       port: 0,

@@ -1,27 +1,26 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { CertificateTrust } from '../../src/core/methods/smartcard/trust.ts';
+import type { CertificateTrust } from '../../src/core/methods/smartcard/trust.ts';
 import { ACR_MFA } from '../../src/oidc/acr.ts';
 import { curl, nextLink } from '../helpers/curl.ts';
 import { HttpBrowser } from '../helpers/http-browser.ts';
-import { type IssuedCertificate, opensslDate, pemToDer, pkiFolder, type TestCa } from '../helpers/pki.ts';
+import { type IssuedCertificate, opensslDate, pkiFolder, type TestCa } from '../helpers/pki.ts';
 import { addUser, startTestPortal, TEST_PASSWORD, type TestPortal } from '../helpers/portal.ts';
+import { type CardWorld, cardPortal, cardWorld } from '../helpers/smartcard.ts';
 
 const pki = pkiFolder();
 let ca: TestCa;
 let serverCa: TestCa;
-let server: IssuedCertificate;
+let world: CardWorld;
 const cards: Record<string, IssuedCertificate> = {};
 let trust: CertificateTrust;
 let portal: TestPortal;
 
 before(async () => {
-  ca = pki.ca('Test Care Identity CA');
-  serverCa = pki.ca('Test Server CA');
-  server = serverCa.issue('endpoint', { usage: 'serverAuth', serverName: '127.0.0.1' });
+  world = cardWorld(pki);
+  ({ ca, serverCa, trust } = world);
   cards.alice = ca.issue('alice', { commonName: 'Alice Smartcard', email: 'alice@example.org' });
   cards.bob = ca.issue('bob', { commonName: 'Bob Smartcard', upn: 'bob@example.org' });
   cards.unnamed = ca.issue('unnamed', { commonName: 'Dana Smartcard' });
@@ -42,15 +41,8 @@ before(async () => {
   cards.big = ca.issue('big', { email: 'alice@example.org', padKilobytes: 20 });
   ca.revoke(cards.revoked);
   cards.otherCa = pki.ca('Some Other CA').issue('other', { email: 'alice@example.org' });
-  trust = new CertificateTrust([pemToDer(ca.pem)], { revocationRequired: true });
   trust.setRevocationLists([ca.crl().der]);
-  portal = await startTestPortal({
-    listen: true,
-    smartcard: {
-      trust,
-      tls: { key: readFileSync(server.keyFile, 'utf8'), cert: server.certPem },
-    },
-  });
+  portal = await cardPortal(world);
   await addUser(portal.core, 'alice@example.org', { displayName: 'Alice Example' });
   await addUser(portal.core, 'bob@example.org', { displayName: 'Bob Example' });
   await addUser(portal.core, 'dana@example.org', { displayName: 'Dana Example' });
@@ -216,7 +208,7 @@ describe('behind a TLS-terminating proxy: the certificate header', () => {
       listen: true,
       smartcard: {
         trust,
-        tls: { key: readFileSync(server.keyFile, 'utf8'), cert: server.certPem },
+        tls: world.tls,
         trustedProxies: ['10.9.8.7'],
       },
     });
@@ -325,7 +317,7 @@ describe('single sign-on: the card takes the user back to the application', () =
     sso = await startTestPortal({
       listen: true,
       singleSignOn: true,
-      smartcard: { trust, tls: { key: readFileSync(server.keyFile, 'utf8'), cert: server.certPem } },
+      smartcard: { trust, tls: world.tls },
     });
     await addUser(sso.core, 'alice@example.org', { displayName: 'Alice Example' });
     const { application, clientSecret } = await sso.core.applications.add(
