@@ -34,11 +34,17 @@ export function watchRequests(
   let source: EventSourceLike | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
+  let connected = false;
+  const setConnected = (now: boolean) => {
+    if (now === connected) return;
+    connected = now;
+    handlers.onConnection?.(now);
+  };
 
   const retry = () => {
     source?.close();
     source = undefined;
-    handlers.onConnection?.(false);
+    setConnected(false);
     if (stopped) return;
     timer = setTimeout(connect, reconnectDelay(failures++));
   };
@@ -58,7 +64,7 @@ export function watchRequests(
     opened.addEventListener('requests', (event) => {
       if (source !== opened) return;
       failures = 0;
-      handlers.onConnection?.(true);
+      setConnected(true);
       try {
         const body = JSON.parse(String(event.data)) as { requests?: PendingRequest[] };
         handlers.onRequests(body.requests ?? []);
