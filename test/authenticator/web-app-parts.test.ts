@@ -174,3 +174,51 @@ describe('server-sent events of a device', () => {
     );
   });
 });
+
+describe('Web Push calls of a device', () => {
+  test('the push key, and a subscription signed with the device key (protocol: "subscribe")', async (t) => {
+    const keys = await generateDeviceKeys(false);
+    const device = new DeviceAccount('https://portal.example.org', 'device-1', keys.privateKey, () => 99);
+    const calls: { url: string; method: string; body?: string }[] = [];
+    let pushKeyStatus = 200;
+    t.mock.method(globalThis, 'fetch', async (url: URL, init: RequestInit) => {
+      calls.push({ url: String(url), method: init.method ?? 'GET', body: init.body as string | undefined });
+      if (String(url).endsWith('/push-key'))
+        return pushKeyStatus === 200
+          ? Response.json({ vapidPublicKey: 'BKey' })
+          : Response.json({ error: { code: 'request_not_found', message: 'x' } }, { status: 404 });
+      return Response.json({ subscribed: true });
+    });
+    assert.equal(await device.pushKey(), 'BKey');
+    pushKeyStatus = 404;
+    assert.equal(await device.pushKey(), undefined, 'a server without Web Push');
+
+    const subscription = {
+      endpoint: 'https://fcm.googleapis.com/fcm/send/abc',
+      keys: { p256dh: 'p', auth: 'a' },
+    };
+    await device.subscribePush(subscription);
+    const last = calls.at(-1)!;
+    assert.equal(
+      last.url,
+      'https://portal.example.org/api/authenticator/v1/devices/device-1/push-subscription',
+    );
+    assert.equal(last.method, 'POST');
+    const body = JSON.parse(last.body ?? '{}') as {
+      subscription: unknown;
+      timestamp: string;
+      signature: string;
+    };
+    assert.deepEqual(body.subscription, subscription);
+    assert.equal(body.timestamp, '99');
+    const valid = await crypto.subtle.verify(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      keys.publicKey,
+      Buffer.from(body.signature, 'base64url'),
+      new TextEncoder().encode(
+        [PROTOCOL_TAG, 'subscribe', 'device-1', subscription.endpoint, '99'].join('\n'),
+      ),
+    );
+    assert.equal(valid, true);
+  });
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { totpCode } from '../../src/authenticator/client/totp.ts';
+import { newVapidKeys } from '../../src/channels/web-push.ts';
 import {
   expectEveryPageChecked,
   expectNoAxeViolations,
@@ -231,7 +232,8 @@ describe('the authenticator web app on a phone, with the portal on a PC', () => 
 
   before(async () => {
     [portal, otherPortal, browser] = await Promise.all([
-      startTestPortal({ engine: 'sqlite', listen: true }),
+      // The server offers Web Push (the browser here cannot subscribe: see the test).
+      startTestPortal({ engine: 'sqlite', listen: true, vapidPublicKey: newVapidKeys().publicKey }),
       startTestPortal({ engine: 'sqlite', listen: true }),
       launchBrowser(),
     ]);
@@ -243,6 +245,7 @@ describe('the authenticator web app on a phone, with the portal on a PC', () => 
     contexts.push(phoneOpened.context);
     phone = phoneOpened.page;
     phoneContext = phoneOpened.context;
+    await phoneContext.grantPermissions(['notifications'], { origin: portal.url });
   });
 
   after(async () => {
@@ -304,6 +307,64 @@ describe('the authenticator web app on a phone, with the portal on a PC', () => 
     const types = await eventTypes(portal, email);
     assert.ok(types.includes('authenticator.activated'));
     assert.ok(types.includes('authenticator.registered'));
+  });
+
+  test('Web Push: where the browser cannot subscribe the app says so; a push message shows a notification', async () => {
+    const offer = phone.getByRole('region', { name: 'Notifications' });
+    await offer.getByRole('button', { name: 'Turn on notifications', exact: true }).click();
+    // Headless Chromium has no push service: the app falls back to server-sent events while open.
+    await phone
+      .getByRole('status')
+      .getByText('Notifications could not be turned on in this browser.', { exact: false })
+      .waitFor();
+    assert.equal(await offer.count(), 0, 'not offered again in this session');
+    await expectNoAxeViolations(phone);
+
+    // What the server would send (protocol: "Web Push"), delivered to the app's service worker.
+    const cdp = await phoneContext.newCDPSession(phone);
+    const registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] = [];
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (event) => registrations.push(...event.registrations));
+    await cdp.send('ServiceWorker.enable');
+    const appScope = `${portal.url}/authenticator/`;
+    while (!registrations.some((r) => r.scopeURL === appScope && !r.isDeleted))
+      await phone.waitForTimeout(100);
+    assert.equal(
+      registrations.some((r) => r.scopeURL.includes('/authenticator/push/') && !r.isDeleted),
+      false,
+      'the per-account registration of the failed subscription is gone',
+    );
+    const registration = registrations.find((r) => r.scopeURL === appScope)!;
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: portal.url,
+      registrationId: registration.registrationId,
+      data: JSON.stringify({
+        requestId: 'r-1',
+        purpose: 'sign_in',
+        application: APPLICATION,
+        account: email,
+      }),
+    });
+    const notifications = async () =>
+      phone.evaluate(async () =>
+        (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({
+          title: n.title,
+          body: n.body,
+          tag: n.tag,
+        })),
+      );
+    let shown = await notifications();
+    while (shown.length === 0) {
+      await phone.waitForTimeout(100);
+      shown = await notifications();
+    }
+    assert.deepEqual(shown, [
+      {
+        title: 'Sign-in request',
+        body: `${APPLICATION} – ${email}. Open the app to approve or deny it.`,
+        tag: 'r-1',
+      },
+    ]);
+    await cdp.detach();
   });
 
   test('sign-in: the open app shows the request at once with the application, the PC moves on by itself', async () => {

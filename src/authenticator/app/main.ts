@@ -174,6 +174,7 @@ const state = {
   pinFailures: 0,
   pinLockedUntil: 0,
   pushBusy: false,
+  pushTried: false,
 };
 
 const root = () => document.getElementById('app') as HTMLElement;
@@ -657,6 +658,7 @@ async function addAccount(
     await saveAccount(account);
     state.accounts.push(account);
     watch(account);
+    state.pushTried = false;
     state.notice = {
       kind: 'success',
       text: `Account added: ${account.account}. To finish, enter the number shown on your PC below and select Yes.`,
@@ -991,7 +993,7 @@ function pushSupported(): boolean {
 }
 
 function pushOffer(): Node | null {
-  if (!pushSupported() || Notification.permission === 'denied') return null;
+  if (!pushSupported() || Notification.permission === 'denied' || state.pushTried) return null;
   if (!state.accounts.some((a) => !a.push)) return null;
   return h(
     'section',
@@ -1023,6 +1025,7 @@ async function activeRegistration(scope: string): Promise<ServiceWorkerRegistrat
 }
 
 async function turnOnPush() {
+  if (state.pushBusy) return;
   state.pushBusy = true;
   render('keep');
   let done = 0;
@@ -1033,22 +1036,7 @@ async function turnOnPush() {
       problem = 'Notifications are off. Requests still appear here while the app is open.';
     } else {
       for (const account of state.accounts.filter((a) => !a.push)) {
-        const device = deviceOf(account);
-        const key = await device.pushKey();
-        if (!key) continue;
-        const registration = await activeRegistration(pushScope(account));
-        const subscription = await registration.pushManager.subscribe({
-          userVisibleOnly: true,
-          applicationServerKey: base64urlBytes(key),
-        });
-        const json = subscription.toJSON();
-        await device.subscribePush({
-          endpoint: subscription.endpoint,
-          keys: { p256dh: json.keys?.p256dh ?? '', auth: json.keys?.auth ?? '' },
-        });
-        account.push = true;
-        await saveAccount(account);
-        done++;
+        if (await subscribeAccount(account)) done++;
       }
       if (done === 0)
         problem =
@@ -1059,10 +1047,37 @@ async function turnOnPush() {
       'Notifications could not be turned on in this browser. Requests still appear here while the app is open.';
   }
   state.pushBusy = false;
+  // Asked once a session: the answer does not change until the browser or the server does.
+  state.pushTried = true;
   state.notice = problem
     ? { kind: 'info', text: problem }
     : { kind: 'success', text: 'Notifications are on.' };
   render('keep');
+}
+
+/** Subscribes one account (false when its server sends no Web Push); throws when the browser cannot. */
+async function subscribeAccount(account: StoredAccount): Promise<boolean> {
+  const device = deviceOf(account);
+  const key = await device.pushKey();
+  if (!key) return false;
+  const registration = await activeRegistration(pushScope(account));
+  try {
+    const subscription = await registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: base64urlBytes(key),
+    });
+    const json = subscription.toJSON();
+    await device.subscribePush({
+      endpoint: subscription.endpoint,
+      keys: { p256dh: json.keys?.p256dh ?? '', auth: json.keys?.auth ?? '' },
+    });
+  } catch (error) {
+    await registration.unregister().catch(() => false);
+    throw error;
+  }
+  account.push = true;
+  await saveAccount(account);
+  return true;
 }
 
 async function unsubscribePush(account: StoredAccount) {
