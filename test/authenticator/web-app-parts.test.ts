@@ -11,6 +11,11 @@ import {
   typedNumber,
 } from '../../src/authenticator/app/format.ts';
 import { hashPin, pinMatches, pinProblem } from '../../src/authenticator/app/pin.ts';
+import {
+  derToP1363,
+  screenLockPossibleAt,
+  verifyAssertion,
+} from '../../src/authenticator/app/screen-lock.ts';
 import { DeviceAccount, type PendingRequest } from '../../src/authenticator/client/api.ts';
 import {
   type EventSourceLike,
@@ -220,5 +225,91 @@ describe('Web Push calls of a device', () => {
       ),
     );
     assert.equal(valid, true);
+  });
+});
+
+/** r || s as ASN.1 DER, the form authenticators sign in. */
+function p1363ToDer(signature: Uint8Array): Uint8Array {
+  const integer = (bytes: Uint8Array) => {
+    let value = bytes;
+    while (value.length > 1 && value[0] === 0 && (value[1] ?? 0) < 0x80) value = value.subarray(1);
+    if ((value[0] ?? 0) >= 0x80) value = Uint8Array.from([0, ...value]);
+    return [0x02, value.length, ...value];
+  };
+  const body = [...integer(signature.subarray(0, 32)), ...integer(signature.subarray(32))];
+  return Uint8Array.from([0x30, body.length, ...body]);
+}
+
+describe('the screen lock (WebAuthn) check', () => {
+  const origin = 'https://portal.example.org';
+
+  async function assertion(
+    options: { flags?: number; challenge?: Uint8Array; origin?: string; type?: string } = {},
+  ) {
+    const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
+    const challenge = crypto.getRandomValues(new Uint8Array(32));
+    const authenticatorData = new Uint8Array(37);
+    authenticatorData[32] = options.flags ?? 0x05;
+    const clientDataJSON = new TextEncoder().encode(
+      JSON.stringify({
+        type: options.type ?? 'webauthn.get',
+        challenge: base64url(options.challenge ?? challenge),
+        origin: options.origin ?? origin,
+      }),
+    );
+    const clientHash = new Uint8Array(await crypto.subtle.digest('SHA-256', clientDataJSON));
+    const signed = new Uint8Array([...authenticatorData, ...clientHash]);
+    const raw = new Uint8Array(
+      await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, keys.privateKey, signed),
+    );
+    const spki = new Uint8Array(await crypto.subtle.exportKey('spki', keys.publicKey));
+    return {
+      publicKey: base64url(spki),
+      challenge,
+      origin,
+      authenticatorData,
+      clientDataJSON,
+      signature: p1363ToDer(raw),
+      raw,
+    };
+  }
+
+  test('a DER signature becomes r || s', async () => {
+    const { signature, raw } = await assertion();
+    assert.deepEqual([...(derToP1363(signature) ?? [])], [...raw]);
+    assert.equal(derToP1363(Uint8Array.from([0x31, 0])), undefined);
+  });
+
+  test('only a user-verified assertion of the credential, on this challenge and origin, passes', async () => {
+    assert.equal(await verifyAssertion(await assertion()), true);
+    assert.equal(await verifyAssertion(await assertion({ flags: 0x01 })), false, 'present but not verified');
+    assert.equal(await verifyAssertion(await assertion({ flags: 0x04 })), false, 'not present');
+    assert.equal(
+      await verifyAssertion(await assertion({ challenge: new Uint8Array(32) })),
+      false,
+      'another challenge',
+    );
+    assert.equal(await verifyAssertion(await assertion({ origin: 'https://evil.example' })), false);
+    assert.equal(await verifyAssertion(await assertion({ type: 'webauthn.create' })), false);
+    const other = await assertion();
+    assert.equal(
+      await verifyAssertion({ ...(await assertion()), publicKey: other.publicKey }),
+      false,
+      'another key',
+    );
+    const tampered = await assertion();
+    tampered.authenticatorData[36] = 1;
+    assert.equal(await verifyAssertion(tampered), false, 'a changed signed message');
+  });
+
+  test('needs a domain name in a secure context', () => {
+    assert.equal(screenLockPossibleAt('portal.example.org', true), true);
+    assert.equal(screenLockPossibleAt('localhost', true), true);
+    assert.equal(screenLockPossibleAt('portal.example.org', false), false);
+    assert.equal(screenLockPossibleAt('127.0.0.1', true), false);
+    assert.equal(screenLockPossibleAt('[::1]', true), false);
   });
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { totpCode } from '../../src/authenticator/client/totp.ts';
 import { newVapidKeys } from '../../src/channels/web-push.ts';
 import {
+  CHROMIUM_PATH,
   expectEveryPageChecked,
   expectNoAxeViolations,
   expectPath,
@@ -618,6 +619,122 @@ describe('the authenticator web app on PostgreSQL', async () => {
       number: await numberOnPc(pc),
       application: APPLICATION,
     });
+    await pc.waitForURL((url) => url.pathname === '/');
+    await expectNoAxeViolations(pc);
+    expectEveryPageChecked(pc);
+  });
+});
+
+describe("the device's screen lock instead of a PIN, where the platform offers it", () => {
+  let portal: TestPortal;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    portal = await startTestPortal({ engine: 'sqlite', listen: true });
+    // WebAuthn needs a domain name: the phone opens the app at localhost (the PC stays on the
+    // address). As in launchBrowser, nothing else resolves.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost',
+      ],
+    });
+  });
+
+  after(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await portal?.close();
+  });
+
+  test('set up at the first Yes with a platform authenticator, then asked before each Yes', async () => {
+    const email = 'screen.lock@example.org';
+    await enabledUser(portal, email);
+    const { context, page: pc } = await openPage(browser);
+    const { context: phoneContext, page: phone } = await openPhone(browser);
+    contexts.push(context, phoneContext);
+    // The phone's fingerprint reader: Chromium's virtual authenticator, verifying the user.
+    const cdp = await phoneContext.newCDPSession(phone);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+
+    const { link } = await wizardToScan(pc, portal, email);
+    await openApp(phone, `${portal.url.replace('127.0.0.1', 'localhost')}/authenticator/`);
+    await addAccountByPastingTheLink(phone, link);
+    await phone.getByRole('status').getByText(`Account added: ${email}.`, { exact: false }).waitFor();
+    await pc.getByRole('button', { name: 'Next', exact: true }).click();
+    await pc.waitForLoadState('load');
+    await expectNoAxeViolations(pc);
+
+    const card = phone.getByRole('article', { name: 'Finish adding your account' });
+    await card.getByLabel(/^Enter the number shown/).fill(await numberOnPc(pc));
+    await card.getByRole('button', { name: /^Yes\b/ }).click();
+    await phone.getByRole('heading', { level: 1, name: 'Choose a PIN' }).waitFor();
+    await phone.getByRole('heading', { level: 2, name: 'Or use your screen lock' }).waitFor();
+    await expectNoAxeViolations(phone);
+    await phone.getByRole('button', { name: 'Use my screen lock instead', exact: true }).click();
+    await phone.getByText(`Approved. This app is now set up for ${email}.`).waitFor();
+    await pc.getByRole('heading', { level: 1, name: 'Notification approved' }).waitFor();
+    await expectNoAxeViolations(pc);
+    await pc.getByRole('button', { name: 'Next', exact: true }).click();
+    await pc.waitForLoadState('load');
+    await expectNoAxeViolations(pc);
+
+    // No app PIN was made; the screen lock's credential is kept instead.
+    const settings = await phone.evaluate(
+      () =>
+        new Promise<string[]>((resolve, reject) => {
+          const open = indexedDB.open('gatehouse-authenticator');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const keys = open.result.transaction('settings').objectStore('settings').getAllKeys();
+            keys.onsuccess = () => resolve(keys.result.map(String));
+          };
+        }),
+    );
+    assert.deepEqual(settings, ['screenLock']);
+
+    await signOut(pc);
+    await signIn(pc, portal.url, email);
+    expectPath(pc, '/mfa/verify');
+    await expectNoAxeViolations(pc);
+    const request = phone.getByRole('article', { name: 'Are you trying to sign in?' });
+    await request.getByLabel('Enter the number shown to sign in').fill(await numberOnPc(pc));
+    await request.getByRole('button', { name: /^Yes\b/ }).click();
+    await phone.getByRole('heading', { level: 1, name: "Confirm it's you" }).waitFor();
+    await expectNoAxeViolations(phone);
+
+    // Someone else's finger: the screen lock does not verify the user, and nothing is sent.
+    await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified: false });
+    await phone.getByRole('button', { name: 'Use screen lock', exact: true }).click();
+    await phone
+      .getByRole('alert')
+      .getByText('Your screen lock did not confirm it is you', { exact: false })
+      .waitFor();
+    await expectNoAxeViolations(phone);
+    expectPath(pc, '/mfa/verify');
+
+    await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified: true });
+    await phone.getByRole('button', { name: 'Use screen lock', exact: true }).click();
+    await phone.getByText(`Approved. You can carry on with ${APPLICATION} on your PC.`).waitFor();
+    await expectNoAxeViolations(phone);
     await pc.waitForURL((url) => url.pathname === '/');
     await expectNoAxeViolations(pc);
     expectEveryPageChecked(pc);

@@ -19,7 +19,17 @@ import {
   typedNumber,
 } from './format.ts';
 import { hashPin, pinMatches, pinProblem } from './pin.ts';
-import { deleteAccount, listAccounts, loadPin, type StoredAccount, saveAccount, savePin } from './storage.ts';
+import { confirmWithScreenLock, screenLockAvailable, setUpScreenLock } from './screen-lock.ts';
+import {
+  deleteAccount,
+  listAccounts,
+  loadPin,
+  loadScreenLock,
+  type StoredAccount,
+  saveAccount,
+  savePin,
+  saveScreenLock,
+} from './storage.ts';
 
 const APP_NAME = 'Gatehouse Authenticator';
 const MAX_PIN_ATTEMPTS = 5;
@@ -154,6 +164,7 @@ type View =
   | { name: 'link'; link: string; error?: string; busy?: boolean }
   | { name: 'pin-setup'; answer: PendingAnswer; errors?: FieldError[] }
   | { name: 'pin'; answer: PendingAnswer; errors?: FieldError[] }
+  | { name: 'unlock'; answer: PendingAnswer; error?: string; busy?: boolean }
   | { name: 'deny'; accountId: string; request: PendingRequest; error?: string }
   | { name: 'remove'; accountId: string; error?: string };
 
@@ -175,6 +186,7 @@ const state = {
   pinLockedUntil: 0,
   pushBusy: false,
   pushTried: false,
+  screenLockAvailable: false,
 };
 
 const root = () => document.getElementById('app') as HTMLElement;
@@ -244,6 +256,8 @@ function viewContent(view: View): Node[] {
       return scanView(view);
     case 'link':
       return linkView(view);
+    case 'unlock':
+      return unlockView(view);
     case 'pin-setup':
       return pinSetupView(view);
     case 'pin':
@@ -697,6 +711,7 @@ async function approve(accountId: string, request: PendingRequest) {
   }
   state.numberErrors.delete(request.id);
   const answer = { accountId, request, number };
+  if (await loadScreenLock()) return go({ name: 'unlock', answer });
   go((await loadPin()) ? { name: 'pin', answer } : { name: 'pin-setup', answer });
 }
 
@@ -737,6 +752,21 @@ function pinSetupView(view: Extract<View, { name: 'pin-setup' }>): Node[] {
       }),
       h('button', { type: 'submit', class: 'nhsuk-button' }, 'Save PIN and approve'),
     ),
+    state.screenLockAvailable
+      ? h(
+          'div',
+          {},
+          h('h2', { class: 'nhsuk-heading-s' }, 'Or use your screen lock'),
+          h(
+            'p',
+            {},
+            'Confirm it is you with what unlocks this phone (fingerprint, face or its own PIN), instead of a PIN for this app.',
+          ),
+          button('Use my screen lock instead', () => void chooseScreenLock(view.answer), {
+            kind: 'secondary',
+          }),
+        )
+      : null,
     h(
       'p',
       {},
@@ -757,6 +787,59 @@ async function choosePin(answer: PendingAnswer) {
       errors: [{ field: 'confirm-pin', text: 'The PINs do not match' }],
     });
   await savePin(await hashPin(pin));
+  await sendAnswer(answer.accountId, answer.request, 'approve', answer.number, false);
+}
+
+async function chooseScreenLock(answer: PendingAnswer) {
+  try {
+    await saveScreenLock(await setUpScreenLock());
+  } catch {
+    return go({
+      name: 'pin-setup',
+      answer,
+      errors: [{ field: 'new-pin', text: 'Your screen lock could not be used. Choose a PIN instead' }],
+    });
+  }
+  await sendAnswer(answer.accountId, answer.request, 'approve', answer.number, false);
+}
+
+function unlockView(view: Extract<View, { name: 'unlock' }>): Node[] {
+  return [
+    ...heading("Confirm it's you"),
+    view.error ? h('div', { class: 'nhsuk-error-summary', role: 'alert' }, h('p', {}, view.error)) : null,
+    h('p', {}, `To approve the request from ${view.answer.request.application}, use your screen lock.`),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'nhsuk-button',
+        disabled: view.busy === true,
+        onclick: () => void unlock(view.answer),
+      },
+      'Use screen lock',
+    ),
+    h(
+      'p',
+      {},
+      linkButton('Cancel', () => go({ name: 'home' })),
+    ),
+  ].filter((n): n is Node => n !== null);
+}
+
+async function unlock(answer: PendingAnswer) {
+  const lock = await loadScreenLock();
+  let confirmed = false;
+  try {
+    confirmed = lock ? await confirmWithScreenLock(lock) : false;
+  } catch {
+    confirmed = false;
+  }
+  if (!confirmed)
+    return go({
+      name: 'unlock',
+      answer,
+      error: 'Your screen lock did not confirm it is you, so nothing was sent. Try again.',
+    });
   await sendAnswer(answer.accountId, answer.request, 'approve', answer.number, false);
 }
 
@@ -1111,6 +1194,7 @@ async function start() {
     };
   }
   for (const account of state.accounts) watch(account);
+  state.screenLockAvailable = await screenLockAvailable();
 
   const link = activationFromHash(location.hash);
   if (link) {

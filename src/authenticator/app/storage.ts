@@ -1,11 +1,12 @@
 /**
  * The app's IndexedDB: its accounts (each with its device's private key as a non-extractable
  * CryptoKey, which IndexedDB stores as it is, so the key's bytes never reach JavaScript) and
- * its settings (the PIN's hash).
+ * its settings (the PIN's hash, or the screen lock's credential).
  */
 
 import type { Activated } from '../client/api.ts';
 import type { PinHash } from './pin.ts';
+import type { ScreenLock } from './screen-lock.ts';
 
 export const DB_NAME = 'gatehouse-authenticator';
 export const ACCOUNTS = 'accounts';
@@ -78,4 +79,12 @@ export function loadPin(): Promise<PinHash | undefined> {
 
 export function savePin(pin: PinHash): Promise<unknown> {
   return run(SETTINGS, 'readwrite', (s) => s.put(pin, 'pin'));
+}
+
+export function loadScreenLock(): Promise<ScreenLock | undefined> {
+  return run<ScreenLock | undefined>(SETTINGS, 'readonly', (s) => s.get('screenLock'));
+}
+
+export function saveScreenLock(lock: ScreenLock): Promise<unknown> {
+  return run(SETTINGS, 'readwrite', (s) => s.put(lock, 'screenLock'));
 }
