@@ -173,6 +173,15 @@ interface Notice {
   text: string;
 }
 
+/** How long a notice stays when a new request arrives (so "Account added" stays for its request). */
+const NOTICE_MS = 5000;
+let noticeAt = 0;
+
+function notify(notice: Notice | undefined) {
+  state.notice = notice;
+  noticeAt = Date.now();
+}
+
 const state = {
   view: { name: 'home' } as View,
   accounts: [] as StoredAccount[],
@@ -228,6 +237,10 @@ function problemText(error: unknown, server?: string): string {
 // Rendering
 
 function go(view: View, focus: 'heading' | 'keep' = 'heading') {
+  // A notice is about what just happened on the home screen; other screens have their own words.
+  if (view.name !== 'home') state.notice = undefined;
+  // The camera runs only while the scanning screen is shown and not busy adding an account.
+  if (view.name !== 'scan' || view.busy) stopCamera();
   state.view = view;
   render(focus);
 }
@@ -534,20 +547,25 @@ async function startCamera(video: HTMLVideoElement, status: HTMLElement) {
   }
 }
 
+/** The camera's picture and what it is doing; scanning starts once they are on the screen. */
+function cameraView(): Node[] {
+  const video = h('video', {
+    class: 'gh-camera',
+    muted: true,
+    playsinline: true,
+    'aria-label': 'Camera view for scanning the QR code',
+  }) as HTMLVideoElement;
+  const status = h('p', { role: 'status' }, 'Starting the camera…');
+  setTimeout(() => void startCamera(video, status), 0);
+  return [video, status];
+}
+
 function scanView(view: Extract<View, { name: 'scan' }>): Node[] {
   const errors = view.errors ?? [];
   const fieldError = (field: string) => errors.find((e) => e.field === field)?.text;
   const nodes: Child[] = [...heading('Scan QR code'), errorSummary(errors)];
   if (cameraScanning()) {
-    const video = h('video', {
-      class: 'gh-camera',
-      muted: true,
-      playsinline: true,
-      'aria-label': 'Camera view for scanning the QR code',
-    }) as HTMLVideoElement;
-    const status = h('p', { role: 'status' }, 'Starting the camera…');
-    nodes.push(video, status);
-    setTimeout(() => void startCamera(video, status), 0);
+    if (!view.busy) nodes.push(...cameraView());
   } else {
     nodes.push(
       h(
@@ -673,10 +691,10 @@ async function addAccount(
     state.accounts.push(account);
     watch(account);
     state.pushTried = false;
-    state.notice = {
+    notify({
       kind: 'success',
       text: `Account added: ${account.account}. To finish, enter the number shown on your PC below and select Yes.`,
-    };
+    });
     go({ name: 'home' });
   } catch (error) {
     const text =
@@ -939,7 +957,7 @@ async function sendAnswer(
   if (!account) return go({ name: 'home' });
   try {
     const status = await deviceOf(account).answer(request.id, decision, number, report);
-    state.notice =
+    notify(
       status === 'approved'
         ? {
             kind: 'success',
@@ -958,9 +976,10 @@ async function sendAnswer(
               text: report
                 ? 'Request denied and reported. Your organisation has been told. Change your password as soon as you can.'
                 : 'Request denied.',
-            };
+            },
+    );
   } catch (error) {
-    state.notice = { kind: 'error', text: problemText(error, account.server) };
+    notify({ kind: 'error', text: problemText(error, account.server) });
   }
   removeRequest(accountId, request.id);
   go({ name: 'home' });
@@ -1016,7 +1035,7 @@ async function removeAccount(account: StoredAccount) {
   await deleteAccount(account.id);
   await unsubscribePush(account);
   state.accounts = state.accounts.filter((a) => a.id !== account.id);
-  state.notice = { kind: 'success', text: `Account removed: ${account.account}.` };
+  notify({ kind: 'success', text: `Account removed: ${account.account}.` });
   go({ name: 'home' });
 }
 
@@ -1058,6 +1077,8 @@ function watch(account: StoredAccount) {
         state.requests.set(account.id, requests);
         if (!changed) return;
         const fresh = requests.filter((r) => !before.has(r.id));
+        // What the last notice said is old news next to a new request.
+        if (fresh[0] && Date.now() - noticeAt > NOTICE_MS) state.notice = undefined;
         if (fresh[0]) announce(`New request: ${requestTitle(fresh[0])} ${fresh[0].application}`);
         if (state.view.name === 'home') render('keep');
       },
@@ -1132,9 +1153,7 @@ async function turnOnPush() {
   state.pushBusy = false;
   // Asked once a session: the answer does not change until the browser or the server does.
   state.pushTried = true;
-  state.notice = problem
-    ? { kind: 'info', text: problem }
-    : { kind: 'success', text: 'Notifications are on.' };
+  notify(problem ? { kind: 'info', text: problem } : { kind: 'success', text: 'Notifications are on.' });
   render('keep');
 }
 
@@ -1188,10 +1207,10 @@ async function start() {
   try {
     state.accounts = await listAccounts();
   } catch {
-    state.notice = {
+    notify({
       kind: 'error',
       text: 'This browser does not let the app store its accounts. Open it in a normal (not private) window.',
-    };
+    });
   }
   for (const account of state.accounts) watch(account);
   state.screenLockAvailable = await screenLockAvailable();
