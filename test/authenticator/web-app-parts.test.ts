@@ -10,7 +10,13 @@ import {
   timeOfDay,
   typedNumber,
 } from '../../src/authenticator/app/format.ts';
-import { hashPin, pinMatches, pinProblem } from '../../src/authenticator/app/pin.ts';
+import {
+  afterWrongPin,
+  hashPin,
+  pinMatches,
+  pinProblem,
+  pinWaitSeconds,
+} from '../../src/authenticator/app/pin.ts';
 import {
   derToP1363,
   screenLockPossibleAt,
@@ -94,6 +100,24 @@ describe('the PIN', () => {
     const again = await hashPin('2468', 1000);
     assert.notEqual(again.salt, stored.salt, 'a new salt each time');
     assert.notEqual(again.hash, stored.hash);
+  });
+});
+
+describe('wrong PINs', () => {
+  test('4 are free, then each waits longer, up to an hour', () => {
+    const now = 1_000_000;
+    let attempts = afterWrongPin(undefined, now);
+    for (let i = 2; i <= 4; i++) attempts = afterWrongPin(attempts, now);
+    assert.deepEqual(attempts, { failures: 4, lockedUntil: 0 });
+    assert.equal(pinWaitSeconds(attempts, now), 0);
+    const waits: number[] = [];
+    for (let i = 5; i <= 12; i++) {
+      attempts = afterWrongPin(attempts, now);
+      waits.push(pinWaitSeconds(attempts, now) / 60);
+    }
+    assert.deepEqual(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
+    assert.equal(pinWaitSeconds(attempts, now + 60 * 60_000), 0);
+    assert.equal(pinWaitSeconds(undefined, now), 0);
   });
 });
 

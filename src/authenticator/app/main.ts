@@ -18,22 +18,22 @@ import {
   timeOfDay,
   typedNumber,
 } from './format.ts';
-import { hashPin, pinMatches, pinProblem } from './pin.ts';
+import { afterWrongPin, hashPin, pinMatches, pinProblem, pinWaitSeconds } from './pin.ts';
 import { confirmWithScreenLock, screenLockAvailable, setUpScreenLock } from './screen-lock.ts';
 import {
   deleteAccount,
   listAccounts,
   loadPin,
+  loadPinAttempts,
   loadScreenLock,
   type StoredAccount,
   saveAccount,
   savePin,
+  savePinAttempts,
   saveScreenLock,
 } from './storage.ts';
 
 const APP_NAME = 'Gatehouse Authenticator';
-const MAX_PIN_ATTEMPTS = 5;
-const PIN_LOCK_MS = 60_000;
 
 // ---------------------------------------------------------------------------------------------
 // A small DOM builder: text is always set as text, never parsed as HTML.
@@ -191,8 +191,6 @@ const state = {
   typed: new Map<string, string>(),
   numberErrors: new Map<string, string>(),
   notice: undefined as Notice | undefined,
-  pinFailures: 0,
-  pinLockedUntil: 0,
   pushBusy: false,
   pushTried: false,
   screenLockAvailable: false,
@@ -896,26 +894,28 @@ function pinView(view: Extract<View, { name: 'pin' }>): Node[] {
 }
 
 async function checkPin(answer: PendingAnswer) {
-  const now = Date.now();
-  if (now < state.pinLockedUntil) {
-    const seconds = Math.ceil((state.pinLockedUntil - now) / 1000);
+  const attempts = await loadPinAttempts();
+  const wait = pinWaitSeconds(attempts, Date.now());
+  if (wait > 0) {
+    const minutes = Math.ceil(wait / 60);
     return go({
       name: 'pin',
       answer,
-      errors: [{ field: 'pin', text: `Too many wrong PINs. Wait ${seconds} seconds, then try again` }],
+      errors: [
+        {
+          field: 'pin',
+          text: `Too many wrong PINs. Wait ${minutes} minute${minutes === 1 ? '' : 's'}, then try again`,
+        },
+      ],
     });
   }
   const stored = await loadPin();
   const pin = valueOf('pin');
   if (!stored || !pin || !(await pinMatches(pin, stored))) {
-    state.pinFailures++;
-    if (state.pinFailures >= MAX_PIN_ATTEMPTS) {
-      state.pinFailures = 0;
-      state.pinLockedUntil = Date.now() + PIN_LOCK_MS;
-    }
+    await savePinAttempts(afterWrongPin(attempts, Date.now()));
     return go({ name: 'pin', answer, errors: [{ field: 'pin', text: 'The PIN is not correct' }] });
   }
-  state.pinFailures = 0;
+  if (attempts?.failures) await savePinAttempts({ failures: 0, lockedUntil: 0 });
   await sendAnswer(answer.accountId, answer.request, 'approve', answer.number, false);
 }
 

@@ -46,3 +46,24 @@ export async function pinMatches(pin: string, stored: PinHash): Promise<boolean>
   for (let i = 0; i < hash.length; i++) difference |= hash.charCodeAt(i) ^ (stored.hash.charCodeAt(i) || 0);
   return difference === 0;
 }
+
+/** Wrong PINs so far, kept with the PIN so that reopening the app does not reset them. */
+export interface PinAttempts {
+  failures: number;
+  lockedUntil: number;
+}
+
+export const FREE_PIN_ATTEMPTS = 5;
+
+/** After 5 wrong PINs, each further one waits longer: 1, 2, 4 … at most 60 minutes. */
+export function afterWrongPin(previous: PinAttempts | undefined, now: number): PinAttempts {
+  const failures = (previous?.failures ?? 0) + 1;
+  if (failures < FREE_PIN_ATTEMPTS) return { failures, lockedUntil: 0 };
+  const minutes = Math.min(60, 2 ** (failures - FREE_PIN_ATTEMPTS));
+  return { failures, lockedUntil: now + minutes * 60_000 };
+}
+
+/** Seconds to wait before the next PIN may be tried (0: now). */
+export function pinWaitSeconds(attempts: PinAttempts | undefined, now: number): number {
+  return Math.max(0, Math.ceil(((attempts?.lockedUntil ?? 0) - now) / 1000));
+}

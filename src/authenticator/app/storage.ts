@@ -5,7 +5,7 @@
  */
 
 import type { Activated } from '../client/api.ts';
-import type { PinHash } from './pin.ts';
+import type { PinAttempts, PinHash } from './pin.ts';
 import type { ScreenLock } from './screen-lock.ts';
 
 export const DB_NAME = 'gatehouse-authenticator';
@@ -87,4 +87,12 @@ export function loadScreenLock(): Promise<ScreenLock | undefined> {
 
 export function saveScreenLock(lock: ScreenLock): Promise<unknown> {
   return run(SETTINGS, 'readwrite', (s) => s.put(lock, 'screenLock'));
+}
+
+export function loadPinAttempts(): Promise<PinAttempts | undefined> {
+  return run<PinAttempts | undefined>(SETTINGS, 'readonly', (s) => s.get('pinAttempts'));
+}
+
+export function savePinAttempts(attempts: PinAttempts): Promise<unknown> {
+  return run(SETTINGS, 'readwrite', (s) => s.put(attempts, 'pinAttempts'));
 }
