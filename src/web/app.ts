@@ -124,8 +124,6 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
   });
 
   await app.register(healthRoutes(options.core));
-  // The installable authenticator web app (its own, wider connect-src: see the route).
-  await app.register(authenticatorAppRoutes());
   await app.register(signInRoutes(options.core, options.cookieSecure));
   await app.register(portalRoutes(options.core));
   await app.register(profileRoutes(options.core));
@@ -158,6 +156,8 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
       renderPage: pageRenderer(options.organisation),
     });
   }
+  // The installable authenticator web app (its own, wider connect-src: see the route).
+  await app.register(authenticatorAppRoutes());
   await app.register(
     deviceApiRoutes(options.core, {
       issuer,
