@@ -556,10 +556,34 @@ describe('the authenticator web app on a phone, with the portal on a PC', () => 
       .getByText(new URL(otherPortal.url).host, { exact: false })
       .waitFor();
 
+    // While that server cannot be reached, its account says so; the others carry on.
+    const otherHost = new URL(otherPortal.url).host;
+    const server = otherPortal.app.server;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    const cannotReach = phone.getByText(`${otherHost} cannot be reached at the moment`, { exact: false });
+    await cannotReach.waitFor();
+    assert.equal(await cannotReach.count(), 1, 'only the account of the server that is down');
+    await expectNoAxeViolations(phone);
+
     // Remove: a confirmation, then the server forgets the device and the app the account.
     await phone.getByRole('button', { name: `Remove account ${elsewhere}`, exact: true }).click();
     await phone.getByRole('heading', { level: 1, name: 'Remove account?' }).waitFor();
     await expectNoAxeViolations(phone);
+    // Not while the server cannot be told: the app keeps the account and says why.
+    await phone.getByRole('button', { name: `Remove account ${elsewhere}`, exact: true }).click();
+    await phone
+      .getByRole('alert')
+      .getByText(`Could not reach ${otherHost}. Check you are online, then try again.`)
+      .waitFor();
+    await expectNoAxeViolations(phone);
+    assert.equal((await storedAccounts(phone)).length, 3);
+    await new Promise<void>((resolve) =>
+      server.listen(Number(new URL(otherPortal.url).port), '127.0.0.1', resolve),
+    );
+    await cannotReach.waitFor({ state: 'detached', timeout: 40_000 });
     await phone.getByRole('button', { name: `Remove account ${elsewhere}`, exact: true }).click();
     await phone.getByRole('status').getByText(`Account removed: ${elsewhere}.`).waitFor();
     await expectNoAxeViolations(phone);

@@ -415,11 +415,12 @@ function requestCard(accountId: string, request: PendingRequest) {
         button(
           ['Yes', hidden(`, approve the request from ${request.application}`)],
           () => void approve(accountId, request),
+          { id: `yes-${request.id}` },
         ),
         button(
           ["No, it's not me", hidden(`: deny the request from ${request.application}`)],
           () => go({ name: 'deny', accountId, request }),
-          { kind: 'secondary' },
+          { kind: 'secondary', id: `no-${request.id}` },
         ),
       ),
     ),
@@ -437,6 +438,13 @@ function accountCard(account: StoredAccount) {
       { class: 'nhsuk-card__content' },
       h('h3', { class: 'nhsuk-card__heading nhsuk-heading-s', id: headingId }, account.account),
       h('p', { class: 'nhsuk-body-s gh-account__issuer' }, `${account.issuer} · ${hostOf(account.server)}`),
+      state.connected.get(account.id) === false && navigator.onLine
+        ? h(
+            'p',
+            { class: 'nhsuk-body-s gh-account__offline' },
+            `${hostOf(account.server)} cannot be reached at the moment: new requests will appear when it can. The code below works all the same.`,
+          )
+        : null,
       h('p', { class: 'gh-account__code-label', id: `${codeId}-label` }, 'Verification code'),
       h('p', {
         class: 'gh-code gh-account__code',
@@ -1084,6 +1092,7 @@ function watch(account: StoredAccount) {
       },
       onConnection(connected) {
         state.connected.set(account.id, connected);
+        if (state.view.name === 'home') render('keep');
       },
     }),
   );
