@@ -12,6 +12,7 @@ import { mountSingleSignOn } from '../oidc/mount.ts';
 import { registerErrorPages } from './error-pages.ts';
 import { pageRenderer, registerPageRendering } from './page.ts';
 import { nhsukDist, staticDir } from './render.ts';
+import { authenticatorAppRoutes } from './routes/authenticator-app.ts';
 import { deviceApiRoutes } from './routes/device-api.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRegistrationRoutes } from './routes/mfa-registration.ts';
@@ -137,6 +138,8 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
       renderPage: pageRenderer(options.organisation),
     });
   }
+  // The installable authenticator web app (its own, wider connect-src: see the route).
+  await app.register(authenticatorAppRoutes());
   await app.register(
     deviceApiRoutes(options.core, {
       issuer,

@@ -22,6 +22,11 @@ export interface PendingRequest {
   location: string;
 }
 
+export interface PushSubscriptionData {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+}
+
 export interface Activated {
   deviceId: string;
   account: string;
@@ -74,6 +79,41 @@ export class DeviceAccount {
     url.searchParams.set('ts', ts);
     url.searchParams.set('sig', sig);
     return (await call<{ requests: PendingRequest[] }>(url)).requests;
+  }
+
+  /** The signed address of the device's server-sent events (valid for the signature's 5 minutes). */
+  async eventsUrl(): Promise<URL> {
+    const ts = String(this.now());
+    const sig = await signLines(this.privateKey, ['events', this.deviceId, ts]);
+    const url = this.api(`/devices/${encodeURIComponent(this.deviceId)}/events`);
+    url.searchParams.set('ts', ts);
+    url.searchParams.set('sig', sig);
+    return url;
+  }
+
+  /** The server's VAPID public key, or undefined when it does not send Web Push. */
+  async pushKey(): Promise<string | undefined> {
+    try {
+      return (await call<{ vapidPublicKey: string }>(this.api('/push-key'))).vapidPublicKey;
+    } catch (error) {
+      if (error instanceof AuthenticatorError && error.code === 'request_not_found') return undefined;
+      throw error;
+    }
+  }
+
+  /** Asks the server to wake this device by Web Push (a PushSubscription's toJSON()). */
+  async subscribePush(subscription: PushSubscriptionData): Promise<void> {
+    const timestamp = String(this.now());
+    const signature = await signLines(this.privateKey, [
+      'subscribe',
+      this.deviceId,
+      subscription.endpoint,
+      timestamp,
+    ]);
+    await call(this.api(`/devices/${encodeURIComponent(this.deviceId)}/push-subscription`), {
+      method: 'POST',
+      body: { subscription, timestamp, signature },
+    });
   }
 
   async answer(
