@@ -6,7 +6,7 @@ import type { CertificateTrust } from '../../src/core/methods/smartcard/trust.ts
 import { ACR_MFA } from '../../src/oidc/acr.ts';
 import { curl, nextLink } from '../helpers/curl.ts';
 import { HttpBrowser } from '../helpers/http-browser.ts';
-import { type IssuedCertificate, opensslDate, pkiFolder, type TestCa } from '../helpers/pki.ts';
+import { type IssuedCertificate, opensslDate, pemToDer, pkiFolder, type TestCa } from '../helpers/pki.ts';
 import { addUser, startTestPortal, TEST_PASSWORD, type TestPortal } from '../helpers/portal.ts';
 import { type CardWorld, cardPortal, cardWorld } from '../helpers/smartcard.ts';
 
@@ -196,6 +196,18 @@ describe('behind a TLS-terminating proxy: the certificate header', () => {
     assert.match(oversized.page.body, /could not be read/);
     const fine = await viaProxy(encodeURIComponent(cards.alice?.certPem ?? ''));
     assert.equal(fine.page.status, 200);
+  });
+
+  test('a chain that loops, in the header: untrusted, said plainly', async () => {
+    const a = pki.ca('Loop CA A');
+    const b = pki.ca('Loop CA B');
+    const looped = a.issue('looped', { email: 'alice@example.org' });
+    const pems = [pemToDer(looped.certPem), b.crossCertify(a), a.crossCertify(b), b.crossCertify(a)]
+      .map((der) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`)
+      .join('');
+    const { page } = await viaProxy(encodeURIComponent(pems));
+    assert.equal(page.status, 403);
+    assert.match(page.body, /not issued by an organisation this service trusts/);
   });
 
   test('without the header: no smartcard', async () => {
