@@ -8,8 +8,10 @@ import { systemClock } from '../src/core/clock.ts';
 import { argon2idHasher } from '../src/core/passwords/hasher.ts';
 import { postgresUnavailable } from '../test/helpers/engines.ts';
 import { InjectClient } from '../test/helpers/inject-client.ts';
+import { pkiFolder } from '../test/helpers/pki.ts';
 import { addUser, startTestPortal, TEST_PASSWORD } from '../test/helpers/portal.ts';
 import { pushJourneys } from '../test/helpers/push-journeys.ts';
+import { cardWorld } from '../test/helpers/smartcard.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 
@@ -25,12 +27,18 @@ const hash = await hasher.hash(TEST_PASSWORD);
 const bare = await perSecond(ROUNDS, () => hasher.verify(hash, TEST_PASSWORD));
 console.log(`bare argon2id verifications (19 MiB, t=2): ${bare.toFixed(1)}/s`);
 
+// Smartcard sign-ins use no password hash: their rate is the certificate checks (path, dates,
+// usage, a signed CRL), the ticket and the session.
+const pki = pkiFolder();
+const cards = cardWorld(pki);
+const card = cards.ca.issue('bench-card', { email: 'bench@example.org' });
+
 for (const engine of ['sqlite', 'postgres'] as const) {
   if (engine === 'postgres' && (await postgresUnavailable())) {
     console.log('postgres: skipped (not reachable)');
     continue;
   }
-  const portal = await startTestPortal({ engine });
+  const portal = await startTestPortal({ engine, smartcard: { trust: cards.trust } });
   const core = portal.core;
   await addUser(core, 'bench@example.org');
   const coreRate = await perSecond(ROUNDS, () =>
@@ -59,6 +67,24 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       throw new Error('status not approved');
     if ((await pc.get('/')).statusCode !== 200) throw new Error('portal not reached');
   });
+  const cardRate = await perSecond(ROUNDS, async () => {
+    const state = core.smartcard.newState();
+    const presented = await core.smartcard.present({
+      chain: [card.der],
+      purpose: 'sign_in',
+      state,
+      clientAddress: '127.0.0.3',
+    });
+    await core.smartcard.signIn({
+      ticket: presented.ticket,
+      state,
+      clientAddress: '127.0.0.3',
+      returnTo: null,
+    });
+  });
+  console.log(
+    `${engine}: smartcard sign-ins (certificate checks with CRL, ticket, session) ${cardRate.toFixed(1)}/s (ratio ${(cardRate / bare).toFixed(2)})`,
+  );
   console.log(
     `${engine}: full MFA sign-ins (password, number, signed approval, portal) ${mfaRate.toFixed(1)}/s (ratio ${(mfaRate / bare).toFixed(2)})`,
   );
@@ -68,3 +94,4 @@ for (const engine of ['sqlite', 'postgres'] as const) {
   );
   await portal.close();
 }
+pki.remove();

@@ -8,9 +8,20 @@ import { AuthenticatorError, activate, DeviceAccount, type PendingRequest } from
 import { type RequestWatch, watchRequests } from '../client/events.ts';
 import { generateDeviceKeys, publicJwk } from '../client/signing.ts';
 import { totpCode } from '../client/totp.ts';
+import { cameraScanning, startCamera, stopCamera } from './camera.ts';
+import {
+  button,
+  type Child,
+  errorSummary,
+  type FieldError,
+  h,
+  hidden,
+  input,
+  linkButton,
+  valueOf,
+} from './dom.ts';
 import {
   activationFromHash,
-  base64urlBytes,
   deviceNameFor,
   groupCode,
   hostOf,
@@ -19,6 +30,7 @@ import {
   typedNumber,
 } from './format.ts';
 import { afterWrongPin, hashPin, pinMatches, pinProblem, pinWaitSeconds } from './pin.ts';
+import { pushSupported, subscribeAccount, unsubscribePush } from './push.ts';
 import { confirmWithScreenLock, screenLockAvailable, setUpScreenLock } from './screen-lock.ts';
 import {
   deleteAccount,
@@ -34,118 +46,6 @@ import {
 } from './storage.ts';
 
 const APP_NAME = 'Gatehouse Authenticator';
-
-// ---------------------------------------------------------------------------------------------
-// A small DOM builder: text is always set as text, never parsed as HTML.
-
-type Child = Node | string | null | undefined | false;
-type Attributes = Record<string, string | boolean | undefined | ((event: Event) => void)>;
-
-function h(tag: string, attributes: Attributes = {}, ...children: Child[]): HTMLElement {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (typeof value === 'function') element.addEventListener(name.slice(2).toLowerCase(), value);
-    else if (value === true) element.setAttribute(name, '');
-    else if (typeof value === 'string') element.setAttribute(name, value);
-  }
-  for (const child of children)
-    if (child !== null && child !== undefined && child !== false) element.append(child);
-  return element;
-}
-
-const hidden = (text: string) => h('span', { class: 'nhsuk-u-visually-hidden' }, text);
-
-function button(
-  text: Child | Child[],
-  onClick: () => void,
-  options: { kind?: 'secondary' | 'warning' | 'reverse'; id?: string } = {},
-) {
-  return h(
-    'button',
-    {
-      type: 'button',
-      class: `nhsuk-button${options.kind ? ` nhsuk-button--${options.kind}` : ''}`,
-      id: options.id,
-      onclick: onClick,
-    },
-    ...(Array.isArray(text) ? text : [text]),
-  );
-}
-
-function linkButton(text: string, onClick: () => void) {
-  return h('button', { type: 'button', class: 'gh-link-button nhsuk-link', onclick: onClick }, text);
-}
-
-interface FieldError {
-  field: string;
-  text: string;
-}
-
-function errorSummary(errors: FieldError[]) {
-  if (errors.length === 0) return null;
-  return h(
-    'div',
-    { class: 'nhsuk-error-summary', role: 'alert', tabindex: '-1', 'aria-labelledby': 'error-summary-title' },
-    h('h2', { class: 'nhsuk-error-summary__title', id: 'error-summary-title' }, 'There is a problem'),
-    h(
-      'div',
-      { class: 'nhsuk-error-summary__body' },
-      h(
-        'ul',
-        { class: 'nhsuk-list nhsuk-error-summary__list' },
-        ...errors.map((e) => h('li', {}, h('a', { href: `#${e.field}` }, e.text))),
-      ),
-    ),
-  );
-}
-
-/** An nhsuk text input with its label, hint and error message. */
-function input(options: {
-  id: string;
-  label: string;
-  hint?: string;
-  error?: string;
-  value?: string;
-  type?: string;
-  inputmode?: string;
-  autocomplete?: string;
-  width?: string;
-  labelClass?: string;
-}) {
-  const described = [options.hint ? `${options.id}-hint` : '', options.error ? `${options.id}-error` : '']
-    .filter(Boolean)
-    .join(' ');
-  const field = h('input', {
-    class: `nhsuk-input${options.width ? ` nhsuk-input--width-${options.width}` : ''}${options.error ? ' nhsuk-input--error' : ''}`,
-    id: options.id,
-    name: options.id,
-    type: options.type ?? 'text',
-    inputmode: options.inputmode,
-    autocomplete: options.autocomplete ?? 'off',
-    spellcheck: 'false',
-    'aria-describedby': described || undefined,
-  }) as HTMLInputElement;
-  field.value = options.value ?? '';
-  return h(
-    'div',
-    { class: `nhsuk-form-group${options.error ? ' nhsuk-form-group--error' : ''}` },
-    h('label', { class: `nhsuk-label ${options.labelClass ?? ''}`.trim(), for: options.id }, options.label),
-    options.hint ? h('div', { class: 'nhsuk-hint', id: `${options.id}-hint` }, options.hint) : null,
-    options.error
-      ? h(
-          'span',
-          { class: 'nhsuk-error-message', id: `${options.id}-error` },
-          hidden('Error: '),
-          options.error,
-        )
-      : null,
-    field,
-  );
-}
-
-function valueOf(id: string): string {
-  return (document.getElementById(id) as HTMLInputElement | null)?.value ?? '';
-}
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -495,64 +395,6 @@ function workView(): Node[] {
 // ---------------------------------------------------------------------------------------------
 // Scanning and activation
 
-interface DetectedBarcode {
-  rawValue: string;
-}
-interface BarcodeDetectorLike {
-  detect(source: HTMLVideoElement): Promise<DetectedBarcode[]>;
-}
-type BarcodeDetectorConstructor = new (options: { formats: string[] }) => BarcodeDetectorLike;
-
-let camera: { stream: MediaStream; timer: ReturnType<typeof setInterval> } | undefined;
-
-function stopCamera() {
-  if (!camera) return;
-  clearInterval(camera.timer);
-  for (const track of camera.stream.getTracks()) track.stop();
-  camera = undefined;
-}
-
-function cameraScanning(): boolean {
-  return (
-    'BarcodeDetector' in window &&
-    typeof navigator.mediaDevices?.getUserMedia === 'function' &&
-    window.isSecureContext
-  );
-}
-
-async function startCamera(video: HTMLVideoElement, status: HTMLElement) {
-  stopCamera();
-  const Detector = (window as unknown as { BarcodeDetector: BarcodeDetectorConstructor }).BarcodeDetector;
-  try {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
-    video.srcObject = stream;
-    await video.play();
-    const detector = new Detector({ formats: ['qr_code'] });
-    let busy = false;
-    const timer = setInterval(async () => {
-      if (busy || !video.isConnected) return;
-      busy = true;
-      try {
-        const [code] = await detector.detect(video);
-        if (code?.rawValue) {
-          stopCamera();
-          await addAccount(code.rawValue, undefined);
-        }
-      } catch {
-        // A frame that could not be read: try the next.
-      } finally {
-        busy = false;
-      }
-    }, 300);
-    camera = { stream, timer };
-    status.textContent = 'Point your camera at the QR code on your PC.';
-  } catch {
-    status.textContent =
-      'The camera could not be started. Paste the link or type the code shown on your PC instead.';
-    video.hidden = true;
-  }
-}
-
 /** The camera's picture and what it is doing; scanning starts once they are on the screen. */
 function cameraView(): Node[] {
   const video = h('video', {
@@ -562,7 +404,7 @@ function cameraView(): Node[] {
     'aria-label': 'Camera view for scanning the QR code',
   }) as HTMLVideoElement;
   const status = h('p', { role: 'status' }, 'Starting the camera…');
-  setTimeout(() => void startCamera(video, status), 0);
+  setTimeout(() => void startCamera(video, status, (text) => addAccount(text, undefined)), 0);
   return [video, status];
 }
 
@@ -1101,10 +943,6 @@ function watch(account: StoredAccount) {
 // ---------------------------------------------------------------------------------------------
 // Web Push (where the browser has it and the user agrees)
 
-function pushSupported(): boolean {
-  return 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
-}
-
 function pushOffer(): Node | null {
   if (!pushSupported() || Notification.permission === 'denied' || state.pushTried) return null;
   if (!state.accounts.some((a) => !a.push)) return null;
@@ -1120,23 +958,6 @@ function pushOffer(): Node | null {
   );
 }
 
-/** Each account has its own registration (scope), since a subscription has one server's key. */
-const pushScope = (account: StoredAccount) => `/authenticator/push/${account.id}/`;
-
-async function activeRegistration(scope: string): Promise<ServiceWorkerRegistration> {
-  const registration = await navigator.serviceWorker.register('/authenticator/sw.js', { scope });
-  if (registration.active) return registration;
-  const worker = registration.installing ?? registration.waiting;
-  await new Promise<void>((resolve, reject) => {
-    if (!worker) return reject(new Error('the service worker did not start'));
-    worker.addEventListener('statechange', () => {
-      if (worker.state === 'activated') resolve();
-      if (worker.state === 'redundant') reject(new Error('the service worker did not start'));
-    });
-  });
-  return registration;
-}
-
 async function turnOnPush() {
   if (state.pushBusy) return;
   state.pushBusy = true;
@@ -1149,7 +970,7 @@ async function turnOnPush() {
       problem = 'Notifications are off. Requests still appear here while the app is open.';
     } else {
       for (const account of state.accounts.filter((a) => !a.push)) {
-        if (await subscribeAccount(account)) done++;
+        if (await subscribeAccount(account, deviceOf(account))) done++;
       }
       if (done === 0)
         problem =
@@ -1164,44 +985,6 @@ async function turnOnPush() {
   state.pushTried = true;
   notify(problem ? { kind: 'info', text: problem } : { kind: 'success', text: 'Notifications are on.' });
   render('keep');
-}
-
-/** Subscribes one account (false when its server sends no Web Push); throws when the browser cannot. */
-async function subscribeAccount(account: StoredAccount): Promise<boolean> {
-  const device = deviceOf(account);
-  const key = await device.pushKey();
-  if (!key) return false;
-  const registration = await activeRegistration(pushScope(account));
-  try {
-    const subscription = await registration.pushManager.subscribe({
-      userVisibleOnly: true,
-      applicationServerKey: base64urlBytes(key),
-    });
-    const json = subscription.toJSON();
-    await device.subscribePush({
-      endpoint: subscription.endpoint,
-      keys: { p256dh: json.keys?.p256dh ?? '', auth: json.keys?.auth ?? '' },
-    });
-  } catch (error) {
-    await registration.unregister().catch(() => false);
-    throw error;
-  }
-  account.push = true;
-  await saveAccount(account);
-  return true;
-}
-
-async function unsubscribePush(account: StoredAccount) {
-  if (!('serviceWorker' in navigator)) return;
-  try {
-    const registration = await navigator.serviceWorker.getRegistration(pushScope(account));
-    if (registration && new URL(registration.scope).pathname === pushScope(account)) {
-      await (await registration.pushManager.getSubscription())?.unsubscribe();
-      await registration.unregister();
-    }
-  } catch {
-    // Nothing more to do: the server has forgotten the device anyway.
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
