@@ -73,7 +73,7 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
     reply.page(
       'smartcard-problem',
       {
-        title: 'Log in with my Care identity',
+        title: purpose === 'sign_in' ? 'Log in with my Care identity' : 'Add your smartcard',
         message: certificateMessage(code),
         retryUrl: purpose === 'sign_in' ? '/signin/smartcard' : '/profile/security-info/smartcard',
         portalUrl: '',

@@ -88,6 +88,7 @@ export async function buildCertificateEndpoint(
     const restart = purpose === 'sign_in' ? '/signin/smartcard' : '/profile/security-info/smartcard';
     const next =
       purpose === 'sign_in' ? '/signin/smartcard/complete' : '/profile/security-info/smartcard/complete';
+    const title = purpose === 'sign_in' ? 'Log in with my Care identity' : 'Add your smartcard';
     app.get(path, async (request, reply) => {
       const query = stateQuery.safeParse(request.query);
       if (!query.success)
@@ -95,7 +96,7 @@ export async function buildCertificateEndpoint(
           reply,
           'smartcard-problem',
           {
-            title: 'Log in with my Care identity',
+            title,
             message: certificateMessage('certificate_ticket_invalid'),
             retryUrl: `${portalUrl}${restart}`,
           },
@@ -109,7 +110,7 @@ export async function buildCertificateEndpoint(
           clientAddress: plainAddress(request.socket.remoteAddress),
         });
         return page(reply, 'smartcard-checked', {
-          title: 'Log in with my Care identity',
+          title,
           purpose,
           card: describeCard(result.certificate),
           account: result.account?.email,
@@ -121,7 +122,7 @@ export async function buildCertificateEndpoint(
           reply,
           'smartcard-problem',
           {
-            title: 'Log in with my Care identity',
+            title,
             message: certificateMessage(error.code),
             retryUrl: `${portalUrl}${restart}`,
             purpose,
