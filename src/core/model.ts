@@ -68,7 +68,15 @@ export interface Activation {
 
 /** `approval`: a legacy application's sign-in (a VPN), with no screen to show a number on. */
 export type PushPurpose = 'registration' | 'sign_in' | 'approval';
-export type PushStatus = 'pending' | 'approved' | 'denied' | 'wrong_number' | 'expired' | 'cancelled';
+/** `reported`: denied with "No, it's not me" and reported as suspicious. */
+export type PushStatus =
+  | 'pending'
+  | 'approved'
+  | 'denied'
+  | 'reported'
+  | 'wrong_number'
+  | 'expired'
+  | 'cancelled';
 
 /** A request shown in the authenticator app: the user types the PC's number to approve it. */
 export interface PushRequest {

@@ -6,6 +6,11 @@ export function pushProblem(status: string): { heading: string; text: string } {
         heading: 'Request denied',
         text: 'The request was denied in the app. If that was a mistake, select Try again.',
       };
+    case 'reported':
+      return {
+        heading: 'Sign-in stopped',
+        text: 'You said in the app that this sign-in was not you. Your IT team can see your report, and requests to your app are paused for a while. If it was you after all, use a verification code instead, or contact your IT service desk.',
+      };
     case 'wrong_number':
       return {
         heading: 'The number did not match',

@@ -423,8 +423,11 @@ describe('the authenticator web app on a phone, with the portal on a PC', () => 
       .waitFor();
     await expectNoAxeViolations(phone);
 
-    await pc.getByRole('heading', { level: 1, name: 'Request denied' }).waitFor();
-    await pc.getByRole('alert').getByText('The request was denied in the app.', { exact: false }).waitFor();
+    await pc.getByRole('heading', { level: 1, name: 'Sign-in stopped' }).waitFor();
+    await pc
+      .getByRole('alert')
+      .getByText('You said in the app that this sign-in was not you.', { exact: false })
+      .waitFor();
     await expectNoAxeViolations(pc);
     const types = await eventTypes(portal, email);
     assert.ok(types.includes('push.denied'));

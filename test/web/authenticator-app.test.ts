@@ -192,6 +192,11 @@ for (const engine of ENGINES) {
       assert.deepEqual(denied.json(), { status: 'denied' });
       assert.deepEqual(await phone.pendingIds(), [], "the account's other requests are cancelled");
       assert.match((await second.pc.get('/mfa/verify')).body, /Request cancelled/);
+      // The PC that asked says the sign-in was stopped because of the report, not merely denied.
+      assert.deepEqual((await first.pc.get('/mfa/verify/status')).json().status, 'reported');
+      const stopped = (await first.pc.get('/mfa/verify')).body;
+      assert.match(stopped, /Sign-in stopped/);
+      assert.match(stopped, /Your IT team can see your report/);
       const retry = await first.pc.post('/mfa/verify/retry', {}, { formPage: '/mfa/verify' });
       assert.equal(retry.statusCode, 429);
       const report = (await portal.core.audit.list({ email, limit: 50 })).find(

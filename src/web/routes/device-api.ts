@@ -158,7 +158,8 @@ export function deviceApiRoutes(
       const { requestId } = parse(z.object({ requestId: id }), request.params);
       const body = parse(answerBody, request.body);
       const status = await core.authenticatorApp.answer({ ...body, requestId, clientAddress: request.ip });
-      return { status };
+      // Protocol v1 answers "denied" to a denial with or without a report: the app knows which it sent.
+      return { status: status === 'reported' ? 'denied' : status };
     });
 
     app.get('/push-key', async (_request, reply) => {

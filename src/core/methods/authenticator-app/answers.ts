@@ -66,7 +66,9 @@ export async function answerRequest(ctx: AppContext, answer: Answer): Promise<Pu
   if (request.expiresAt <= now) throw new GatehouseError('request_expired');
   const status: Exclude<PushStatus, 'pending'> =
     answer.decision === 'deny'
-      ? 'denied'
+      ? answer.report
+        ? 'reported'
+        : 'denied'
       : request.purpose === 'approval' || answer.number === request.number
         ? 'approved'
         : 'wrong_number';
@@ -101,7 +103,7 @@ async function afterAnswer(
     return;
   }
   await ctx.audit.record({
-    type: status === 'denied' ? 'push.denied' : 'push.wrong_number',
+    type: status === 'wrong_number' ? 'push.wrong_number' : 'push.denied',
     email,
     clientAddress: answer.clientAddress,
     detail,
