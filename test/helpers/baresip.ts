@@ -5,6 +5,7 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sipVoiceSchema } from '../../src/channels/telephony/sip/settings.ts';
 import { freePort } from './ports.ts';
 
 /** An event baresip pushes over ctrl_tcp (CALL_INCOMING, CALL_ESTABLISHED, CALL_CLOSED…). */
@@ -216,4 +217,21 @@ export async function startBaresip(
     },
   };
   return baresip;
+}
+
+/**
+ * The SIP provider's settings for calling a test phone on loopback at `sipPort`; each test file
+ * takes its own RTP range so that files never share ports.
+ */
+export function testSipSettings(sipPort: number, rtpFirst: number, extra: Record<string, unknown> = {}) {
+  return sipVoiceSchema.parse({
+    provider: 'sip',
+    server: `127.0.0.1:${sipPort}`,
+    from: '+441632960001',
+    displayName: 'Test Trust',
+    localAddress: '127.0.0.1',
+    localPort: 0,
+    rtpPorts: { first: rtpFirst, last: rtpFirst + 998 },
+    ...extra,
+  });
 }

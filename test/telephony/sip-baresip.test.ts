@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import type { VoiceProvider } from '../../src/channels/telephony/provider.ts';
 import { parseWav } from '../../src/channels/telephony/sip/audio.ts';
-import { sipVoiceSchema, startSipVoice } from '../../src/channels/telephony/sip/voice.ts';
+import { startSipVoice } from '../../src/channels/telephony/sip/voice.ts';
 import type { CallOutcome } from '../../src/core/methods/phone/telephony.ts';
-import { type Baresip, startBaresip } from '../helpers/baresip.ts';
+import { type Baresip, startBaresip, testSipSettings } from '../helpers/baresip.ts';
 
 /**
  * The SIP provider calling a real SIP phone: Debian's baresip, headless on 127.0.0.1, answering
@@ -22,24 +22,12 @@ const logger = pino({ level: process.env.GATEHOUSE_TEST_LOG ?? 'silent' });
 /** The provider pointed at a phone, and the outcomes it reports. */
 async function provider(sipPort: number, extra: Record<string, unknown> = {}) {
   const outcomes = new Map<string, CallOutcome[]>();
-  const voice: VoiceProvider = await startSipVoice(
-    sipVoiceSchema.parse({
-      provider: 'sip',
-      server: `127.0.0.1:${sipPort}`,
-      from: '+441632960001',
-      displayName: 'Test Trust',
-      localAddress: '127.0.0.1',
-      localPort: 0,
-      rtpPorts: { first: 46000, last: 46998 },
-      ...extra,
-    }),
-    {
-      logger,
-      onOutcome: async (id, outcome) => {
-        outcomes.set(id, [...(outcomes.get(id) ?? []), outcome]);
-      },
+  const voice: VoiceProvider = await startSipVoice(testSipSettings(sipPort, 46000, extra), {
+    logger,
+    onOutcome: async (id, outcome) => {
+      outcomes.set(id, [...(outcomes.get(id) ?? []), outcome]);
     },
-  );
+  });
   /** Places a call; `outcome()` waits for its one outcome. */
   async function call(message = MESSAGE) {
     const challengeId = randomUUID();

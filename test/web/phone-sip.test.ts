@@ -3,10 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { type StartedTelephony, startTelephony } from '../../src/channels/telephony/index.ts';
-import { sipVoiceSchema } from '../../src/channels/telephony/sip/settings.ts';
 import { defaultCoreSettings } from '../../src/core/index.ts';
 import type { VerificationCall } from '../../src/core/methods/phone/telephony.ts';
-import { type Baresip, startBaresip } from '../helpers/baresip.ts';
+import { type Baresip, startBaresip, testSipSettings } from '../helpers/baresip.ts';
 import { InjectClient } from '../helpers/inject-client.ts';
 import { addUser, startTestPortal, TEST_PASSWORD, type TestPortal } from '../helpers/portal.ts';
 
@@ -17,16 +16,7 @@ import { addUser, startTestPortal, TEST_PASSWORD, type TestPortal } from '../hel
 const NUMBERS = ['+447400300001', '+447400300002', '+447400300003'];
 const national = (e164: string) => `0${e164.slice(3, 7)} ${e164.slice(7)}`;
 
-const sipSettings = (sipPort: number) =>
-  sipVoiceSchema.parse({
-    provider: 'sip',
-    server: `127.0.0.1:${sipPort}`,
-    from: '+441632960001',
-    displayName: 'Test Trust',
-    localAddress: '127.0.0.1',
-    localPort: 0,
-    rtpPorts: { first: 48000, last: 48998 },
-  });
+const sipSettings = (sipPort: number) => testSipSettings(sipPort, 48000);
 
 const phoneSettings = { phone: { ...defaultCoreSettings.phone, organisationName: 'Test Trust' } };
 

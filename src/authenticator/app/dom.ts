@@ -111,3 +111,18 @@ export function input(options: {
 export function valueOf(id: string): string {
   return (document.getElementById(id) as HTMLInputElement | null)?.value ?? '';
 }
+
+/** A form the app handles itself (no page load); the browser's own validation stays off for NHS.UK messages. */
+export function handledForm(onSubmit: () => void, ...children: Child[]): HTMLElement {
+  return h(
+    'form',
+    {
+      novalidate: true,
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        onSubmit();
+      },
+    },
+    ...children,
+  );
+}

@@ -15,6 +15,7 @@ import {
   errorSummary,
   type FieldError,
   h,
+  handledForm,
   hidden,
   input,
   linkButton,
@@ -423,15 +424,8 @@ function scanView(view: Extract<View, { name: 'scan' }>): Node[] {
       ),
     );
   }
-  const form = h(
-    'form',
-    {
-      novalidate: true,
-      onsubmit: (event: Event) => {
-        event.preventDefault();
-        void submitActivation();
-      },
-    },
+  const form = handledForm(
+    () => void submitActivation(),
     h('h2', { class: 'nhsuk-heading-m' }, 'Paste the link or type the code'),
     input({
       id: 'activation-input',
@@ -588,15 +582,8 @@ function pinSetupView(view: Extract<View, { name: 'pin-setup' }>): Node[] {
     ...heading('Choose a PIN'),
     errorSummary(errors),
     h('p', {}, 'You will enter this PIN each time you approve a request, so that only you can approve them.'),
-    h(
-      'form',
-      {
-        novalidate: true,
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          void choosePin(view.answer);
-        },
-      },
+    handledForm(
+      () => void choosePin(view.answer),
       input({
         id: 'new-pin',
         label: 'PIN',
@@ -715,15 +702,8 @@ function pinView(view: Extract<View, { name: 'pin' }>): Node[] {
     ...heading('Enter your PIN'),
     errorSummary(errors),
     h('p', {}, `To approve the request from ${view.answer.request.application}, enter your PIN.`),
-    h(
-      'form',
-      {
-        novalidate: true,
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          void checkPin(view.answer);
-        },
-      },
+    handledForm(
+      () => void checkPin(view.answer),
       input({
         id: 'pin',
         label: 'PIN',
