@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { Clock, Random } from '../../clock.ts';
 import { type ErrorCode, GatehouseError, isGatehouseError } from '../../errors.ts';
@@ -232,7 +233,8 @@ export function smartcardMethod(deps: SmartcardDeps) {
     clientAddress: string | null,
   ): Promise<CertificateBinding> {
     const binding: CertificateBinding = {
-      id: deps.random.bytes(12).toString('base64url'),
+      // A UUID like every other record's: never starting with '-', which a command line reads as an option.
+      id: randomUUID(),
       accountId: account.id,
       issuer: certificate.issuer,
       serial: certificate.serial,
