@@ -42,7 +42,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
   const core = portal.core;
   await addUser(core, 'bench@example.org');
   const coreRate = await perSecond(ROUNDS, () =>
-    core.signIn({ email: 'bench@example.org', password: TEST_PASSWORD, clientAddress: '127.0.0.1' }),
+    core.flow.signIn({ email: 'bench@example.org', password: TEST_PASSWORD, clientAddress: '127.0.0.1' }),
   );
   const httpRate = await perSecond(ROUNDS, async () => {
     const client = new InjectClient(portal.app, '127.0.0.2');
@@ -75,7 +75,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       state,
       clientAddress: '127.0.0.3',
     });
-    await core.smartcard.signIn({
+    await core.flow.signInWithSmartcard({
       ticket: presented.ticket,
       state,
       clientAddress: '127.0.0.3',

@@ -15,7 +15,6 @@ import type { AuditEventInput } from './core/model.ts';
 import type { Store } from './core/store.ts';
 import { startLdapGateway } from './gateways/ldap/server.ts';
 import { startRadiusGateway } from './gateways/radius/server.ts';
-import { loadSigningKeys } from './oidc/keys.ts';
 import { loadCertificateTrust, startCertificateEndpoint } from './smartcard/start.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
 import { buildWebApp } from './web/app.ts';
@@ -95,7 +94,7 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
       cookieKeys: [
         await store.secrets.getOrCreate('oidc-cookie-key', systemRandom.bytes(32).toString('base64url')),
       ],
-      signingKeys: () => loadSigningKeys(store, secrets, systemClock),
+      signingKeys: () => core.signingKeys.load(),
     },
   });
   const sweep = sweepExpired(store, systemClock);

@@ -1,7 +1,4 @@
-import { systemClock } from '../core/clock.ts';
-import type { SecretBox } from '../core/crypto/secret-box.ts';
 import type { Core } from '../core/index.ts';
-import { rotateSigningKeys } from '../oidc/keys.ts';
 import { parseOptions, UsageError } from './usage.ts';
 
 /** `apps add|list|remove`: the applications that sign their users in through Gatehouse. */
@@ -63,8 +60,8 @@ export async function runAppsCommand(core: Core, sub: string, args: string[]): P
 }
 
 /** `keys rotate`: a new signing key for ID tokens; running instances pick it up within a minute. */
-export async function rotateKeys(core: Core, secrets: SecretBox): Promise<number> {
-  const kid = await rotateSigningKeys(core.store, secrets, systemClock);
+export async function rotateKeys(core: Core): Promise<number> {
+  const kid = await core.signingKeys.rotate();
   await core.audit.record({ type: 'keys.rotated', actor: 'cli', detail: { kid } });
   console.log(
     `New signing key ${kid}. Tokens signed with the previous keys still verify until they are rotated out.`,

@@ -89,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
       case 'certs remove':
         return await runCertsCommand(core, sub ?? '', argv.slice(2));
       case 'keys rotate':
-        return await rotateKeys(core, secrets);
+        return await rotateKeys(core);
       case 'groups exclude-from-mfa':
         return await excludeGroup(core, argv.slice(2));
       default:

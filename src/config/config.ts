@@ -39,6 +39,7 @@ export const configSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     sessionIdleMinutes: positiveInt.default(30),
     sessionAbsoluteHours: positiveInt.default(12),
+    sessionFreshMinutes: positiveInt.default(15),
     accountLockout: throttleRule.default({ maxFailures: 5, windowMinutes: 15, lockMinutes: 15 }),
     clientLockout: throttleRule.default({ maxFailures: 50, windowMinutes: 15, lockMinutes: 15 }),
     /** 32 bytes, base64: encrypts TOTP keys at rest. Required with PostgreSQL (all instances share it). */
@@ -142,6 +143,7 @@ const environmentKeys: Record<string, keyof Config> = {
   GATEHOUSE_LOG_LEVEL: 'logLevel',
   GATEHOUSE_SESSION_IDLE_MINUTES: 'sessionIdleMinutes',
   GATEHOUSE_SESSION_ABSOLUTE_HOURS: 'sessionAbsoluteHours',
+  GATEHOUSE_SESSION_FRESH_MINUTES: 'sessionFreshMinutes',
   GATEHOUSE_SECRETS_KEY: 'secretsKey',
   GATEHOUSE_PUBLIC_URL: 'publicUrl',
   GATEHOUSE_PUSH_REQUEST_SECONDS: 'pushRequestSeconds',
@@ -217,7 +219,11 @@ export function storeLocation(config: Config): StoreLocation {
 
 export function coreSettings(config: Config): CoreSettings {
   return {
-    session: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours },
+    session: {
+      idleMinutes: config.sessionIdleMinutes,
+      absoluteHours: config.sessionAbsoluteHours,
+      freshMinutes: config.sessionFreshMinutes,
+    },
     accountLockout: config.accountLockout,
     clientLockout: config.clientLockout,
     push: {

@@ -1,76 +1,96 @@
 /**
  * One catalogue of error codes for the whole core. Codes are stable (operators and tests rely on
- * them); the words shown to people live in the web and CLI layers, keyed by code.
+ * them). Each carries the HTTP status a web answer uses and whether its words may be shown to the
+ * person who caused it (`shown: false`: the web layer shows a generic message instead, so that the
+ * code tells an attacker nothing, e.g. which accounts exist). The words themselves live in the web
+ * and CLI layers, keyed by code.
  */
-export const ErrorCodes = [
-  'invalid_input',
-  'invalid_credentials',
-  'account_locked',
-  'client_throttled',
-  'account_exists',
-  'account_not_found',
-  'password_too_short',
-  'password_too_long',
-  'password_too_common',
-  'password_matches_email',
-  'mfa_not_allowed_shared_mailbox',
-  'mfa_not_allowed_group',
-  'mfa_already_enabled',
-  'group_not_found',
-  'session_expired',
-  'config_invalid',
-  'database_unreachable',
-  'activation_not_found',
-  'activation_expired',
-  'activation_used',
-  'device_not_found',
-  'request_not_found',
-  'bad_signature',
-  'stale_signature',
-  'request_already_answered',
-  'request_expired',
-  'push_blocked',
-  'no_push_device',
-  'too_many_attempts',
-  'invalid_code',
-  'method_not_found',
-  'app_password_name_taken',
-  'app_password_name_invalid',
-  'too_many_app_passwords',
-  'last_method',
-  'application_exists',
-  'application_not_found',
-  'phone_invalid',
-  'phone_not_mobile',
-  'phone_country_not_allowed',
-  'phone_blocked',
-  'phone_unavailable',
-  'certificate_missing',
-  'certificate_invalid',
-  'certificate_untrusted',
-  'certificate_expired',
-  'certificate_not_yet_valid',
-  'certificate_wrong_usage',
-  'certificate_revoked',
-  'certificate_revocation_unknown',
-  'certificate_not_mapped',
-  'certificate_already_bound',
-  'certificate_ticket_invalid',
-  'certificate_binding_not_found',
-] as const;
+const catalogue = {
+  invalid_input: { status: 400, shown: true },
+  invalid_credentials: { status: 401, shown: true },
+  account_locked: { status: 429, shown: true },
+  client_throttled: { status: 429, shown: true },
+  account_exists: { status: 409, shown: true },
+  account_not_found: { status: 404, shown: false },
+  password_too_short: { status: 400, shown: true },
+  password_too_long: { status: 400, shown: true },
+  password_too_common: { status: 400, shown: true },
+  password_matches_email: { status: 400, shown: true },
+  mfa_not_allowed_shared_mailbox: { status: 403, shown: true },
+  mfa_not_allowed_group: { status: 403, shown: true },
+  mfa_already_enabled: { status: 409, shown: true },
+  mfa_not_enabled: { status: 403, shown: true },
+  group_not_found: { status: 404, shown: true },
+  session_expired: { status: 401, shown: true },
+  /** The session is not at a stage where this step is allowed (a direct URL, an old tab). */
+  flow_step_not_allowed: { status: 403, shown: true },
+  /** The change needs a second factor proved recently: prove one, then come back. */
+  reverify_required: { status: 403, shown: true },
+  /** The session began before MFA (or any method) was set up: sign in again. */
+  reauthentication_required: { status: 403, shown: true },
+  /** This method has no such step (e.g. an app password is never challenged on the portal). */
+  method_step_not_supported: { status: 400, shown: true },
+  config_invalid: { status: 500, shown: false },
+  database_unreachable: { status: 503, shown: false },
+  activation_not_found: { status: 404, shown: true },
+  activation_expired: { status: 410, shown: true },
+  activation_used: { status: 409, shown: true },
+  device_not_found: { status: 404, shown: true },
+  request_not_found: { status: 404, shown: true },
+  bad_signature: { status: 401, shown: true },
+  stale_signature: { status: 401, shown: true },
+  request_already_answered: { status: 409, shown: true },
+  request_expired: { status: 410, shown: true },
+  push_blocked: { status: 429, shown: true },
+  no_push_device: { status: 404, shown: true },
+  too_many_attempts: { status: 429, shown: true },
+  invalid_code: { status: 400, shown: true },
+  method_not_found: { status: 404, shown: true },
+  app_password_name_taken: { status: 409, shown: true },
+  app_password_name_invalid: { status: 400, shown: true },
+  too_many_app_passwords: { status: 409, shown: true },
+  last_method: { status: 409, shown: true },
+  application_exists: { status: 409, shown: true },
+  application_not_found: { status: 404, shown: true },
+  phone_invalid: { status: 400, shown: true },
+  phone_not_mobile: { status: 400, shown: true },
+  phone_country_not_allowed: { status: 400, shown: true },
+  phone_blocked: { status: 429, shown: true },
+  phone_unavailable: { status: 503, shown: true },
+  certificate_missing: { status: 400, shown: true },
+  certificate_invalid: { status: 400, shown: true },
+  certificate_untrusted: { status: 400, shown: true },
+  certificate_expired: { status: 400, shown: true },
+  certificate_not_yet_valid: { status: 400, shown: true },
+  certificate_wrong_usage: { status: 400, shown: true },
+  certificate_revoked: { status: 400, shown: true },
+  certificate_revocation_unknown: { status: 400, shown: true },
+  certificate_not_mapped: { status: 400, shown: true },
+  certificate_already_bound: { status: 409, shown: true },
+  certificate_ticket_invalid: { status: 400, shown: true },
+  certificate_binding_not_found: { status: 404, shown: true },
+} as const satisfies Record<string, { status: number; shown: boolean }>;
 
-export type ErrorCode = (typeof ErrorCodes)[number];
+export type ErrorCode = keyof typeof catalogue;
+
+export const ErrorCodes = Object.keys(catalogue) as ErrorCode[];
 
 export class GatehouseError extends Error {
   readonly code: ErrorCode;
   /** Extra facts for the caller (never secrets): e.g. when a lockout ends. */
   readonly details: Readonly<Record<string, unknown>>;
+  /** The HTTP status a web answer to this error uses. */
+  readonly status: number;
+  /** Whether the words for this code may be shown to the person (see the catalogue). */
+  readonly shown: boolean;
 
   constructor(code: ErrorCode, message?: string, details: Record<string, unknown> = {}) {
     super(message ?? code);
     this.name = 'GatehouseError';
     this.code = code;
     this.details = details;
+    this.status = catalogue[code].status;
+    this.shown = catalogue[code].shown;
   }
 }
 

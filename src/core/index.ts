@@ -1,5 +1,6 @@
 import { type AccountService, accountService } from './accounts/account-service.ts';
 import { type ApplicationService, applicationService } from './applications/application-service.ts';
+import { type SigningKeys, signingKeys } from './applications/signing-keys.ts';
 import { type AuditLog, auditLog } from './audit/audit-log.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './clock.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
@@ -14,6 +15,7 @@ import {
   legacyPasswordAndPush,
   legacySignIn,
 } from './methods/app-password/legacy-sign-in.ts';
+import type { AppContext } from './methods/authenticator-app/context.ts';
 import { type AuthenticatorApp, authenticatorApp } from './methods/authenticator-app/index.ts';
 import type { DeviceNotifier } from './methods/authenticator-app/notifier.ts';
 import { defaultPushSettings, type PushSettings } from './methods/authenticator-app/settings.ts';
@@ -21,9 +23,18 @@ import { type MethodManagement, methodManagement } from './methods/method-manage
 import { type PhoneMethod, phoneMethod } from './methods/phone/phone-service.ts';
 import { defaultPhoneSettings, type PhoneSettings } from './methods/phone/settings.ts';
 import type { Telephony } from './methods/phone/telephony.ts';
+import { methodRegistry } from './methods/registry.ts';
 import { defaultSmartcardSettings, type SmartcardSettings } from './methods/smartcard/settings.ts';
 import { type SmartcardMethod, smartcardMethod } from './methods/smartcard/smartcard-service.ts';
 import type { CertificateTrust } from './methods/smartcard/trust.ts';
+import { pendingStandardApp, type TotpContext, verifyCode } from './methods/totp/totp-service.ts';
+import { argon2idHasher, type PasswordHasher } from './passwords/hasher.ts';
+import { type SelfEnrolment, selfEnrolment } from './policy/self-enrolment.ts';
+import { type SessionService, sessionService } from './sessions/session-service.ts';
+import { type SessionLifetime, signInWithPassword } from './sessions/sign-in.ts';
+import { type SignInFlow, signInFlow } from './sign-in-flow/flow.ts';
+import type { Store } from './store.ts';
+import { type ThrottleRule, throttle } from './throttle/throttle.ts';
 
 /** Without a configured provider, nothing is dialled and the user is told the method is unavailable. */
 const noTelephony: Telephony = {
@@ -35,28 +46,11 @@ const noTelephony: Telephony = {
   },
 };
 
-import {
-  beginStandardApp,
-  finishStandardApp,
-  pendingStandardApp,
-  type TotpContext,
-  verifyCode,
-} from './methods/totp/totp-service.ts';
-import { argon2idHasher, type PasswordHasher } from './passwords/hasher.ts';
-import { type SelfEnrolment, selfEnrolment } from './policy/self-enrolment.ts';
-import { mfaCompletion, type SecondFactor } from './sessions/mfa-completion.ts';
-import { type SessionService, sessionService } from './sessions/session-service.ts';
-import {
-  openSession,
-  type SessionLifetime,
-  type SignInResult,
-  signInWithPassword,
-} from './sessions/sign-in.ts';
-import type { Store } from './store.ts';
-import { type ThrottleRule, throttle } from './throttle/throttle.ts';
-
 export interface CoreSettings {
-  session: SessionLifetime;
+  session: SessionLifetime & {
+    /** How recently a second factor must have been proved to change how the account signs in. */
+    freshMinutes: number;
+  };
   /** Failures per address typed at sign-in (whether or not the account exists). */
   accountLockout: ThrottleRule;
   /** Failures per client address, across all accounts (password spraying). */
@@ -68,7 +62,7 @@ export interface CoreSettings {
 }
 
 export const defaultCoreSettings: CoreSettings = {
-  session: { idleMinutes: 30, absoluteHours: 12 },
+  session: { idleMinutes: 30, absoluteHours: 12, freshMinutes: 15 },
   accountLockout: { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 },
   clientLockout: { maxFailures: 50, windowMinutes: 15, lockMinutes: 15 },
   push: defaultPushSettings,
@@ -76,31 +70,27 @@ export const defaultCoreSettings: CoreSettings = {
   codeAttempts: { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 },
 };
 
+/**
+ * What the web, OpenID, gateway and command-line layers may use. There is no store here: every
+ * change of a session goes through `flow`, every read through a service.
+ */
 export interface Core {
-  store: Store;
   clock: Clock;
   audit: AuditLog;
   accounts: AccountService;
   sessions: SessionService;
   enrolment: SelfEnrolment;
-  signIn(input: {
-    email: string;
-    password: string;
-    clientAddress: string;
-    returnTo?: string | null;
-  }): Promise<SignInResult>;
+  /** The sign-in flow: the only way a session moves between stages. */
+  flow: SignInFlow;
+  /** The device side of the authenticator app (activation, answers, events) and what PCs show. */
   authenticatorApp: AuthenticatorApp;
   totp: {
-    beginStandardApp(account: Account, issuer: string): ReturnType<typeof beginStandardApp>;
-    pendingStandardApp(account: Account, issuer: string): ReturnType<typeof pendingStandardApp>;
-    finishStandardApp(
-      account: Account,
-      methodId: string,
-      code: string,
-      clientAddress: string,
-    ): Promise<unknown>;
+    /** A code outside a portal session (the command-line authenticator's checks). */
     verifyCode(account: Account, code: string, clientAddress: string): Promise<unknown>;
+    /** The standard app set-up this session started (its QR code), without starting one. */
+    pendingStandardApp(account: Account, issuer: string, session: Session): ReturnType<typeof pendingStandardApp>;
   };
+  /** App passwords made outside a portal session (operators, tests); users go through `flow`. */
   appPasswords: {
     create(account: Account, name: string, clientAddress: string): ReturnType<typeof createAppPassword>;
     revoke(account: Account, id: string, actor: string, clientAddress: string | null): Promise<void>;
@@ -114,10 +104,10 @@ export interface Core {
   phone: PhoneMethod;
   /** Smartcard sign-in and card binding (refuses every card when not configured). */
   smartcard: SmartcardMethod;
-  /** Opens a session for an account whose sign-in was proved elsewhere (a smartcard). */
-  openSession(account: Account, stage: SessionStage, factors: string[]): Promise<string>;
-  /** Marks a session as having passed MFA (or finished registering a method). */
-  completeMfa(account: Account, session: Session, factor: SecondFactor, clientAddress: string): Promise<void>;
+  /** The keys that sign ID tokens for single sign-on. */
+  signingKeys: SigningKeys;
+  /** Whether the database answers (readiness). */
+  ping(): Promise<void>;
 }
 
 /** Wires the core from plain parts; nothing here reads the environment or knows about HTTP. */
@@ -148,7 +138,7 @@ export function createCore(parts: {
     attempts: throttle(store, clock, settings.codeAttempts),
   };
   const appPasswordContext: AppPasswordContext = { store, clock, random, hasher, audit };
-  const app = authenticatorApp({
+  const appContext: AppContext = {
     store,
     clock,
     random,
@@ -157,15 +147,75 @@ export function createCore(parts: {
     settings: settings.push,
     pushFailures: throttle(store, clock, settings.push.failures),
     notifier: parts.notifier,
-  });
+  };
+  const app = authenticatorApp(appContext);
   const legacyThrottles = {
     accountThrottle: throttle(store, clock, settings.accountLockout),
     clientThrottle: throttle(store, clock, settings.clientLockout),
   };
-  return {
+  const phone = phoneMethod({
     store,
     clock,
+    random,
     audit,
+    settings: settings.phone,
+    telephony: parts.telephony ?? noTelephony,
+    limits: {
+      account: throttle(store, clock, settings.phone.perAccount),
+      number: throttle(store, clock, settings.phone.perNumber),
+      country: throttle(store, clock, {
+        maxFailures: settings.phone.perCountryPerDay,
+        windowMinutes: 24 * 60,
+        lockMinutes: 60,
+      }),
+    },
+    codeAttempts: throttle(store, clock, settings.codeAttempts),
+  });
+  const smartcard = smartcardMethod({
+    store,
+    clock,
+    random,
+    audit,
+    settings: parts.smartcard?.settings ?? defaultSmartcardSettings,
+    trust: parts.smartcard?.trust,
+  });
+  const management = methodManagement(store, audit);
+  const sessions = sessionService({ store, clock, audit, lifetime: settings.session });
+  const enrolment = selfEnrolment({ store, clock, audit });
+  const flow = signInFlow({
+    store,
+    clock,
+    random,
+    audit,
+    lifetime: settings.session,
+    freshMinutes: settings.session.freshMinutes,
+    sessions,
+    enrolment,
+    management,
+    smartcard,
+    methods: methodRegistry({
+      app: { context: appContext, service: app },
+      totp: totpContext,
+      phone,
+      appPasswords: appPasswordContext,
+      smartcard,
+      management,
+    }),
+    passwordSignIn: signInWithPassword({
+      store,
+      clock,
+      random,
+      hasher,
+      audit,
+      lifetime: settings.session,
+      accountThrottle: throttle(store, clock, settings.accountLockout),
+      clientThrottle: throttle(store, clock, settings.clientLockout),
+    }),
+  });
+  return {
+    clock,
+    audit,
+    flow,
     appPasswords: {
       create: (account, name, clientAddress) =>
         createAppPassword(appPasswordContext, account, name, clientAddress),
@@ -179,63 +229,25 @@ export function createCore(parts: {
       requestApproval: (account, clientAddress, application) =>
         app.requestApproval(account, clientAddress, application),
     }),
-    methods: methodManagement(store, audit),
+    methods: management,
     applications: applicationService({ store, clock, random, audit, secrets: parts.secrets }),
-    phone: phoneMethod({
-      store,
-      clock,
-      random,
-      audit,
-      settings: settings.phone,
-      telephony: parts.telephony ?? noTelephony,
-      limits: {
-        account: throttle(store, clock, settings.phone.perAccount),
-        number: throttle(store, clock, settings.phone.perNumber),
-        country: throttle(store, clock, {
-          maxFailures: settings.phone.perCountryPerDay,
-          windowMinutes: 24 * 60,
-          lockMinutes: 60,
-        }),
-      },
-      codeAttempts: throttle(store, clock, settings.codeAttempts),
-    }),
-    smartcard: smartcardMethod({
-      store,
-      clock,
-      random,
-      audit,
-      lifetime: settings.session,
-      settings: parts.smartcard?.settings ?? defaultSmartcardSettings,
-      trust: parts.smartcard?.trust,
-    }),
+    phone,
+    smartcard,
     accounts: accountService({ store, clock, hasher, audit }),
-    sessions: sessionService({ store, clock, audit, lifetime: settings.session }),
-    enrolment: selfEnrolment({ store, clock, audit }),
-    signIn: signInWithPassword({
-      store,
-      clock,
-      random,
-      hasher,
-      audit,
-      lifetime: settings.session,
-      accountThrottle: throttle(store, clock, settings.accountLockout),
-      clientThrottle: throttle(store, clock, settings.clientLockout),
-    }),
+    sessions,
+    enrolment,
     authenticatorApp: app,
     totp: {
-      beginStandardApp: (account, issuer) => beginStandardApp(totpContext, account, issuer),
-      pendingStandardApp: (account, issuer) => pendingStandardApp(totpContext, account, issuer),
-      finishStandardApp: (account, methodId, code, clientAddress) =>
-        finishStandardApp(totpContext, account, methodId, code, clientAddress),
       verifyCode: (account, code, clientAddress) => verifyCode(totpContext, account, code, clientAddress),
+      pendingStandardApp: (account, issuer, session) =>
+        pendingStandardApp(totpContext, account, issuer, session.idHash),
     },
-    openSession: (account, stage, factors) =>
-      openSession({ store, clock, random, lifetime: settings.session }, account, stage, factors),
-    completeMfa: mfaCompletion(store, audit),
+    signingKeys: signingKeys({ store, secrets: parts.secrets, clock }),
+    ping: () => store.ping(),
   };
 }
 
 export { GatehouseError, isGatehouseError } from './errors.ts';
 export type { Account, AuditEvent, Group, Session } from './model.ts';
 
-import type { Account, Session, SessionStage } from './model.ts';
+import type { Account, Session } from './model.ts';

@@ -36,6 +36,8 @@ export interface Session {
   factors: string[];
   /** A single sign-on request to go back to once signed in (a path on this portal). */
   returnTo?: string | null;
+  /** When this session last proved a second factor; Security info changes need a recent one. */
+  mfaProvedAt?: Date | null;
 }
 
 export type MethodKind = 'authenticator_app' | 'totp' | 'phone';
@@ -200,6 +202,10 @@ export const AuditEventTypes = [
   'signin.throttled',
   'signout',
   'session.expired',
+  /** Other sessions of the account ended because how it signs in changed (detail.reason). */
+  'session.ended',
+  /** A session proved a second factor again before changing how the account signs in. */
+  'session.stepped_up',
   'mfa.enabled',
   'mfa.enrolment_refused',
   'account.added',

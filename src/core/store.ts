@@ -72,14 +72,23 @@ export interface SessionStore {
   insert(session: Session): Promise<void>;
   find(idHash: string): Promise<Session | undefined>;
   touch(idHash: string, lastSeenAt: Date, idleExpiresAt: Date): Promise<void>;
-  setStage(idHash: string, stage: SessionStage, factors: string[]): Promise<void>;
+  /**
+   * Moves a session from stage `from` to a new state (and a new token hash) in one conditional
+   * update: of concurrent promotions exactly one wins (true). Only the sign-in flow calls it.
+   */
+  move(
+    idHash: string,
+    from: SessionStage,
+    to: Pick<Session, 'idHash' | 'stage' | 'factors' | 'mfaProvedAt' | 'returnTo'>,
+  ): Promise<boolean>;
   setFlash(idHash: string, flash: string | null): Promise<void>;
   setReturnTo(idHash: string, returnTo: string | null): Promise<void>;
   /** Returns the flash message and clears it in one step. */
   takeFlash(idHash: string): Promise<string | null>;
   remove(idHash: string): Promise<void>;
   removeExpired(now: Date): Promise<number>;
-  removeAllForAccount(accountId: string): Promise<number>;
+  /** Ends every session of the account, but `except` when given (the one that made the change). */
+  removeAllForAccount(accountId: string, except?: string): Promise<number>;
 }
 
 export interface ThrottleStore {
@@ -138,6 +147,8 @@ export interface PushRequestStore {
    */
   answer(id: string, status: Exclude<PushStatus, 'pending'>, now: Date): Promise<boolean>;
   cancelPendingForAccount(accountId: string, now: Date): Promise<number>;
+  /** Marks an approved request of `sessionHash` as used to prove a factor: true only once. */
+  consume(id: string, sessionHash: string, now: Date): Promise<boolean>;
 }
 
 /** Server secrets shared by every instance on one database (e.g. the cookie-signing key). */
@@ -201,6 +212,8 @@ export interface PhoneChallengeStore {
   ): Promise<PhoneChallenge | undefined>;
   /** Closes a pending challenge once; true only for the caller that closed it. */
   settle(id: string, status: Exclude<PhoneChallenge['status'], 'pending'>, at: Date): Promise<boolean>;
+  /** Marks a confirmed challenge of `sessionHash` as used to prove a factor: true only once. */
+  consume(id: string, sessionHash: string, at: Date): Promise<boolean>;
 }
 
 export interface CertificateBindingStore {

@@ -27,7 +27,7 @@ export function interactionRoutes(core: Core, providerFor: (request: FastifyRequ
       if (!auth) return reply.redirect(`/signin?return=${encodeURIComponent(returnTo)}`, 303);
       const { account, session } = auth;
       if (session.stage !== 'complete') {
-        await core.store.sessions.setReturnTo(session.idHash, returnTo);
+        await core.flow.returnTo(auth, returnTo);
         return reply.redirect(homeFor(session.stage), 303);
       }
 
@@ -37,10 +37,9 @@ export function interactionRoutes(core: Core, providerFor: (request: FastifyRequ
         mfaDemanded(details.params.acr_values, application?.requireMfa ?? false) &&
         !session.factors.includes('mfa')
       ) {
-        if ((await core.store.methods.countForAccount(account.id)) > 0) {
+        if ((await core.methods.list(account)).methods.length > 0) {
           // Step up: the same session proves a second factor, then comes back here.
-          await core.store.sessions.setReturnTo(session.idHash, returnTo);
-          await core.store.sessions.setStage(session.idHash, 'verify_mfa', session.factors);
+          await core.flow.stepUp(auth, returnTo, request.ip);
           return reply.redirect('/mfa/verify', 303);
         }
         await core.audit.record({
@@ -72,7 +71,7 @@ export function interactionRoutes(core: Core, providerFor: (request: FastifyRequ
       }
       const grantId = await grant.save();
       const acr = acrFor(session.factors);
-      await core.store.sessions.setReturnTo(session.idHash, null);
+      await core.flow.returnTo(auth, null);
       await core.audit.record({
         type: 'sso.signed_in',
         email: account.email,

@@ -34,6 +34,7 @@ export interface SessionsTable {
   flash: string | null;
   factors: string;
   return_to: string | null;
+  mfa_proved_at: number | null;
 }
 
 export interface ThrottleTable {
@@ -94,6 +95,7 @@ export interface PushRequestsTable {
   created_at: number;
   expires_at: number;
   answered_at: number | null;
+  consumed_at: number | null;
 }
 
 export interface AppPasswordsTable {
@@ -146,6 +148,7 @@ export interface PhoneChallengesTable {
   created_at: number;
   expires_at: number;
   settled_at: number | null;
+  consumed_at: number | null;
 }
 
 export interface CertificateBindingsTable {

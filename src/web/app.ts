@@ -105,11 +105,18 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
   });
 
   await app.register(healthRoutes(options.core));
-  await app.register(signInRoutes(options.core, options.cookieSecure, options.smartcard !== undefined));
+  const issuer = options.organisation.name;
+  const verification = { applicationName: applicationNameFor(options.core, `${issuer} portal`) };
+  await app.register(
+    signInRoutes(options.core, {
+      cookieSecure: options.cookieSecure,
+      careIdentity: options.smartcard !== undefined,
+      verification,
+    }),
+  );
   if (options.smartcard) await app.register(smartcardRoutes(options.core, options.smartcard));
   await app.register(portalRoutes(options.core));
   await app.register(profileRoutes(options.core));
-  const issuer = options.organisation.name;
   await app.register(
     mfaRegistrationRoutes(options.core, {
       issuer,
@@ -122,11 +129,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
   await app.register(phoneRegistrationRoutes(options.core));
   await app.register(phoneVerificationRoutes(options.core));
   for (const routes of options.extraRoutes ?? []) await app.register(routes);
-  await app.register(
-    mfaVerificationRoutes(options.core, {
-      applicationName: applicationNameFor(options.core, `${issuer} portal`),
-    }),
-  );
+  await app.register(mfaVerificationRoutes(options.core, verification));
   if (options.singleSignOn) {
     await mountSingleSignOn(app, {
       core: options.core,

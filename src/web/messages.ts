@@ -1,24 +1,107 @@
-import type { ErrorCode } from '../core/errors.ts';
+import type { ErrorCode, GatehouseError } from '../core/errors.ts';
 
-/** The words people see for each error code. Kept here, out of the core, keyed by code. */
-export const errorMessages = {
+/**
+ * The words people see for each error code: the one place they live, out of the core. `{wait}`
+ * is filled in from the error's `until` (so a configurable lockout is never written down twice).
+ */
+const errorMessages: Partial<Record<ErrorCode, string>> = {
   invalid_credentials: 'The email address or password is not correct. Check them and try again.',
   account_locked:
-    'This account is temporarily locked because of too many failed sign-in attempts. Try again in {minutes}, or contact your IT service desk.',
+    'This account is temporarily locked because of too many failed sign-in attempts. Try again in {wait}, or contact your IT service desk.',
   client_throttled:
-    'There have been too many failed sign-in attempts from your network. Try again in {minutes}, or contact your IT service desk.',
+    'There have been too many failed sign-in attempts from your network. Try again in {wait}, or contact your IT service desk.',
   mfa_not_allowed_shared_mailbox:
     'MFA cannot be enabled on this account because it is a shared mailbox: other people also sign in to it.',
   mfa_not_allowed_group: 'MFA self-enrolment is not available to your group.',
-} satisfies Partial<Record<ErrorCode, string>>;
+  too_many_attempts: 'Too many wrong codes. Wait {wait}, then try again, or contact your IT service desk.',
+  invalid_code: 'The code is not correct. Enter the 6-digit code the app shows now.',
+  method_not_found: 'You have no authenticator app that shows codes. Contact your IT service desk.',
+  app_password_name_invalid: 'Enter a password name of at least 8 characters (at most 64)',
+  app_password_name_taken: 'You already have an app password with this name. Choose another name',
+  too_many_app_passwords: 'You have 20 app passwords, the most allowed. Revoke one you no longer use first',
+  last_method:
+    'You cannot remove your only sign-in method while MFA is on. Add another method first, then remove this one.',
+  phone_invalid: 'Enter a valid phone number, like 07700 900 982',
+  phone_not_mobile: 'Enter a mobile phone number. Landline, premium-rate and other numbers cannot be used',
+  phone_country_not_allowed: 'Only mobile numbers from the countries listed can be used',
+  phone_blocked:
+    'Too many calls or texts have been sent. Wait {wait}, then try again, or choose a different method',
+  phone_unavailable:
+    'We could not call or text your phone right now. Try again later, or choose a different method',
+  certificate_missing:
+    'No smartcard was found. Check that your smartcard is in the card reader, then select Try again. If your browser asks you to choose a certificate, choose the one on your smartcard.',
+  certificate_invalid:
+    'The certificate on your smartcard could not be read. Select Try again. If this happens again, contact your IT service desk.',
+  certificate_untrusted:
+    'Your smartcard was not issued by an organisation this service trusts. Contact your IT service desk.',
+  certificate_expired:
+    'The certificate on your smartcard has expired. Contact your Registration Authority or IT service desk to renew it.',
+  certificate_not_yet_valid:
+    'The certificate on your smartcard is not valid yet. Check the date and time on your computer, then select Try again.',
+  certificate_wrong_usage:
+    'The certificate you chose cannot be used to sign in. Select Try again and choose the certificate on your smartcard.',
+  certificate_revoked:
+    'Your smartcard has been cancelled and can no longer be used. Contact your Registration Authority or IT service desk.',
+  certificate_revocation_unknown:
+    'We could not check that your smartcard is still valid. Try again in a few minutes, or sign in with your email address and password.',
+  certificate_not_mapped:
+    'Your smartcard is not linked to an account here. Sign in with your email address and password, then add your smartcard in Security info.',
+  certificate_already_bound: 'This smartcard is already linked to an account.',
+  certificate_ticket_invalid:
+    'Your smartcard sign-in took too long, or was started in another browser or tab. Start again from the sign-in page.',
+  certificate_binding_not_found: 'That smartcard is no longer linked to your account.',
+};
 
-export function minutesUntil(until: unknown, now: Date): string {
+/** Where the same code needs other words: the page it is shown on says more than the code. */
+const inPlace = {
+  /** Registering a code app: there is no service desk step yet. */
+  registration: { too_many_attempts: 'Too many wrong codes. Wait {wait}, then try again.' },
+  /** The code from a text message. */
+  text: {
+    too_many_attempts: 'Too many wrong codes. Wait {wait}, then try again',
+    invalid_code:
+      'The code is not correct, or has expired. Enter the 6-digit code from the latest text message',
+  },
+  /** A number registered earlier that the operator's rules no longer allow. */
+  dial: {
+    phone_country_not_allowed:
+      'Calls and texts to this number are no longer allowed. Choose a different method, or ask your IT team for help',
+    phone_not_mobile:
+      'Calls and texts to this number are no longer allowed. Choose a different method, or ask your IT team for help',
+    phone_invalid:
+      'Calls and texts to this number are no longer allowed. Choose a different method, or ask your IT team for help',
+  },
+  smartcard: {},
+} satisfies Record<string, Partial<Record<ErrorCode, string>>>;
+
+export type MessagePlace = keyof typeof inPlace;
+
+/** How long until `until`, in words: "1 minute", "15 minutes", "2 hours". */
+export function waitUntil(until: unknown, now: Date): string {
   const end = until instanceof Date ? until : new Date(String(until));
+  if (Number.isNaN(end.getTime())) return 'a few minutes';
   const minutes = Math.max(1, Math.ceil((end.getTime() - now.getTime()) / 60_000));
-  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+  if (minutes < 90) return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  return `${hours} hours`;
 }
 
-/** The words for a code, falling back to the generic sign-in failure (which reveals nothing). */
-export function messageFor(code: ErrorCode): string {
-  return (errorMessages as Partial<Record<ErrorCode, string>>)[code] ?? errorMessages.invalid_credentials;
+/** Whether there are words for this code (in this place). */
+export function hasMessage(code: ErrorCode, place?: MessagePlace): boolean {
+  return (place && code in inPlace[place]) || code in errorMessages;
+}
+
+/**
+ * The words for an error, with its wait filled in. A code that may not be shown (see the core's
+ * catalogue), or has no words, gets `fallback`: by default the sign-in failure, which reveals nothing.
+ */
+export function messageFor(
+  error: Pick<GatehouseError, 'code' | 'details' | 'shown'>,
+  now: Date,
+  place?: MessagePlace,
+  fallback: string = errorMessages.invalid_credentials as string,
+): string {
+  const placed = place ? (inPlace[place] as Partial<Record<ErrorCode, string>>)[error.code] : undefined;
+  const words = error.shown ? (placed ?? errorMessages[error.code]) : undefined;
+  return (words ?? fallback).replace('{wait}', waitUntil(error.details.until, now));
 }

@@ -36,6 +36,11 @@ export function pushProblem(status: string): { heading: string; text: string } {
         heading: 'No app to send a request to',
         text: 'Use a verification code instead, or contact your IT service desk.',
       };
+    case 'none':
+      return {
+        heading: 'Approve sign in request',
+        text: 'Select Send a request to my app, then enter the number this page shows in the app.',
+      };
     default:
       return {
         heading: 'We did not hear from your app',

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../core/index.ts';
+import { isGatehouseError } from '../core/index.ts';
 import type { SessionStage } from '../core/model.ts';
 import type { ActiveSession } from '../core/sessions/session-service.ts';
 
@@ -9,6 +10,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The signed-in session, when the request carries a live one. */
     auth: ActiveSession | undefined;
+  }
+  interface FastifyReply {
+    /** Gives the browser a session's token (a new one at every sign-in and promotion). */
+    setSession(token: string): FastifyReply;
   }
 }
 
@@ -26,10 +31,14 @@ export function homeFor(stage: SessionStage, returnTo?: string | null): string {
 
 export function registerSessionLoading(app: FastifyInstance, core: Core, cookieSecure: boolean): void {
   app.decorateRequest('auth', undefined);
+  app.decorateReply('setSession', function setSession(this: FastifyReply, token: string) {
+    setSessionCookie(this, token, cookieSecure);
+    return this;
+  });
   app.addHook('preHandler', async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
     if (!token || token.length > 100) return;
-    request.auth = await core.sessions.resume(token, request.ip);
+    request.auth = await core.flow.resume(token, request.ip);
     if (!request.auth) clearSessionCookie(reply, cookieSecure);
   });
 }
@@ -55,4 +64,45 @@ export function requireStage(...stages: SessionStage[]) {
 export function signedIn(request: FastifyRequest): ActiveSession {
   if (!request.auth) throw new Error('route is missing its requireStage guard');
   return request.auth;
+}
+
+/**
+ * When the flow refuses a change of how the account signs in, the way forward: prove a second
+ * factor again and come back to `back` (the session steps up), sign in again, or turn MFA on
+ * first. Returns undefined for any other error, which the caller handles.
+ */
+export async function pathPastRefusal(
+  core: Core,
+  request: FastifyRequest,
+  error: unknown,
+  back: string,
+): Promise<string | undefined> {
+  if (!isGatehouseError(error)) return undefined;
+  const active = signedIn(request);
+  switch (error.code) {
+    case 'reverify_required':
+      await core.flow.stepUp(active, back, request.ip);
+      return '/mfa/verify';
+    case 'reauthentication_required':
+      return '/signin?reauth=1';
+    case 'mfa_not_enabled':
+      return '/profile/self-service';
+    case 'flow_step_not_allowed':
+      return homeFor(active.session.stage, active.session.returnTo);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Where a session goes once a factor was proved: the page or application it was going to. A
+ * portal page is forgotten once reached; an application's interaction clears it itself.
+ */
+export async function afterProof(core: Core, request: FastifyRequest, reply: FastifyReply, token: string) {
+  reply.setSession(token);
+  const active = signedIn(request);
+  const next = homeFor('complete', active.session.returnTo);
+  if (active.session.returnTo && !active.session.returnTo.startsWith('/interaction/'))
+    await core.flow.returnTo(active, null);
+  return next;
 }

@@ -17,7 +17,6 @@ import { defaultSmartcardSettings } from '../../src/core/methods/smartcard/setti
 import type { CertificateTrust } from '../../src/core/methods/smartcard/trust.ts';
 import type { AuditEventInput } from '../../src/core/model.ts';
 import type { Store } from '../../src/core/store.ts';
-import { loadSigningKeys } from '../../src/oidc/keys.ts';
 import { buildWebApp } from '../../src/web/app.ts';
 import type { SmartcardPortalOptions } from '../../src/web/routes/smartcard.ts';
 import { buildCertificateEndpoint } from '../../src/web/smartcard/endpoint.ts';
@@ -122,7 +121,7 @@ export async function startTestPortal(
     singleSignOn: options.singleSignOn
       ? {
           cookieKeys: ['test-oidc-cookie-key-0123456789'],
-          signingKeys: () => loadSigningKeys(store, TEST_SECRETS, options.clock ?? systemClock),
+          signingKeys: () => core.signingKeys.load(),
           keyRefreshMs: 200,
         }
       : undefined,
@@ -186,4 +185,56 @@ export async function addUser(
     },
     'test',
   );
+}
+
+/** A portal session of the account, signed in with its password through the core's flow. */
+export async function signedInSession(core: Core, email: string, password = TEST_PASSWORD) {
+  const { token } = await core.flow.signIn({ email, password, clientAddress: '192.0.2.1' });
+  const active = await core.flow.resume(token, '192.0.2.1');
+  if (!active) throw new Error('the new session did not resume');
+  return { token, active };
+}
+
+/**
+ * Registers a verification-code app the way the wizard does (MFA on, a session at the
+ * registration step, the first code), and returns its key.
+ */
+export async function registerCodeApp(core: Core, email: string, now: () => Date) {
+  const account = await core.accounts.find(email);
+  if (!account) throw new Error(`no account ${email}`);
+  if (!account.mfaEnabled) await core.enrolment.enable(account, '192.0.2.1');
+  const { active } = await signedInSession(core, email);
+  const setup = await core.flow.startEnrolment(active, 'totp', { issuer: 'Gatehouse Test' }, '192.0.2.1');
+  const { codeAt } = await import('../../src/core/methods/totp/totp-codes.ts');
+  const outcome = await core.flow.finishEnrolment(
+    active,
+    'totp',
+    { issuer: 'Gatehouse Test', code: codeAt(setup.secret, now()) },
+    '192.0.2.1',
+  );
+  if (outcome.status !== 'proved') throw new Error('the code app did not register');
+  return { ...setup, token: outcome.token };
+}
+
+/**
+ * An active verification-code app written straight into the store, as data an older Gatehouse
+ * (which let methods be registered before MFA was on) may have left. Returns its key.
+ */
+export async function insertCodeApp(store: Store, accountId: string) {
+  const { newTotpSecret } = await import('../../src/core/methods/totp/totp-codes.ts');
+  const { systemRandom } = await import('../../src/core/clock.ts');
+  const secret = newTotpSecret(systemRandom);
+  const methodId = crypto.randomUUID();
+  await store.methods.insert({
+    id: methodId,
+    accountId,
+    kind: 'totp',
+    label: 'Authenticator app (verification codes)',
+    status: 'active',
+    isDefault: false,
+    createdAt: new Date(),
+    lastUsedAt: null,
+    data: { totpSecret: TEST_SECRETS.seal(secret) },
+  });
+  return { methodId, secret };
 }

@@ -9,7 +9,7 @@ test('sweeps expired sessions and OpenID records, keeping live ones', async () =
   const portal = await startTestPortal({ clock });
   try {
     await addUser(portal.core, 'sweep@example.org');
-    const { token } = await portal.core.signIn({
+    const { token } = await portal.core.flow.signIn({
       email: 'sweep@example.org',
       password: TEST_PASSWORD,
       clientAddress: '192.0.2.1',

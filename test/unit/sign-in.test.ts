@@ -39,7 +39,7 @@ describe('password sign-in', () => {
   const code = (expected: string) => (e: GatehouseError) => e.code === expected;
 
   test('signs in with the right password and records it in the audit log', async () => {
-    const result = await core.signIn({
+    const result = await core.flow.signIn({
       email: 'alice@example.org',
       password: TEST_PASSWORD,
       clientAddress: FROM,
@@ -55,11 +55,11 @@ describe('password sign-in', () => {
 
   test('gives the same error for a wrong password and an unknown account', async () => {
     await assert.rejects(
-      core.signIn({ email: 'alice@example.org', password: 'wrong-password', clientAddress: '192.0.2.99' }),
+      core.flow.signIn({ email: 'alice@example.org', password: 'wrong-password', clientAddress: '192.0.2.99' }),
       code('invalid_credentials'),
     );
     await assert.rejects(
-      core.signIn({ email: 'nobody@example.org', password: 'wrong-password', clientAddress: '192.0.2.99' }),
+      core.flow.signIn({ email: 'nobody@example.org', password: 'wrong-password', clientAddress: '192.0.2.99' }),
       code('invalid_credentials'),
     );
   });
@@ -69,22 +69,22 @@ describe('password sign-in', () => {
     clock.advanceMinutes(60);
     for (let i = 0; i < 2; i++) {
       await assert.rejects(
-        core.signIn({ email, password: 'nope-nope', clientAddress: FROM }),
+        core.flow.signIn({ email, password: 'nope-nope', clientAddress: FROM }),
         code('invalid_credentials'),
       );
     }
     await assert.rejects(
-      core.signIn({ email, password: 'nope-nope', clientAddress: FROM }),
+      core.flow.signIn({ email, password: 'nope-nope', clientAddress: FROM }),
       code('account_locked'),
     );
     await assert.rejects(
-      core.signIn({ email, password: TEST_PASSWORD, clientAddress: FROM }),
+      core.flow.signIn({ email, password: TEST_PASSWORD, clientAddress: FROM }),
       code('account_locked'),
     );
     const types = (await core.audit.list({ email, limit: 10 })).map((e) => e.type);
     assert.ok(types.includes('signin.locked'));
     clock.advanceMinutes(11);
-    const result = await core.signIn({ email, password: TEST_PASSWORD, clientAddress: FROM });
+    const result = await core.flow.signIn({ email, password: TEST_PASSWORD, clientAddress: FROM });
     assert.equal(result.account.email, email);
   });
 
@@ -92,12 +92,12 @@ describe('password sign-in', () => {
     const email = 'ghost@example.org';
     for (let i = 0; i < 2; i++) {
       await assert.rejects(
-        core.signIn({ email, password: 'x-x-x-x-x', clientAddress: '192.0.2.50' }),
+        core.flow.signIn({ email, password: 'x-x-x-x-x', clientAddress: '192.0.2.50' }),
         code('invalid_credentials'),
       );
     }
     await assert.rejects(
-      core.signIn({ email, password: 'x-x-x-x-x', clientAddress: '192.0.2.50' }),
+      core.flow.signIn({ email, password: 'x-x-x-x-x', clientAddress: '192.0.2.50' }),
       code('account_locked'),
     );
   });
@@ -107,12 +107,12 @@ describe('password sign-in', () => {
     const client = '198.51.100.7';
     for (let i = 0; i < 6; i++) {
       await assert.rejects(
-        core.signIn({ email: `spray${i}@example.org`, password: 'Summer2026!', clientAddress: client }),
+        core.flow.signIn({ email: `spray${i}@example.org`, password: 'Summer2026!', clientAddress: client }),
         code('invalid_credentials'),
       );
     }
     await assert.rejects(
-      core.signIn({ email: 'alice@example.org', password: TEST_PASSWORD, clientAddress: client }),
+      core.flow.signIn({ email: 'alice@example.org', password: TEST_PASSWORD, clientAddress: client }),
       code('client_throttled'),
     );
   });
@@ -121,7 +121,7 @@ describe('password sign-in', () => {
     clock.advanceMinutes(60);
     const account = await core.accounts.find('enrolled@example.org');
     await core.enrolment.enable(account!, FROM);
-    const result = await core.signIn({
+    const result = await core.flow.signIn({
       email: 'enrolled@example.org',
       password: TEST_PASSWORD,
       clientAddress: FROM,
@@ -131,7 +131,7 @@ describe('password sign-in', () => {
 
   test('expires a session after the idle time and after the absolute time', async () => {
     clock.advanceMinutes(60);
-    const { token } = await core.signIn({
+    const { token } = await core.flow.signIn({
       email: 'alice@example.org',
       password: TEST_PASSWORD,
       clientAddress: FROM,
@@ -143,7 +143,7 @@ describe('password sign-in', () => {
     clock.advanceMinutes(31);
     assert.equal(await core.sessions.resume(token, FROM), undefined, 'idle for 31 minutes');
 
-    const second = await core.signIn({
+    const second = await core.flow.signIn({
       email: 'alice@example.org',
       password: TEST_PASSWORD,
       clientAddress: FROM,
@@ -158,7 +158,7 @@ describe('password sign-in', () => {
   });
 
   test('signing out ends the session', async () => {
-    const { token } = await core.signIn({
+    const { token } = await core.flow.signIn({
       email: 'alice@example.org',
       password: TEST_PASSWORD,
       clientAddress: FROM,
@@ -171,7 +171,7 @@ describe('password sign-in', () => {
     const weak = argon2idHasher({ memoryKiB: 8192, iterations: 1, parallelism: 1 });
     const account = await core.accounts.find('alice@example.org');
     await store.accounts.updatePasswordHash(account!.id, await weak.hash(TEST_PASSWORD));
-    await core.signIn({ email: 'alice@example.org', password: TEST_PASSWORD, clientAddress: FROM });
+    await core.flow.signIn({ email: 'alice@example.org', password: TEST_PASSWORD, clientAddress: FROM });
     const upgraded = await core.accounts.find('alice@example.org');
     assert.match(upgraded!.passwordHash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     const types = (await core.audit.list({ email: 'alice@example.org', limit: 3 })).map((e) => e.type);

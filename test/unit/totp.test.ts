@@ -8,7 +8,7 @@ import type { Account } from '../../src/core/model.ts';
 import type { Store } from '../../src/core/store.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { type TestDatabase, testDatabase } from '../helpers/engines.ts';
-import { addUser, TEST_SECRETS } from '../helpers/portal.ts';
+import { addUser, registerCodeApp, TEST_SECRETS } from '../helpers/portal.ts';
 
 const RFC_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'; // "12345678901234567890"
 
@@ -56,10 +56,9 @@ describe('verification codes on an account', () => {
     store = await database.open();
     core = createCore({ store, clock, secrets: TEST_SECRETS, settings: defaultCoreSettings });
     account = await addUser(core, 'codes@example.org');
-    const setup = await core.totp.beginStandardApp(account, 'Gatehouse Test');
+    const setup = await registerCodeApp(core, account.email, () => clock.now());
     secret = setup.secret;
     assert.match(setup.uri, /^otpauth:\/\/totp\/Gatehouse%20Test:codes%40example\.org\?/);
-    await core.totp.finishStandardApp(account, setup.methodId, oathtool(secret, clock.now()), '192.0.2.1');
   });
   after(async () => {
     await store.close();

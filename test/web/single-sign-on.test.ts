@@ -5,7 +5,14 @@ import { systemClock } from '../../src/core/clock.ts';
 import { codeAt } from '../../src/core/methods/totp/totp-codes.ts';
 import { ACR_MFA, ACR_PASSWORD } from '../../src/oidc/acr.ts';
 import { HttpBrowser } from '../helpers/http-browser.ts';
-import { addUser, startTestPortal, TEST_PASSWORD, TEST_SECRETS, type TestPortal } from '../helpers/portal.ts';
+import {
+  addUser,
+  insertCodeApp,
+  startTestPortal,
+  TEST_PASSWORD,
+  TEST_SECRETS,
+  type TestPortal,
+} from '../helpers/portal.ts';
 import { pushJourneys } from '../helpers/push-journeys.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/mail/callback';
@@ -219,16 +226,11 @@ describe('single sign-on with a real relying party (openid-client)', () => {
   });
 
   test('a password-only portal session is stepped up to MFA, not passed through, when MFA is demanded', async () => {
-    // An account without MFA enforced, but with a verification-code app registered: its portal
-    // session proves the password only.
+    // An account without MFA enforced, but with a verification-code app registered (before
+    // methods needed MFA on: data an older Gatehouse may have left): its portal session proves
+    // the password only.
     const account = await addUser(portal.core, 'stepup@example.org');
-    const setup = await portal.core.totp.beginStandardApp(account, 'Test');
-    await portal.core.totp.finishStandardApp(
-      account,
-      setup.methodId,
-      codeAt(setup.secret, new Date(Date.now() - 30_000)),
-      '127.0.0.1',
-    );
+    const setup = await insertCodeApp(portal.store, account.id);
     const first = await codeAtRedirect('stepup@example.org');
     const plain = await oidc.authorizationCodeGrant(config, first.url, {
       pkceCodeVerifier: first.verifier,

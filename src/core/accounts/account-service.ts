@@ -21,6 +21,7 @@ export interface AccountService {
   remove(email: string, actor: string): Promise<void>;
   list(page?: { limit: number; offset: number }): Promise<Account[]>;
   find(email: string): Promise<Account | undefined>;
+  findById(id: string): Promise<Account | undefined>;
   excludeGroupFromMfa(group: string, message: string, actor: string): Promise<void>;
 }
 
@@ -70,6 +71,7 @@ export function accountService(deps: {
 
     list: (page) => store.accounts.list(page),
     find: (email) => store.accounts.findByEmail(email),
+    findById: (id) => store.accounts.findById(id),
 
     async excludeGroupFromMfa(group, message, actor) {
       await store.transaction(async (tx) => {

@@ -2,13 +2,17 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Account } from '../model.ts';
+import { endOtherSessions } from '../sign-in-flow/other-sessions.ts';
 import type { Store } from '../store.ts';
 import { type MfaEligibility, mfaEligibility } from './mfa-eligibility.ts';
 
 export interface SelfEnrolment {
   eligibility(account: Account): Promise<MfaEligibility>;
-  /** Turns MFA on for the signed-in user; refused for shared mailboxes and excluded groups. */
-  enable(account: Account, clientAddress: string): Promise<void>;
+  /**
+   * Turns MFA on for the signed-in user; refused for shared mailboxes and excluded groups. Every
+   * session of the account but `keepSession` (the one that asked) ends: none had proved MFA.
+   */
+  enable(account: Account, clientAddress: string, keepSession?: string): Promise<void>;
 }
 
 export function selfEnrolment(deps: { store: Store; clock: Clock; audit: AuditLog }): SelfEnrolment {
@@ -18,7 +22,7 @@ export function selfEnrolment(deps: { store: Store; clock: Clock; audit: AuditLo
 
   return {
     eligibility,
-    async enable(account, clientAddress) {
+    async enable(account, clientAddress, keepSession) {
       const outcome = await store.transaction(async (tx) => {
         // Re-read inside the transaction: the operator may have changed the account meanwhile.
         const current = await tx.accounts.findById(account.id);
@@ -34,7 +38,10 @@ export function selfEnrolment(deps: { store: Store; clock: Clock; audit: AuditLo
         );
         return decision;
       });
-      if (outcome.allowed) return;
+      if (outcome.allowed) {
+        await endOtherSessions(store, audit, account, keepSession ?? null, 'mfa_enabled');
+        return;
+      }
       // Recorded outside the transaction, which wrote nothing.
       await audit.record({
         type: 'mfa.enrolment_refused',

@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { Clock, Random } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Account, SessionStage } from '../model.ts';
+import { nextState } from '../sign-in-flow/transitions.ts';
 import type { PasswordHasher } from '../passwords/hasher.ts';
 import type { Store } from '../store.ts';
 import type { Throttle } from '../throttle/throttle.ts';
@@ -85,7 +86,12 @@ export function signInWithPassword(deps: SignInDeps) {
       await audit.record({ type: 'account.password_rehashed', email, actor: 'system' });
     }
 
-    const stage = await stageAfterPassword(store, account);
+    const { stage } = nextState(
+      { stage: 'signed_out', factors: [] },
+      { type: 'password_accepted' },
+      { mfaEnabled: account.mfaEnabled, activeMethods: await store.methods.countForAccount(account.id) },
+    );
+    if (stage === 'signed_out' || stage === 'ended') throw new GatehouseError('flow_step_not_allowed');
     const token = await openSession(
       { store, clock, random, lifetime },
       account,
@@ -113,6 +119,7 @@ export async function openSession(
   stage: SessionStage,
   factors: string[],
   returnTo: string | null = null,
+  mfaProvedAt: Date | null = null,
 ): Promise<string> {
   const token = newSessionToken(deps.random);
   const now = deps.clock.now();
@@ -127,13 +134,7 @@ export async function openSession(
     flash: null,
     factors,
     returnTo,
+    mfaProvedAt,
   });
   return token;
-}
-
-/** After the password: straight in, or the MFA registration wizard, or the second factor. */
-async function stageAfterPassword(store: Store, account: Account): Promise<SessionStage> {
-  if (!account.mfaEnabled) return 'complete';
-  const methods = await store.methods.countForAccount(account.id);
-  return methods === 0 ? 'register_mfa' : 'verify_mfa';
 }

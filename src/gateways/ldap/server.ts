@@ -154,7 +154,7 @@ export async function startLdapGateway(core: Core, config: LdapConfig, log: Fast
       const scope = readInteger(scopeTlv);
       if (!filter) throw new BerError('search without filter');
       if (!bound) return void socket.write(searchDone(id, RESULT.insufficientAccessRights, 'bind first'));
-      const account = (await core.store.accounts.findById(bound.id)) ?? bound;
+      const account = (await core.accounts.findById(bound.id)) ?? bound;
       const dn = `uid=${account.email},${config.baseDn}`;
       const entry: Entry = {
         objectclass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],

@@ -39,6 +39,17 @@ export function phoneChallengeRepo(db: Kysely<Database>): PhoneChallengeStore {
         .executeTakeFirst();
       return row ? toChallenge(row) : undefined;
     },
+    async consume(id, sessionHash, at) {
+      const result = await db
+        .updateTable('phone_challenges')
+        .set({ consumed_at: toMillis(at) })
+        .where('id', '=', id)
+        .where('session_hash', '=', sessionHash)
+        .where('status', '=', 'confirmed')
+        .where('consumed_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
     async settle(id, status, at) {
       const result = await db
         .updateTable('phone_challenges')

@@ -63,6 +63,17 @@ export function pushRequestRepo(db: Kysely<Database>): PushRequestStore {
         .executeTakeFirst();
       return row ? toRequest(row) : undefined;
     },
+    async consume(id, sessionHash, now) {
+      const result = await db
+        .updateTable('push_requests')
+        .set({ consumed_at: toMillis(now) })
+        .where('id', '=', id)
+        .where('session_hash', '=', sessionHash)
+        .where('status', '=', 'approved')
+        .where('consumed_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
     async answer(id, status, now) {
       const result = await db
         .updateTable('push_requests')

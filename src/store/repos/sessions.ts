@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Session, SessionStage } from '../../core/model.ts';
 import type { SessionStore } from '../../core/store.ts';
 import type { Database, SessionsTable } from '../schema.ts';
-import { fromMillis, toMillis } from './time.ts';
+import { fromMillis, optionalDate, toMillis } from './time.ts';
 
 export function sessionRepo(db: Kysely<Database>): SessionStore {
   return {
@@ -20,6 +20,7 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
           flash: s.flash,
           factors: JSON.stringify(s.factors),
           return_to: s.returnTo ?? null,
+          mfa_proved_at: s.mfaProvedAt ? toMillis(s.mfaProvedAt) : null,
         })
         .execute();
     },
@@ -38,12 +39,20 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
         .where('id_hash', '=', idHash)
         .execute();
     },
-    async setStage(idHash, stage, factors) {
-      await db
+    async move(idHash, from, to) {
+      const result = await db
         .updateTable('sessions')
-        .set({ stage, factors: JSON.stringify(factors) })
+        .set({
+          id_hash: to.idHash,
+          stage: to.stage,
+          factors: JSON.stringify(to.factors),
+          mfa_proved_at: to.mfaProvedAt ? toMillis(to.mfaProvedAt) : null,
+          return_to: to.returnTo,
+        })
         .where('id_hash', '=', idHash)
-        .execute();
+        .where('stage', '=', from)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
     async setReturnTo(idHash, returnTo) {
       await db.updateTable('sessions').set({ return_to: returnTo }).where('id_hash', '=', idHash).execute();
@@ -66,8 +75,10 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
     async remove(idHash) {
       await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
     },
-    async removeAllForAccount(accountId) {
-      const result = await db.deleteFrom('sessions').where('account_id', '=', accountId).executeTakeFirst();
+    async removeAllForAccount(accountId, except) {
+      let query = db.deleteFrom('sessions').where('account_id', '=', accountId);
+      if (except) query = query.where('id_hash', '!=', except);
+      const result = await query.executeTakeFirst();
       return Number(result.numDeletedRows);
     },
     async removeExpired(now) {
@@ -93,5 +104,6 @@ function toSession(row: Selectable<SessionsTable>): Session {
     flash: row.flash,
     factors: JSON.parse(row.factors) as string[],
     returnTo: row.return_to,
+    mfaProvedAt: optionalDate(row.mfa_proved_at),
   };
 }

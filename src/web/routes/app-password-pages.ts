@@ -2,17 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type Core, isGatehouseError } from '../../core/index.ts';
 import { formBody, summaryAndFields } from '../forms.ts';
-import { signedIn } from '../session.ts';
-
-const nameMessages: Record<string, string> = {
-  app_password_name_invalid: 'Enter a password name of at least 8 characters (at most 64)',
-  app_password_name_taken: 'You already have an app password with this name. Choose another name',
-  too_many_app_passwords: 'You have 20 app passwords, the most allowed. Revoke one you no longer use first',
-};
+import { hasMessage, messageFor } from '../messages.ts';
+import { pathPastRefusal, signedIn } from '../session.ts';
 
 /**
  * The two app password pages (name, then the key password shown once), mounted in the
- * registration wizard and in Security info with their own address, caption and next page.
+ * registration wizard and in Security info with their own address, caption and next page. Making
+ * one needs a second factor proved recently: a password alone never makes an app password.
  */
 export function registerAppPasswordPages(
   app: FastifyInstance,
@@ -27,13 +23,24 @@ export function registerAppPasswordPages(
     ...summaryAndFields(problem ? [{ field: 'name', text: problem }] : []),
   });
 
-  app.get(where.path, async (_request, reply) => reply.page('app-password-name', show()));
+  app.get(where.path, async (request, reply) => {
+    try {
+      await core.flow.startEnrolment(signedIn(request), 'app_password', {}, request.ip);
+    } catch (error) {
+      const past = await pathPastRefusal(core, request, error, where.path);
+      if (past) return reply.redirect(past, 303);
+      if (!isGatehouseError(error, 'too_many_app_passwords')) throw error;
+      return reply.page('app-password-name', show('', messageFor(error, core.clock.now())), error.status);
+    }
+    return reply.page('app-password-name', show());
+  });
 
   app.post(where.path, async (request, reply) => {
-    const { account } = signedIn(request);
     const name = z.string().max(1000).catch('').parse(formBody(request.body).name);
     try {
-      const { appPassword, keyPassword } = await core.appPasswords.create(account, name, request.ip);
+      const outcome = await core.flow.finishEnrolment(signedIn(request), 'app_password', { name }, request.ip);
+      if (outcome.status !== 'done') return reply.redirect(where.path, 303);
+      const { appPassword, keyPassword } = outcome.result;
       // Shown in this response only: it is never stored in the clear, nor in the session.
       return reply.page('app-password-created', {
         title: 'Your app password',
@@ -43,8 +50,10 @@ export function registerAppPasswordPages(
         next: where.next,
       });
     } catch (error) {
-      if (!isGatehouseError(error) || !nameMessages[error.code]) throw error;
-      return reply.page('app-password-name', show(name.slice(0, 64), nameMessages[error.code]), 400);
+      const past = await pathPastRefusal(core, request, error, where.path);
+      if (past) return reply.redirect(past, 303);
+      if (!isGatehouseError(error) || !error.code.includes('app_password') || !hasMessage(error.code)) throw error;
+      return reply.page('app-password-name', show(name.slice(0, 64), messageFor(error, core.clock.now())), 400);
     }
   });
 }

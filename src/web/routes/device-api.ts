@@ -108,7 +108,7 @@ export function deviceApiRoutes(
       const emails = new Map<string, string>();
       for (const r of requests) {
         if (!emails.has(r.accountId))
-          emails.set(r.accountId, (await core.store.accounts.findById(r.accountId))?.email ?? '');
+          emails.set(r.accountId, (await core.accounts.findById(r.accountId))?.email ?? '');
       }
       return requests.map((r) => describeRequest(r, emails.get(r.accountId) ?? '', options.issuer));
     };

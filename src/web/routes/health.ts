@@ -6,7 +6,7 @@ export function healthRoutes(core: Core) {
     app.get('/healthz', async () => ({ status: 'ok' }));
     app.get('/readyz', async (request, reply) => {
       try {
-        await core.store.ping();
+        await core.ping();
         return { status: 'ready' };
       } catch (error) {
         request.log.warn({ err: error }, 'database not reachable');

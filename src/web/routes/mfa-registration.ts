@@ -6,7 +6,8 @@ import { fieldErrors, formBody, summaryAndFields } from '../forms.ts';
 import { publicUrlOf } from '../public-url.ts';
 import { pushProblem } from '../push-problems.ts';
 import { qrDataUrl } from '../qr.ts';
-import { homeFor, requireStage, signedIn } from '../session.ts';
+import { messageFor } from '../messages.ts';
+import { homeFor, pathPastRefusal, requireStage, signedIn } from '../session.ts';
 import { formatTime } from '../time-format.ts';
 import { registerAppPasswordPages } from './app-password-pages.ts';
 
@@ -43,6 +44,22 @@ const methodPages: Record<string, string> = {
 export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) {
   return async (app: FastifyInstance) => {
     app.addHook('preHandler', requireStage('register_mfa', 'complete'));
+    // From Security info (a complete session), adding a method needs a fresh second factor; a
+    // session that began before MFA was on signs in again. The wizard's own register_mfa stage is
+    // checked by each step. The last steps (app password, finished) are checked where they act.
+    app.addHook('preHandler', async (request, reply) => {
+      const active = request.auth;
+      if (!active || active.session.stage !== 'complete' || reply.sent) return;
+      const path = request.routeOptions.url ?? '';
+      if (path.startsWith('/mfa/register/app-password') || path === '/mfa/register/finished') return;
+      try {
+        await core.flow.mayChange(active, 'enrol_method');
+      } catch (error) {
+        const past = await pathPastRefusal(core, request, error, '/mfa/register/start');
+        if (!past) throw error;
+        return reply.redirect(past, 303);
+      }
+    });
     const page = (
       reply: FastifyReply,
       template: string,
@@ -74,8 +91,13 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
     });
 
     app.post('/mfa/register/activation', async (request, reply) => {
-      const { account, session } = signedIn(request);
-      await core.authenticatorApp.startActivation(account, session, request.ip);
+      try {
+        await core.flow.startEnrolment(signedIn(request), 'authenticator_app', {}, request.ip);
+      } catch (error) {
+        const past = await pathPastRefusal(core, request, error, '/mfa/register/app');
+        if (!past) throw error;
+        return reply.redirect(past, 303);
+      }
       return reply.redirect('/mfa/register/scan', 303);
     });
 
@@ -156,13 +178,16 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
       return reply.redirect('/mfa/register/number', 303);
     });
 
+    // Next after `Notification approved`: this session's own approved request is its proof.
     app.post('/mfa/register/finish', async (request, reply) => {
-      const { account, session } = signedIn(request);
       try {
-        await core.completeMfa(account, session, 'swk', request.ip);
+        const outcome = await core.flow.finishEnrolment(signedIn(request), 'authenticator_app', {}, request.ip);
+        if (outcome.status !== 'proved') return reply.redirect('/mfa/register/number', 303);
+        reply.setSession(outcome.token);
       } catch (error) {
-        if (isGatehouseError(error, 'method_not_found')) return reply.redirect('/mfa/register/number', 303);
-        throw error;
+        const past = await pathPastRefusal(core, request, error, '/mfa/register/number');
+        if (!past) throw error;
+        return reply.redirect(past, 303);
       }
       return reply.redirect('/mfa/register/app-password', 303);
     });
@@ -200,35 +225,45 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
           400,
         );
       }
+      if (parsed.data.method === 'totp') {
+        // The key is made by this POST, for this session only (a GET shows it, never makes one).
+        try {
+          await core.flow.startEnrolment(signedIn(request), 'totp', { issuer: options.issuer }, request.ip);
+        } catch (error) {
+          const past = await pathPastRefusal(core, request, error, '/mfa/register/different');
+          if (!past) throw error;
+          return reply.redirect(past, 303);
+        }
+      }
       return reply.redirect(methodPages[parsed.data.method] ?? '/mfa/register/app', 303);
     });
 
     app.get('/mfa/register/code-app', async (request, reply) => renderCodeApp(request, reply));
 
     app.post('/mfa/register/code-app', async (request, reply) => {
-      const { account, session } = signedIn(request);
-      const setup = await core.totp.pendingStandardApp(account, options.issuer);
-      if (!setup) return reply.redirect('/mfa/register/code-app', 303);
-      const code = z.string().trim().max(20).safeParse(formBody(request.body).code);
+      const code = z.string().trim().max(20).catch('').parse(formBody(request.body).code);
       try {
-        await core.totp.finishStandardApp(account, setup.methodId, code.success ? code.data : '', request.ip);
+        const outcome = await core.flow.finishEnrolment(
+          signedIn(request),
+          'totp',
+          { issuer: options.issuer, code },
+          request.ip,
+        );
+        if (outcome.status !== 'proved') return reply.redirect('/mfa/register/code-app', 303);
+        reply.setSession(outcome.token);
       } catch (error) {
+        const past = await pathPastRefusal(core, request, error, '/mfa/register/different');
+        if (past) return reply.redirect(past, 303);
         if (!isGatehouseError(error)) throw error;
-        const text =
-          error.code === 'too_many_attempts'
-            ? 'Too many wrong codes. Wait 15 minutes, then try again.'
-            : 'The code is not correct. Enter the 6-digit code the app shows now.';
-        return renderCodeApp(request, reply, text);
+        return renderCodeApp(request, reply, messageFor(error, core.clock.now(), 'registration'));
       }
-      await core.completeMfa(account, session, 'otp', request.ip);
       return reply.redirect('/mfa/register/app-password', 303);
     });
 
     async function renderCodeApp(request: FastifyRequest, reply: FastifyReply, problem?: string) {
-      const { account } = signedIn(request);
-      const setup =
-        (await core.totp.pendingStandardApp(account, options.issuer)) ??
-        (await core.totp.beginStandardApp(account, options.issuer));
+      const { account, session } = signedIn(request);
+      const setup = await core.totp.pendingStandardApp(account, options.issuer, session);
+      if (!setup) return reply.redirect('/mfa/register/different', 303);
       const errors = problem ? [{ field: 'code', text: problem }] : [];
       return page(
         reply,

@@ -1,134 +1,163 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { type Core, isGatehouseError } from '../../core/index.ts';
+import { type Core, GatehouseError, isGatehouseError } from '../../core/index.ts';
 import type { Session } from '../../core/model.ts';
 import { formBody, summaryAndFields } from '../forms.ts';
+import { messageFor } from '../messages.ts';
 import { pushProblem } from '../push-problems.ts';
-import { homeFor, requireStage, signedIn } from '../session.ts';
+import { afterProof, requireStage, signedIn } from '../session.ts';
 import { formatTime } from '../time-format.ts';
+
+export interface VerificationOptions {
+  /** The application the sign-in is for, as the app shows it. */
+  applicationName: (session: Session) => Promise<string>;
+}
+
+const codeField = z.string().trim().max(20).catch('');
+
+/**
+ * The second factor's first step, raised by the POST that needs it (the password, a retry), never
+ * by a GET: a link or a prefetch must not push to a phone or ring it. Answers with where to go.
+ */
+export function beginVerification(core: Core, options: VerificationOptions) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const active = signedIn(request);
+    const [first] = await core.flow.challengeMethods(active);
+    if (first === 'phone') return callPhone(core, request, reply);
+    if (first !== 'authenticator_app') return reply.redirect('/mfa/verify/code', 303);
+    try {
+      const application = await options.applicationName(active.session);
+      await core.flow.startChallenge(active, 'authenticator_app', { application }, request.ip);
+      return reply.redirect('/mfa/verify', 303);
+    } catch (error) {
+      if (!isGatehouseError(error)) throw error;
+      if (error.code === 'no_push_device') return reply.redirect('/mfa/verify/code', 303);
+      return reply.redirect(`/mfa/verify?problem=${error.code === 'push_blocked' ? 'blocked' : 'too_many'}`, 303);
+    }
+  };
+}
+
+/** Calls (or texts) the default phone for the session's sign-in, or says why it could not. */
+export async function callPhone(core: Core, request: FastifyRequest, reply: FastifyReply, channel?: 'call' | 'sms') {
+  const active = signedIn(request);
+  try {
+    const challenge = await core.flow.startChallenge(active, 'phone', channel ? { channel } : {}, request.ip);
+    return reply.redirect(`/mfa/verify/phone/${challenge?.channel === 'sms' ? 'code' : 'call'}`, 303);
+  } catch (error) {
+    if (!isGatehouseError(error)) throw error;
+    return reply.page(
+      'error',
+      {
+        title: 'We could not call your phone',
+        heading: 'We could not call your phone',
+        paragraphs: [messageFor(error, core.clock.now(), 'dial', PHONE_UNAVAILABLE)],
+        backLink: { href: '/mfa/verify/code', text: 'Use a verification code' },
+      },
+      error.status,
+    );
+  }
+}
+
+const PHONE_UNAVAILABLE =
+  'We could not call or text your phone right now. Try again later, or choose a different method';
 
 /**
  * The second step of signing in (the guide's step 10): the PC shows a two-digit number, the user
  * types it in the app and approves; or enters a verification code instead.
  */
-export function mfaVerificationRoutes(
-  core: Core,
-  options: { applicationName: (session: Session) => Promise<string> },
-) {
+export function mfaVerificationRoutes(core: Core, options: VerificationOptions) {
   return async (app: FastifyInstance) => {
     app.addHook('preHandler', requireStage('verify_mfa'));
 
-    /** When the session's request was approved, the session is promoted and true returned. */
-    async function settled(
-      request: FastifyRequest,
-    ): Promise<{ status: string; number?: string; expiresAt?: Date }> {
-      const { account, session } = signedIn(request);
-      const pending = await core.authenticatorApp.signInState(session);
-      if (pending?.status === 'approved') {
-        await core.completeMfa(account, session, 'swk', request.ip);
-        return { status: 'approved' };
-      }
-      return pending
-        ? { status: pending.status, number: pending.number, expiresAt: pending.expiresAt }
-        : { status: 'none' };
-    }
-
-    async function showPush(request: FastifyRequest, reply: FastifyReply, startNew: boolean) {
-      const { account, session } = signedIn(request);
-      let state = await settled(request);
-      if (state.status === 'approved') return reply.redirect(homeFor('complete', session.returnTo), 303);
-      if (startNew || state.status === 'none') {
-        try {
-          const application = await options.applicationName(session);
-          const pushed = await core.authenticatorApp.signInRequest(account, session, request.ip, application);
-          state = { status: pushed.status, number: pushed.number, expiresAt: pushed.expiresAt };
-        } catch (error) {
-          if (!isGatehouseError(error)) throw error;
-          if (error.code === 'no_push_device') return reply.redirect('/mfa/verify/code', 303);
-          const kind = error.code === 'push_blocked' ? 'blocked' : 'too_many';
-          return reply.page(
-            'mfa-verify',
-            {
-              title: pushProblem(kind).heading,
-              status: kind,
-              problem: pushProblem(kind),
-              canRetry: kind === 'too_many',
-            },
-            429,
-          );
-        }
-      }
-      return reply.page('mfa-verify', {
-        title: state.status === 'pending' ? 'Approve sign in request' : pushProblem(state.status).heading,
-        status: state.status,
-        number: state.number,
-        expiresAt: state.expiresAt ? formatTime(state.expiresAt) : '',
-        problem: pushProblem(state.status),
-        canRetry: true,
-      });
+    /** Shows where the session's request stands (or why none could be raised); raises nothing. */
+    async function showPush(request: FastifyRequest, reply: FastifyReply, refused?: 'blocked' | 'too_many') {
+      const active = signedIn(request);
+      const methods = await core.flow.challengeMethods(active);
+      const outcome = await core.flow.finishChallenge(active, 'authenticator_app', {}, request.ip);
+      if (outcome.status === 'proved') return reply.redirect(await afterProof(core, request, reply, outcome.token), 303);
+      if (outcome.status !== 'waiting') throw new GatehouseError('flow_step_not_allowed');
+      const pending = outcome.view;
+      const asked = z.enum(['blocked', 'too_many']).safeParse((request.query as { problem?: unknown }).problem);
+      const problem = refused ?? (asked.success ? asked.data : undefined);
+      const status = (refused ? undefined : pending?.status) ?? problem ?? 'none';
+      return reply.page(
+        'mfa-verify',
+        {
+          title: status === 'pending' ? 'Approve sign in request' : pushProblem(status).heading,
+          status,
+          number: pending?.number,
+          expiresAt: pending ? formatTime(pending.expiresAt) : '',
+          problem: pushProblem(status),
+          canRetry: status !== 'blocked' && methods.includes('authenticator_app'),
+          hasPhone: methods.includes('phone'),
+        },
+        status === problem ? 429 : 200,
+      );
     }
 
     app.get('/mfa/verify', async (request, reply) => {
-      // The default method decides, unless the user chose the app (?method=app).
-      if ((request.query as { method?: unknown }).method !== 'app') {
-        const kind = await defaultKind(signedIn(request).account.id);
-        if (kind === 'phone') return reply.redirect('/mfa/verify/phone', 303);
-        if (kind === 'totp') return reply.redirect('/mfa/verify/code', 303);
+      const active = signedIn(request);
+      const [first] = await core.flow.challengeMethods(active);
+      // The default method decides; the session's own call or text, if it has one, is shown.
+      if (first === 'phone') {
+        const call = await core.phone.state(active.session, 'sign_in');
+        if (call) return reply.redirect(`/mfa/verify/phone/${call.channel === 'sms' ? 'code' : 'call'}`, 303);
       }
-      return showPush(request, reply, false);
+      if (first === 'totp') return reply.redirect('/mfa/verify/code', 303);
+      return showPush(request, reply);
     });
-    app.post('/mfa/verify/retry', async (request, reply) => showPush(request, reply, true));
+
+    app.post('/mfa/verify/retry', async (request, reply) => {
+      const active = signedIn(request);
+      try {
+        const application = await options.applicationName(active.session);
+        await core.flow.startChallenge(active, 'authenticator_app', { application }, request.ip);
+      } catch (error) {
+        if (!isGatehouseError(error)) throw error;
+        if (error.code === 'no_push_device') return reply.redirect('/mfa/verify/code', 303);
+        return showPush(request, reply, error.code === 'push_blocked' ? 'blocked' : 'too_many');
+      }
+      return reply.redirect('/mfa/verify', 303);
+    });
+
     app.post('/mfa/verify/check', async (_request, reply) => reply.redirect('/mfa/verify', 303));
 
-    app.get('/mfa/verify/status', async (request) => {
-      const { status } = await settled(request);
-      const next =
-        status === 'approved' ? homeFor('complete', signedIn(request).session.returnTo) : '/mfa/verify';
-      return { status, next };
+    // Polled by the waiting page's script: the PC moves on by itself once the app approved.
+    app.get('/mfa/verify/status', async (request, reply) => {
+      const active = signedIn(request);
+      const outcome = await core.flow.finishChallenge(active, 'authenticator_app', {}, request.ip);
+      if (outcome.status === 'proved')
+        return { status: 'approved', next: await afterProof(core, request, reply, outcome.token) };
+      const status = outcome.status === 'waiting' ? (outcome.view?.status ?? 'none') : 'none';
+      return { status, next: '/mfa/verify' };
     });
 
     app.get('/mfa/verify/code', async (request, reply) => renderCode(request, reply));
 
     app.post('/mfa/verify/code', async (request, reply) => {
-      const { account, session } = signedIn(request);
-      const code = z.string().trim().max(20).safeParse(formBody(request.body).code);
+      const active = signedIn(request);
       try {
-        await core.totp.verifyCode(account, code.success ? code.data : '', request.ip);
+        const code = codeField.parse(formBody(request.body).code);
+        const outcome = await core.flow.finishChallenge(active, 'totp', { code }, request.ip);
+        if (outcome.status !== 'proved') throw new GatehouseError('invalid_code');
+        return reply.redirect(await afterProof(core, request, reply, outcome.token), 303);
       } catch (error) {
         if (!isGatehouseError(error)) throw error;
-        const text =
-          error.code === 'too_many_attempts'
-            ? 'Too many wrong codes. Wait 15 minutes, then try again, or contact your IT service desk.'
-            : error.code === 'method_not_found'
-              ? 'You have no authenticator app that shows codes. Contact your IT service desk.'
-              : 'The code is not correct. Enter the 6-digit code the app shows now.';
-        return renderCode(request, reply, text, error.code === 'too_many_attempts' ? 429 : 400);
+        return renderCode(request, reply, messageFor(error, core.clock.now()), error.status);
       }
-      await core.completeMfa(account, session, 'otp', request.ip);
-      return reply.redirect(homeFor('complete', session.returnTo), 303);
     });
 
-    /** The kind of the default method; without one, the app first, then the phone, then codes. */
-    async function defaultKind(accountId: string) {
-      const methods = (await core.store.methods.listForAccount(accountId)).filter(
-        (m) => m.status === 'active',
-      );
-      const chosen =
-        methods.find((m) => m.isDefault) ??
-        methods.find((m) => m.kind === 'authenticator_app') ??
-        methods.find((m) => m.kind === 'phone') ??
-        methods[0];
-      return chosen?.kind;
-    }
-
     async function renderCode(request: FastifyRequest, reply: FastifyReply, problem?: string, status = 200) {
-      const methods = await core.store.methods.listForAccount(signedIn(request).account.id);
-      const hasPush = methods.some((m) => m.kind === 'authenticator_app' && m.status === 'active');
-      const hasPhone = methods.some((m) => m.kind === 'phone' && m.status === 'active');
+      const methods = await core.flow.challengeMethods(signedIn(request));
       const errors = problem ? [{ field: 'code', text: problem }] : [];
       return reply.page(
         'mfa-verify-code',
-        { title: 'Enter code', hasPush, hasPhone, ...summaryAndFields(errors) },
+        {
+          title: 'Enter code',
+          hasPush: methods.includes('authenticator_app'),
+          hasPhone: methods.includes('phone'),
+          ...summaryAndFields(errors),
+        },
         status,
       );
     }

@@ -3,8 +3,9 @@ import { type CountryCode, getCountryCallingCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import { type Core, isGatehouseError } from '../../core/index.ts';
 import { formBody, summaryAndFields } from '../forms.ts';
-import { dialProblem, phoneNumberMessages } from '../phone-problems.ts';
-import { homeFor, requireStage, signedIn } from '../session.ts';
+import { hasMessage, messageFor } from '../messages.ts';
+import { pathPastRefusal, requireStage, signedIn } from '../session.ts';
+import { callPhone } from './mfa-verification.ts';
 import { registerPhoneChallengePages } from './phone-pages.ts';
 
 const countryNames = new Intl.DisplayNames(['en-GB'], { type: 'region' });
@@ -59,23 +60,26 @@ export function phoneRegistrationRoutes(core: Core) {
     });
 
     app.post('/mfa/register/phone', async (request, reply) => {
-      const { account, session } = signedIn(request);
       const parsed = phoneForm.safeParse(formBody(request.body));
       if (!parsed.success)
-        return render(request, reply, false, { problem: phoneNumberMessages.phone_invalid });
+        return render(request, reply, false, {
+          problem: messageFor({ code: 'phone_invalid', details: {}, shown: true }, core.clock.now()),
+        });
       const { country, number, channel, office } = parsed.data;
       try {
-        await core.phone.register(
-          account,
-          session,
-          { country, number, channel, office: office === '1' },
+        await core.flow.startEnrolment(
+          signedIn(request),
+          'phone',
+          { number: { country, number, channel, office: office === '1' } },
           request.ip,
         );
       } catch (error) {
-        if (!isGatehouseError(error) || !phoneNumberMessages[error.code]) throw error;
+        const past = await pathPastRefusal(core, request, error, '/mfa/register/phone');
+        if (past) return reply.redirect(past, 303);
+        if (!isGatehouseError(error) || !error.code.startsWith('phone_') || !hasMessage(error.code)) throw error;
         return render(request, reply, office === '1', {
           number: number.slice(0, 32),
-          problem: phoneNumberMessages[error.code],
+          problem: messageFor(error, core.clock.now()),
         });
       }
       return reply.redirect(`/mfa/register/phone/${channel === 'sms' ? 'code' : 'call'}`, 303);
@@ -85,7 +89,7 @@ export function phoneRegistrationRoutes(core: Core) {
       base: '/mfa/register/phone',
       purpose: 'registration',
       caption: 'Multi-factor authentication',
-      next: () => '/mfa/register/app-password',
+      next: '/mfa/register/app-password',
     });
   };
 }
@@ -94,31 +98,14 @@ export function phoneRegistrationRoutes(core: Core) {
 export function phoneVerificationRoutes(core: Core) {
   return async (app: FastifyInstance) => {
     app.addHook('preHandler', requireStage('verify_mfa'));
-    app.get('/mfa/verify/phone', async (request, reply) => {
-      const { account, session } = signedIn(request);
-      let challenge: Awaited<ReturnType<typeof core.phone.signIn>>;
-      try {
-        challenge = await core.phone.signIn(account, session, request.ip);
-      } catch (error) {
-        if (!isGatehouseError(error)) throw error;
-        return reply.page(
-          'error',
-          {
-            title: 'We could not call your phone',
-            heading: 'We could not call your phone',
-            paragraphs: [dialProblem(error.code)],
-            backLink: { href: '/mfa/verify/code', text: 'Use a verification code' },
-          },
-          error.code === 'phone_blocked' ? 429 : 503,
-        );
-      }
-      return reply.redirect(`/mfa/verify/phone/${challenge.channel === 'sms' ? 'code' : 'call'}`, 303);
-    });
+    // A GET only shows the session's call: dialling takes the POST of `Call my phone instead`.
+    app.get('/mfa/verify/phone', async (_request, reply) => reply.redirect('/mfa/verify/phone/call', 303));
+    app.post('/mfa/verify/phone', async (request, reply) => callPhone(core, request, reply));
     registerPhoneChallengePages(app, core, {
       base: '/mfa/verify/phone',
       purpose: 'sign_in',
       caption: 'Sign in',
-      next: (session) => homeFor('complete', session.returnTo),
+      next: '/',
     });
   };
 }

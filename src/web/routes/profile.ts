@@ -13,13 +13,13 @@ export function profileRoutes(core: Core) {
       const [eligibility, flash, methods] = await Promise.all([
         core.enrolment.eligibility(account),
         core.sessions.takeFlash(session),
-        core.store.methods.countForAccount(account.id),
+        core.methods.list(account),
       ]);
       return reply.page('self-service', {
         title: 'Self-Service',
         eligibility,
         flash,
-        needsMethod: account.mfaEnabled && methods === 0,
+        needsMethod: account.mfaEnabled && methods.methods.length === 0,
       });
     });
 
@@ -31,9 +31,10 @@ export function profileRoutes(core: Core) {
     });
 
     app.post('/profile/self-service/mfa', async (request, reply) => {
-      const { account, session } = signedIn(request);
+      const active = signedIn(request);
+      const { account, session } = active;
       try {
-        await core.enrolment.enable(account, request.ip);
+        await core.flow.enableMfa(active, request.ip);
         await core.sessions.setFlash(session, `success: MFA enabled successfully for ${account.email}`);
       } catch (error) {
         // Already enabled, or not allowed: the self-service page explains the account's state.

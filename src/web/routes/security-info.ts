@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { type Core, isGatehouseError } from '../../core/index.ts';
+import { type Core, GatehouseError, isGatehouseError } from '../../core/index.ts';
 import type { AppPassword, MfaMethod } from '../../core/model.ts';
 import { formBody } from '../forms.ts';
-import { requireStage, signedIn } from '../session.ts';
+import { messageFor } from '../messages.ts';
+import { pathPastRefusal, requireStage, signedIn } from '../session.ts';
 import { formatDateTime } from '../time-format.ts';
 import { registerAppPasswordPages } from './app-password-pages.ts';
 
@@ -63,12 +64,14 @@ export function securityInfoRoutes(core: Core, smartcards = false) {
     });
 
     app.post('/profile/security-info/default', async (request, reply) => {
-      const { account, session } = signedIn(request);
+      const active = signedIn(request);
       const method = z.string().max(64).catch('').parse(formBody(request.body).method);
       try {
-        await core.methods.setDefault(account, method, request.ip);
-        await core.sessions.setFlash(session, 'Your default sign-in method was changed.');
+        await core.flow.setDefault(active, method, request.ip);
+        await core.sessions.setFlash(active.session, 'Your default sign-in method was changed.');
       } catch (error) {
+        const past = await pathPastRefusal(core, request, error, '/profile/security-info');
+        if (past) return reply.redirect(past, 303);
         if (!isGatehouseError(error, 'method_not_found')) throw error;
       }
       return reply.redirect('/profile/security-info', 303);
@@ -76,8 +79,17 @@ export function securityInfoRoutes(core: Core, smartcards = false) {
 
     app.get('/profile/security-info/methods/:id/remove', async (request, reply) => {
       const { id } = idParam.parse(request.params);
-      const method = (await core.methods.list(signedIn(request).account)).methods.find((m) => m.id === id);
+      const active = signedIn(request);
+      const method = (await core.methods.list(active.account)).methods.find((m) => m.id === id);
       if (!method) return reply.redirect('/profile/security-info', 303);
+      // Asked before the question, so the user proves a factor first and then confirms.
+      try {
+        await core.flow.mayChange(active, 'change_methods');
+      } catch (error) {
+        const past = await pathPastRefusal(core, request, error, `/profile/security-info/methods/${method.id}/remove`);
+        if (!past) throw error;
+        return reply.redirect(past, 303);
+      }
       return reply.page('confirm-action', {
         title: 'Remove sign-in method',
         heading: `Remove ${method.label}?`,
@@ -89,16 +101,20 @@ export function securityInfoRoutes(core: Core, smartcards = false) {
 
     app.post('/profile/security-info/methods/:id/remove', async (request, reply) => {
       const { id } = idParam.parse(request.params);
-      const { account, session } = signedIn(request);
+      const active = signedIn(request);
+      const method = (await core.methods.list(active.account)).methods.find((m) => m.id === id);
       try {
-        await core.methods.remove(account, id, request.ip);
-        await core.sessions.setFlash(session, 'The sign-in method was removed.');
+        if (!method) throw new GatehouseError('method_not_found');
+        await core.flow.removeMethod(active, method.kind, id, request.ip);
+        await core.sessions.setFlash(active.session, 'The sign-in method was removed.');
       } catch (error) {
+        const past = await pathPastRefusal(core, request, error, `/profile/security-info/methods/${id}/remove`);
+        if (past) return reply.redirect(past, 303);
         if (!isGatehouseError(error)) throw error;
         await core.sessions.setFlash(
-          session,
+          active.session,
           error.code === 'last_method'
-            ? 'You cannot remove your only sign-in method while MFA is on. Add another method first, then remove this one.'
+            ? messageFor(error, core.clock.now())
             : 'That sign-in method no longer exists.',
         );
       }
@@ -122,10 +138,10 @@ export function securityInfoRoutes(core: Core, smartcards = false) {
 
     app.post('/profile/security-info/app-passwords/:id/revoke', async (request, reply) => {
       const { id } = idParam.parse(request.params);
-      const { account, session } = signedIn(request);
+      const active = signedIn(request);
       try {
-        await core.appPasswords.revoke(account, id, account.email, request.ip);
-        await core.sessions.setFlash(session, 'The app password was revoked.');
+        await core.flow.removeMethod(active, 'app_password', id, request.ip);
+        await core.sessions.setFlash(active.session, 'The app password was revoked.');
       } catch (error) {
         if (!isGatehouseError(error, 'method_not_found')) throw error;
       }

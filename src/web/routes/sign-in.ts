@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { emailSchema } from '../../core/accounts/email.ts';
-import { type Core, isGatehouseError } from '../../core/index.ts';
+import { type Core, GatehouseError, isGatehouseError } from '../../core/index.ts';
 import { MAX_PASSWORD_LENGTH } from '../../core/passwords/password-policy.ts';
 import { INTERACTION_PATH } from '../../oidc/interactions.ts';
 import { type FieldError, fieldErrors, formBody, summaryAndFields } from '../forms.ts';
-import { messageFor, minutesUntil } from '../messages.ts';
-import { clearSessionCookie, homeFor, SESSION_COOKIE, setSessionCookie } from '../session.ts';
+import { messageFor } from '../messages.ts';
+import { clearSessionCookie, homeFor, SESSION_COOKIE } from '../session.ts';
+import { beginVerification, type VerificationOptions } from './mfa-verification.ts';
 
 const signInForm = z.object({
   email: emailSchema,
@@ -23,17 +24,29 @@ export function validReturn(value: unknown): string | null {
   return typeof value === 'string' && INTERACTION_PATH.test(value) ? value : null;
 }
 
-/** `careIdentity`: smartcard sign-in is configured, so the page offers `Log in with my Care identity`. */
-export function signInRoutes(core: Core, cookieSecure: boolean, careIdentity = false) {
+export interface SignInOptions {
+  cookieSecure: boolean;
+  /** Smartcard sign-in is configured, so the page offers `Log in with my Care identity`. */
+  careIdentity: boolean;
+  verification: VerificationOptions;
+}
+
+export function signInRoutes(core: Core, options: SignInOptions) {
+  const { cookieSecure, careIdentity } = options;
+  const begin = beginVerification(core, options.verification);
   return async (app: FastifyInstance) => {
     app.get('/signin', async (request, reply) => {
-      const returnTo = validReturn((request.query as { return?: unknown }).return);
+      const query = request.query as { return?: unknown; reauth?: unknown };
+      const returnTo = validReturn(query.return);
+      // `reauth`: the password is asked again although signed in (a change that needs a new
+      // sign-in, or an application asking for one); the new sign-in replaces the session.
+      const reauth = query.reauth === '1';
       const auth = request.auth;
-      if (auth) {
-        if (returnTo) await core.store.sessions.setReturnTo(auth.session.idHash, returnTo);
+      if (auth && !reauth) {
+        if (returnTo) await core.flow.returnTo(auth, returnTo);
         return reply.redirect(homeFor(auth.session.stage, returnTo ?? auth.session.returnTo), 303);
       }
-      return reply.page('signin', { title: 'Sign in', returnTo, careIdentity });
+      return reply.page('signin', { title: 'Sign in', returnTo, careIdentity, reauth });
     });
 
     app.post('/signin', async (request, reply) => {
@@ -54,25 +67,30 @@ export function signInRoutes(core: Core, cookieSecure: boolean, careIdentity = f
         );
       if (!parsed.success) return showErrors(fieldErrors(parsed.error, fieldMessages), 400);
 
+      let result: Awaited<ReturnType<Core['flow']['signIn']>>;
       try {
-        const result = await core.signIn({ ...parsed.data, clientAddress: request.ip, returnTo });
-        // A new token at every sign-in: a token planted before sign-in is never promoted.
-        const previous = request.cookies[SESSION_COOKIE];
-        if (previous) await core.sessions.signOut(previous, request.ip);
-        setSessionCookie(reply, result.token, cookieSecure);
-        return reply.redirect(homeFor(result.stage, returnTo), 303);
+        result = await core.flow.signIn({ ...parsed.data, clientAddress: request.ip, returnTo });
       } catch (error) {
         if (!isGatehouseError(error)) throw error;
-        const template = messageFor(error.code);
-        const text = template.replace('{minutes}', minutesUntil(error.details.until, core.clock.now()));
-        const status = error.code === 'invalid_credentials' ? 401 : 429;
-        return showErrors([{ field: 'email', text }], status);
+        // Only the sign-in failure's own words: nothing tells which accounts exist.
+        const shown = ['account_locked', 'client_throttled'].includes(error.code)
+          ? error
+          : new GatehouseError('invalid_credentials');
+        return showErrors([{ field: 'email', text: messageFor(shown, core.clock.now()) }], shown.status);
       }
+      // A new token at every sign-in: a token planted before sign-in is never promoted.
+      const previous = request.cookies[SESSION_COOKIE];
+      if (previous) await core.flow.signOut(previous, request.ip);
+      reply.setSession(result.token);
+      if (result.stage !== 'verify_mfa') return reply.redirect(homeFor(result.stage, returnTo), 303);
+      // The password POST raises the second factor at once (the guide: the PC shows a number).
+      request.auth = await core.flow.resume(result.token, request.ip);
+      return begin(request, reply);
     });
 
     app.post('/signout', async (request, reply) => {
       const token = request.cookies[SESSION_COOKIE];
-      if (token) await core.sessions.signOut(token, request.ip);
+      if (token) await core.flow.signOut(token, request.ip);
       clearSessionCookie(reply, cookieSecure);
       return reply.redirect('/signin', 303);
     });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type Core, isGatehouseError } from '../../core/index.ts';
 import type { CertificateTicketPurpose } from '../../core/model.ts';
-import { homeFor, requireStage, SESSION_COOKIE, setSessionCookie, signedIn } from '../session.ts';
+import { homeFor, pathPastRefusal, requireStage, SESSION_COOKIE, signedIn } from '../session.ts';
 import { certificateMessage } from '../smartcard/messages.ts';
 import { formatDateTime } from '../time-format.ts';
 import { validReturn } from './sign-in.ts';
@@ -32,8 +32,8 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
     reply: FastifyReply,
     purpose: CertificateTicketPurpose,
     returnTo: string | null,
+    state: string,
   ) {
-    const state = core.smartcard.newState();
     reply.setCookie(STATE_COOKIE, JSON.stringify({ s: state, p: purpose, r: returnTo }), {
       path: '/',
       httpOnly: true,
@@ -85,7 +85,7 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
   return async (app: FastifyInstance) => {
     app.get('/signin/smartcard', async (request, reply) => {
       const returnTo = validReturn((request.query as { return?: unknown }).return);
-      return start(request, reply, 'sign_in', returnTo);
+      return start(request, reply, 'sign_in', returnTo, core.smartcard.newState());
     });
 
     app.get('/signin/smartcard/complete', async (request, reply) => {
@@ -93,15 +93,15 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
       const state = takeState(request, reply, 'sign_in');
       if (!query.success || !state) return problem(reply, 'certificate_ticket_invalid', 'sign_in');
       try {
-        const { token } = await core.smartcard.signIn({
+        const { token } = await core.flow.signInWithSmartcard({
           ticket: query.data.ticket,
           state: state.s,
           clientAddress: request.ip,
           returnTo: state.r,
         });
         const previous = request.cookies[SESSION_COOKIE];
-        if (previous) await core.sessions.signOut(previous, request.ip);
-        setSessionCookie(reply, token, options.cookieSecure);
+        if (previous) await core.flow.signOut(previous, request.ip);
+        reply.setSession(token);
         return reply.redirect(homeFor('complete', state.r), 303);
       } catch (error) {
         if (!isGatehouseError(error)) throw error;
@@ -112,27 +112,38 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
     await app.register(async (secured) => {
       secured.addHook('preHandler', requireStage('complete'));
 
-      secured.get('/profile/security-info/smartcard', async (request, reply) =>
-        start(request, reply, 'bind', null),
-      );
+      secured.get('/profile/security-info/smartcard', async (request, reply) => {
+        try {
+          const { state } = await core.flow.startEnrolment(signedIn(request), 'smartcard', {}, request.ip);
+          return start(request, reply, 'bind', null, state);
+        } catch (error) {
+          const past = await pathPastRefusal(core, request, error, '/profile/security-info');
+          if (!past) throw error;
+          return reply.redirect(past, 303);
+        }
+      });
 
       secured.get('/profile/security-info/smartcard/complete', async (request, reply) => {
-        const { account, session } = signedIn(request);
+        const active = signedIn(request);
+        const { session } = active;
         const query = ticketQuery.safeParse(request.query);
         const state = takeState(request, reply, 'bind');
         if (!query.success || !state) return problem(reply, 'certificate_ticket_invalid', 'bind');
         try {
-          await core.smartcard.bindPresented(account, {
-            ticket: query.data.ticket,
-            state: state.s,
-            clientAddress: request.ip,
-          });
+          await core.flow.finishEnrolment(
+            active,
+            'smartcard',
+            { ticket: query.data.ticket, state: state.s },
+            request.ip,
+          );
           await core.sessions.setFlash(
             session,
             'Your smartcard was added. You can now use Log in with my Care identity.',
           );
           return reply.redirect('/profile/security-info', 303);
         } catch (error) {
+          const past = await pathPastRefusal(core, request, error, '/profile/security-info');
+          if (past) return reply.redirect(past, 303);
           if (!isGatehouseError(error)) throw error;
           return problem(reply, error.code, 'bind');
         }
@@ -140,8 +151,16 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
 
       secured.get('/profile/security-info/smartcards/:id/remove', async (request, reply) => {
         const { id } = idParam.parse(request.params);
-        const card = (await core.smartcard.bindings(signedIn(request).account.id)).find((b) => b.id === id);
+        const active = signedIn(request);
+        const card = (await core.smartcard.bindings(active.account.id)).find((b) => b.id === id);
         if (!card) return reply.redirect('/profile/security-info', 303);
+        try {
+          await core.flow.mayChange(active, 'change_methods');
+        } catch (error) {
+          const past = await pathPastRefusal(core, request, error, `/profile/security-info/smartcards/${id}/remove`);
+          if (!past) throw error;
+          return reply.redirect(past, 303);
+        }
         return reply.page('confirm-action', {
           title: 'Remove smartcard',
           heading: 'Remove this smartcard?',
@@ -156,11 +175,14 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
 
       secured.post('/profile/security-info/smartcards/:id/remove', async (request, reply) => {
         const { id } = idParam.parse(request.params);
-        const { account, session } = signedIn(request);
+        const active = signedIn(request);
+        const { session } = active;
         try {
-          await core.smartcard.remove(account, id, account.email, request.ip);
+          await core.flow.removeMethod(active, 'smartcard', id, request.ip);
           await core.sessions.setFlash(session, 'The smartcard was removed.');
         } catch (error) {
+          const past = await pathPastRefusal(core, request, error, `/profile/security-info/smartcards/${id}/remove`);
+          if (past) return reply.redirect(past, 303);
           if (!isGatehouseError(error, 'certificate_binding_not_found')) throw error;
           await core.sessions.setFlash(session, certificateMessage(error.code));
         }

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { GatehouseError } from '../../errors.ts';
 import type { Account, Activation, MfaMethod } from '../../model.ts';
 import { newTotpSecret, TOTP_PARAMETERS } from '../totp/totp-codes.ts';
 import { hashActivationCode, newActivationCode, normaliseActivationCode } from './activation-code.ts';
 import type { AppContext } from './context.ts';
-import { checkPublicKey, type DevicePublicKey } from './device-signature.ts';
+import { checkPublicKey, type DevicePublicKey, devicePublicKeySchema } from './device-signature.ts';
 import { issueRequest } from './requests.ts';
 
-export interface DeviceData {
-  publicKey: DevicePublicKey;
-  /** The TOTP key the app shows codes for, sealed with the secrets key. */
-  totpSecret: string;
-}
+/** What a device stores: its public key, and the TOTP key the app shows codes for (sealed). */
+export const deviceData = z.object({ publicKey: devicePublicKeySchema, totpSecret: z.string() }).passthrough();
+
+export type DeviceData = z.infer<typeof deviceData>;
 
 /** Step 1 on the PC: a one-time code for the QR code, bound to this account and browser session. */
 export async function startActivation(

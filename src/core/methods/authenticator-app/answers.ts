@@ -1,6 +1,6 @@
 import { GatehouseError } from '../../errors.ts';
 import type { MfaMethod, PushRequest, PushStatus } from '../../model.ts';
-import type { DeviceData } from './activation.ts';
+import { deviceData } from './activation.ts';
 import { type AppContext, pushKey } from './context.ts';
 import { SIGNATURE_SKEW_MS, signedLines, verifyDeviceSignature } from './device-signature.ts';
 
@@ -21,7 +21,7 @@ export async function authenticateDevice(
   const device = await ctx.store.methods.find(call.deviceId);
   if (!device || device.kind !== 'authenticator_app') throw new GatehouseError('device_not_found');
   checkTimestamp(ctx, call.timestamp);
-  const { publicKey } = device.data as unknown as DeviceData;
+  const { publicKey } = deviceData.parse(device.data);
   const message = signedLines(action, device.id, ...signedFields, call.timestamp);
   if (!verifyDeviceSignature(publicKey, message, call.signature)) {
     await auditBadSignature(ctx, device, call.clientAddress, action);
@@ -55,7 +55,7 @@ export async function answerRequest(ctx: AppContext, answer: Answer): Promise<Pu
     answer.report ? '1' : '0',
     answer.timestamp,
   );
-  const { publicKey } = device.data as unknown as DeviceData;
+  const { publicKey } = deviceData.parse(device.data);
   if (!verifyDeviceSignature(publicKey, message, answer.signature)) {
     await auditBadSignature(ctx, device, answer.clientAddress, 'answer');
     throw new GatehouseError('bad_signature');

@@ -5,6 +5,7 @@ import { GatehouseError } from '../../errors.ts';
 import type { Account, MfaMethod, PhoneChallenge, PhoneChannel, Session } from '../../model.ts';
 import type { Store } from '../../store.ts';
 import type { Throttle } from '../../throttle/throttle.ts';
+import { z } from 'zod';
 import { checkPhoneNumber } from './phone-number.ts';
 import type { PhoneSettings } from './settings.ts';
 import type { CallOutcome, Telephony } from './telephony.ts';
@@ -21,11 +22,11 @@ export interface PhoneContext {
   codeAttempts: Throttle;
 }
 
-interface PhoneData {
-  number: string;
-  country: string;
-  office: boolean;
-}
+/** What a phone method stores, parsed wherever it is read back. */
+const phoneData = z.object({ number: z.string(), country: z.string(), office: z.boolean() });
+type PhoneData = z.infer<typeof phoneData>;
+
+const dataOf = (method: MfaMethod): PhoneData => phoneData.parse(method.data);
 
 const hashCode = (challengeId: string, code: string) =>
   createHash('sha256').update(`${challengeId}:${code}`).digest('hex');
@@ -44,7 +45,7 @@ export function phoneMethod(ctx: PhoneContext) {
     channel: PhoneChannel,
     clientAddress: string,
   ) {
-    const data = method.data as unknown as PhoneData;
+    const data = dataOf(method);
     if (channel === 'sms' && (!ctx.settings.allowTexts || data.office))
       throw new GatehouseError('phone_unavailable');
     if (channel === 'call' && !ctx.settings.allowCalls) throw new GatehouseError('phone_unavailable');
@@ -226,9 +227,16 @@ export function phoneMethod(ctx: PhoneContext) {
       if (pending?.status === 'pending') return pending;
       const method = await defaultPhone(account.id);
       if (!method) throw new GatehouseError('method_not_found');
-      const office = (method.data as unknown as PhoneData).office;
+      const office = dataOf(method).office;
       const channel = ctx.settings.allowCalls || office ? 'call' : 'sms';
       return send(account, method, session, 'sign_in', channel, clientAddress);
+    },
+
+    /** The number a challenge calls (as shown: international format) and whether it is an office phone. */
+    async numberOf(challenge: PhoneChallenge): Promise<{ label: string; office: boolean }> {
+      const method = await ctx.store.methods.find(challenge.methodId);
+      const data = method && phoneData.safeParse(method.data).data;
+      return { label: method?.label ?? '', office: data?.office === true };
     },
 
     state: async (session: Session, purpose: PhoneChallenge['purpose']) =>

@@ -3,7 +3,6 @@ import type { AuditLog } from '../../audit/audit-log.ts';
 import type { Clock, Random } from '../../clock.ts';
 import { type ErrorCode, GatehouseError, isGatehouseError } from '../../errors.ts';
 import type { Account, CertificateBinding, CertificateTicketPurpose } from '../../model.ts';
-import { openSession, type SessionLifetime } from '../../sessions/sign-in.ts';
 import type { Store } from '../../store.ts';
 import type { CertificateSummary } from './certificate.ts';
 import { toPem } from './pem.ts';
@@ -16,7 +15,6 @@ export interface SmartcardDeps {
   clock: Clock;
   random: Random;
   audit: AuditLog;
-  lifetime: SessionLifetime;
   settings: SmartcardSettings;
   /** The trusted CAs and revocation lists; undefined when smartcard sign-in is not configured. */
   trust: CertificateTrust | undefined;
@@ -93,6 +91,8 @@ export function smartcardMethod(deps: SmartcardDeps) {
   }
 
   return {
+    /** Whether cards can be checked at all (the trusted CAs are configured). */
+    configured: deps.trust !== undefined,
     newState: tickets.newState,
 
     /** The CAs cards must chain to, as PEM: the TLS endpoint names them to browsers. */
@@ -135,13 +135,11 @@ export function smartcardMethod(deps: SmartcardDeps) {
       return { ticket, certificate, account: mapped.account };
     },
 
-    /** On the portal: the ticket becomes a complete session (the card is both factors). */
-    async signIn(input: {
-      ticket: string;
-      state: string;
-      clientAddress: string;
-      returnTo: string | null;
-    }): Promise<{ token: string; account: Account }> {
+    /**
+     * On the portal: the ticket's account, once (the card is both factors). The sign-in flow then
+     * opens the session.
+     */
+    async redeemSignIn(input: { ticket: string; state: string; clientAddress: string }): Promise<Account> {
       const { ticket, certificate } = await redeemed(
         'sign_in',
         input.ticket,
@@ -156,7 +154,6 @@ export function smartcardMethod(deps: SmartcardDeps) {
       );
       if (binding?.accountId === account.id)
         await store.certificateBindings.recordUse(binding.id, clock.now());
-      const token = await openSession(deps, account, 'complete', SMARTCARD_FACTORS, input.returnTo);
       await audit.record({
         type: 'smartcard.signed_in',
         email: account.email,
@@ -167,7 +164,7 @@ export function smartcardMethod(deps: SmartcardDeps) {
           certificate: auditedCertificate(certificate),
         },
       });
-      return { token, account };
+      return account;
     },
 
     /** On the portal, signed in: binds the card checked at the endpoint to this account. */

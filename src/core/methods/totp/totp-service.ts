@@ -7,6 +7,7 @@ import type { Account, MfaMethod } from '../../model.ts';
 import type { Store } from '../../store.ts';
 import type { Throttle } from '../../throttle/throttle.ts';
 import { matchingStep, newTotpSecret, provisioningUri } from './totp-codes.ts';
+import { type TotpData, totpData, totpKeyData } from './totp-data.ts';
 
 export interface TotpContext {
   store: Store;
@@ -22,12 +23,16 @@ const attemptsKey = (accountId: string) => `totp:account:${accountId}`;
 
 /** Any method that holds a TOTP key: the Gatehouse app (its codes) and standard authenticator apps. */
 function sealedSecretOf(method: MfaMethod): string | undefined {
-  const sealed = (method.data as { totpSecret?: unknown }).totpSecret;
-  return typeof sealed === 'string' ? sealed : undefined;
+  return totpKeyData.safeParse(method.data).data?.totpSecret;
 }
 
-/** Step 1 of registering a standard authenticator app: a new key, stored pending, and its otpauth URI. */
-export async function beginStandardApp(ctx: TotpContext, account: Account, issuer: string) {
+const enrolmentSessionOf = (method: MfaMethod) => totpData.safeParse(method.data).data?.enrolmentSession;
+
+/**
+ * Step 1 of registering a standard authenticator app: a new key, stored pending for the session
+ * that asked (no other session ever sees it), and its otpauth URI.
+ */
+export async function beginStandardApp(ctx: TotpContext, account: Account, issuer: string, sessionHash: string) {
   const secret = newTotpSecret(ctx.random);
   const method: MfaMethod = {
     id: randomUUID(),
@@ -38,18 +43,22 @@ export async function beginStandardApp(ctx: TotpContext, account: Account, issue
     isDefault: false,
     createdAt: ctx.clock.now(),
     lastUsedAt: null,
-    data: { totpSecret: ctx.secrets.seal(secret) },
+    data: { totpSecret: ctx.secrets.seal(secret), enrolmentSession: sessionHash } satisfies TotpData,
   };
   await ctx.store.methods.insert(method);
   return { methodId: method.id, secret, uri: provisioningUri(secret, issuer, account.email) };
 }
 
-/** The standard app set-up this account started and has not finished, to show its QR code again. */
-export async function pendingStandardApp(ctx: TotpContext, account: Account, issuer: string) {
-  const pending = (await ctx.store.methods.listForAccount(account.id)).filter(
-    (m) => m.kind === 'totp' && m.status === 'pending',
-  );
-  const method = pending.at(-1);
+/** The set-up this session started and has not finished, to show its QR code again. */
+export async function pendingStandardApp(
+  ctx: TotpContext,
+  account: Account,
+  issuer: string,
+  sessionHash: string,
+) {
+  const method = (await ctx.store.methods.listForAccount(account.id))
+    .filter((m) => m.kind === 'totp' && m.status === 'pending' && enrolmentSessionOf(m) === sessionHash)
+    .at(-1);
   const sealed = method && sealedSecretOf(method);
   if (!method || !sealed) return undefined;
   const secret = ctx.secrets.open(sealed);
@@ -63,9 +72,16 @@ export async function finishStandardApp(
   methodId: string,
   code: string,
   clientAddress: string,
+  sessionHash: string,
 ) {
   const method = await ctx.store.methods.find(methodId);
-  if (!method || method.accountId !== account.id || method.kind !== 'totp' || method.status !== 'pending') {
+  if (
+    !method ||
+    method.accountId !== account.id ||
+    method.kind !== 'totp' ||
+    method.status !== 'pending' ||
+    enrolmentSessionOf(method) !== sessionHash
+  ) {
     throw new GatehouseError('method_not_found');
   }
   await checkAndClaim(ctx, account, [method], code, clientAddress);

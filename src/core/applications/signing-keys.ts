@@ -1,0 +1,50 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { Store } from '../store.ts';
+
+/** Keys kept after a rotation, so tokens signed with the previous ones still verify. */
+const KEYS_KEPT = 3;
+
+export type PrivateJwk = Record<string, string>;
+
+function newSigningKey(): PrivateJwk & { kid: string } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    ...(privateKey.export({ format: 'jwk' }) as PrivateJwk),
+    kid: randomUUID(),
+    alg: 'RS256',
+    use: 'sig',
+  };
+}
+
+/** The keys that sign ID tokens, sealed with the secrets key and shared by every instance. */
+export function signingKeys(deps: { store: Store; secrets: SecretBox; clock: Clock }) {
+  const { store, secrets, clock } = deps;
+
+  /** Adds a new signing key (it signs from now on) and drops all but the newest few. */
+  async function rotate(): Promise<string> {
+    const key = newSigningKey();
+    await store.signingKeys.insert({
+      kid: key.kid,
+      privateJwkSealed: secrets.seal(JSON.stringify(key)),
+      createdAt: clock.now(),
+    });
+    const all = await store.signingKeys.list();
+    for (const old of all.slice(KEYS_KEPT)) await store.signingKeys.remove(old.kid);
+    return key.kid;
+  }
+
+  return {
+    rotate,
+    /** The private JWKs, newest first, creating the first one on a new database. */
+    async load(): Promise<PrivateJwk[]> {
+      if ((await store.signingKeys.list()).length === 0) await rotate();
+      return (await store.signingKeys.list()).map(
+        (k) => JSON.parse(secrets.open(k.privateJwkSealed)) as PrivateJwk,
+      );
+    },
+  };
+}
+
+export type SigningKeys = ReturnType<typeof signingKeys>;
