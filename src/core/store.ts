@@ -141,7 +141,12 @@ export interface ActivationStore {
 }
 
 export interface PushRequestStore {
-  insert(request: PushRequest): Promise<void>;
+  /**
+   * Inserts the request unless `maxPending` of its account's requests are already pending and
+   * unexpired at `now`: one conditional insert, serialised per account, so that of concurrent
+   * callers (on any number of instances) no more than `maxPending` win. True when inserted.
+   */
+  insertWithinLimit(request: PushRequest, maxPending: number, now: Date): Promise<boolean>;
   find(id: string): Promise<PushRequest | undefined>;
   pendingForDevice(deviceId: string, now: Date): Promise<PushRequest[]>;
   pendingForAccount(accountId: string, now: Date): Promise<PushRequest[]>;
