@@ -10,6 +10,13 @@ export interface Engine {
   /** Column type of an auto-incrementing integer primary key. */
   readonly autoIncrementType: 'integer' | 'serial';
   isUniqueViolation(error: unknown): boolean;
+  /**
+   * Inside a transaction, makes writers for one account wait for each other until it ends. On
+   * PostgreSQL a row lock on the account (each transaction's snapshot would otherwise miss the
+   * rows the others are adding); nothing on SQLite, where a write statement holds the database's
+   * one write lock from its start to its end.
+   */
+  lockAccount(trx: Kysely<Database>, accountId: string): Promise<void>;
   /** SQL statements that make the audit table append-only. */
   appendOnlyTriggers(table: string): string[];
   destroy(): Promise<void>;

@@ -29,7 +29,7 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     methods: methodRepo(db),
     secrets: secretRepo(db),
     activations: activationRepo(db),
-    pushRequests: pushRequestRepo(db),
+    pushRequests: pushRequestRepo(db, engine),
     appPasswords: appPasswordRepo(db, engine),
     applications: applicationRepo(db, engine),
     oidcModels: oidcModelRepo(db),

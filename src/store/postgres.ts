@@ -32,6 +32,9 @@ export function postgresEngine(options: PostgresOptions): Engine {
     autoIncrementType: 'serial',
     isUniqueViolation: (error) =>
       typeof error === 'object' && error !== null && 'code' in error && error.code === '23505',
+    async lockAccount(trx, accountId) {
+      await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
+    },
     appendOnlyTriggers: (table) => [
       `CREATE FUNCTION ${table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$`,
       `CREATE TRIGGER ${table}_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only()`,

@@ -51,15 +51,19 @@ export function signInWithPassword(deps: SignInDeps) {
     const accountKey = `signin:email:${email}`;
     const clientKey = `signin:client:${clientAddress}`;
 
-    const clientLock = await clientThrottle.lockedUntil(clientKey);
-    if (clientLock) {
-      await audit.record({ type: 'signin.throttled', email, clientAddress, detail: { until: clientLock } });
-      throw new GatehouseError('client_throttled', undefined, { until: clientLock });
+    // Both limits reserve this attempt before the password is checked, so that a burst of
+    // attempts sent at once cannot all be checked before the first failure is counted.
+    const client = await clientThrottle.reserve(clientKey);
+    if (!client.granted) {
+      await audit.record({ type: 'signin.throttled', email, clientAddress, detail: { until: client.until } });
+      throw new GatehouseError('client_throttled', undefined, { until: client.until });
     }
-    const accountLock = await accountThrottle.lockedUntil(accountKey);
-    if (accountLock) {
+    const attempt = await accountThrottle.reserve(accountKey);
+    if (!attempt.granted) {
+      // Not checked, so not one of the client's failures.
+      await client.released();
       await audit.record({ type: 'signin.failed', email, clientAddress, detail: { reason: 'locked' } });
-      throw new GatehouseError('account_locked', undefined, { until: accountLock });
+      throw new GatehouseError('account_locked', undefined, { until: attempt.until });
     }
 
     const account = await store.accounts.findByEmail(email);
@@ -71,8 +75,8 @@ export function signInWithPassword(deps: SignInDeps) {
         clientAddress,
         detail: { reason: account ? 'wrong_password' : 'unknown_account' },
       });
-      await clientThrottle.fail(clientKey);
-      const lockedUntil = await accountThrottle.fail(accountKey);
+      await client.failed();
+      const lockedUntil = await attempt.failed();
       if (lockedUntil) {
         await audit.record({ type: 'signin.locked', email, clientAddress, detail: { until: lockedUntil } });
         throw new GatehouseError('account_locked', undefined, { until: lockedUntil });
@@ -80,7 +84,9 @@ export function signInWithPassword(deps: SignInDeps) {
       throw new GatehouseError('invalid_credentials');
     }
 
-    await accountThrottle.reset(accountKey);
+    // The client's limit counts failures only; the address typed starts afresh, as before.
+    await client.released();
+    await attempt.passed();
     if (hasher.needsRehash(account.passwordHash)) {
       await store.accounts.updatePasswordHash(account.id, await hasher.hash(password));
       await audit.record({ type: 'account.password_rehashed', email, actor: 'system' });

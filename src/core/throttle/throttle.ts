@@ -8,7 +8,30 @@ export interface ThrottleRule {
   lockMinutes: number;
 }
 
+/** An attempt counted before it is evaluated: `reserve` grants it, or refuses it unevaluated. */
+export type Reservation =
+  | {
+      granted: true;
+      /** The check passed: the key's count starts again (as `reset`). */
+      passed(): Promise<void>;
+      /** The check failed: the attempt stays counted; returns the lock's end when the limit is reached. */
+      failed(): Promise<Date | null>;
+      /** The attempt was not a failure (refused elsewhere, or not checked): it is given back. */
+      released(): Promise<void>;
+    }
+  | {
+      granted: false;
+      /** When to try again: the lock's end, or when the attempts in flight would have locked it. */
+      until: Date;
+    };
+
 export interface Throttle {
+  /**
+   * Counts an attempt before it is evaluated, in one conditional store statement, so that of
+   * concurrent attempts at most `maxFailures` are evaluated within a window: the others are
+   * refused without being checked, as are all attempts while the key is locked.
+   */
+  reserve(key: string): Promise<Reservation>;
   /** When the key is locked, the time the lock ends; otherwise null. */
   lockedUntil(key: string): Promise<Date | null>;
   /** Counts a failure; returns the lock's end when this failure locked the key. */
@@ -29,6 +52,29 @@ const MINUTE = 60_000;
 
 export function throttle(store: Store, clock: Clock, rule: ThrottleRule): Throttle {
   return {
+    async reserve(key) {
+      const now = clock.now();
+      const windowStart = new Date(now.getTime() - rule.windowMinutes * MINUTE);
+      const state = await store.throttle.reserveAttempt(key, now, windowStart);
+      if (state.lockedUntil && state.lockedUntil > now) return { granted: false, until: state.lockedUntil };
+      if (state.failures > rule.maxFailures) {
+        // The limit is taken by attempts still being checked: if they fail, they lock the key
+        // for lockMinutes; if none does, the count holds until the window ends.
+        const windowEnd = new Date(state.windowStartedAt.getTime() + rule.windowMinutes * MINUTE);
+        const lockEnd = new Date(now.getTime() + rule.lockMinutes * MINUTE);
+        return { granted: false, until: windowEnd > lockEnd ? windowEnd : lockEnd };
+      }
+      const window = state.windowStartedAt;
+      return {
+        granted: true,
+        passed: () => store.throttle.clear(key),
+        released: () => store.throttle.giveBack(key, window),
+        failed: () => {
+          const until = new Date(clock.now().getTime() + rule.lockMinutes * MINUTE);
+          return store.throttle.lockIfReached(key, window, rule.maxFailures, until);
+        },
+      };
+    },
     async lockedUntil(key) {
       const state = await store.throttle.get(key);
       const until = state?.lockedUntil;

@@ -1,10 +1,11 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import type { PushPurpose, PushRequest, PushStatus } from '../../core/model.ts';
 import type { PushRequestStore } from '../../core/store.ts';
+import type { Engine } from '../engine.ts';
 import type { Database, PushRequestsTable } from '../schema.ts';
 import { fromMillis, optionalDate, toMillis } from './time.ts';
 
-export function pushRequestRepo(db: Kysely<Database>): PushRequestStore {
+export function pushRequestRepo(db: Kysely<Database>, engine: Engine): PushRequestStore {
   const pending = (now: Date) =>
     db
       .selectFrom('push_requests')
@@ -13,24 +14,43 @@ export function pushRequestRepo(db: Kysely<Database>): PushRequestStore {
       .where('expires_at', '>', toMillis(now))
       .orderBy('created_at');
   return {
-    async insert(r) {
-      await db
-        .insertInto('push_requests')
-        .values({
-          id: r.id,
-          account_id: r.accountId,
-          device_id: r.deviceId,
-          purpose: r.purpose,
-          number: r.number,
-          status: r.status,
-          session_hash: r.sessionHash,
-          application: r.application,
-          client_address: r.clientAddress,
-          created_at: toMillis(r.createdAt),
-          expires_at: toMillis(r.expiresAt),
-          answered_at: null,
-        })
-        .execute();
+    async insertWithinLimit(r, maxPending, now) {
+      const row: Insertable<PushRequestsTable> = {
+        id: r.id,
+        account_id: r.accountId,
+        device_id: r.deviceId,
+        purpose: r.purpose,
+        number: r.number,
+        status: r.status,
+        session_hash: r.sessionHash,
+        application: r.application,
+        client_address: r.clientAddress,
+        created_at: toMillis(r.createdAt),
+        expires_at: toMillis(r.expiresAt),
+        answered_at: null,
+      };
+      const columns = Object.keys(row) as (keyof typeof row)[];
+      const claim = async (trx: Kysely<Database>) => {
+        await engine.lockAccount(trx, r.accountId);
+        const pendingCount = trx
+          .selectFrom('push_requests')
+          .select((eb) => eb.fn.countAll().as('pending'))
+          .where('account_id', '=', r.accountId)
+          .where('status', '=', 'pending')
+          .where('expires_at', '>', toMillis(now));
+        // INSERT ... SELECT ... WHERE: the count and the insert are one statement.
+        const result = await trx
+          .insertInto('push_requests')
+          .columns(columns)
+          .expression(
+            trx
+              .selectNoFrom(columns.map((column) => sql.val(row[column]).as(column)))
+              .where((eb) => eb(pendingCount, '<', maxPending)),
+          )
+          .executeTakeFirst();
+        return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+      };
+      return db.isTransaction ? claim(db) : db.transaction().execute(claim);
     },
     async find(id) {
       const row = await db.selectFrom('push_requests').selectAll().where('id', '=', id).executeTakeFirst();

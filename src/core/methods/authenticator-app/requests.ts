@@ -28,16 +28,6 @@ export async function issueRequest(ctx: AppContext, input: RequestInput): Promis
     });
     throw new GatehouseError('push_blocked', undefined, { until: blockedUntil });
   }
-  const pending = await ctx.store.pushRequests.pendingForAccount(account.id, now);
-  if (pending.length >= ctx.settings.maxPending) {
-    await ctx.audit.record({
-      type: 'push.blocked',
-      email: account.email,
-      clientAddress: input.clientAddress,
-      detail: { reason: 'too_many_pending' },
-    });
-    throw new GatehouseError('too_many_attempts');
-  }
   const previous = await ctx.store.pushRequests.latestForAccount(account.id);
   // "Latest" is by creation time, so a retry in the same millisecond is placed 1 ms later.
   const sameSession = await ctx.store.pushRequests.latestForSession(input.sessionHash, input.purpose);
@@ -57,7 +47,17 @@ export async function issueRequest(ctx: AppContext, input: RequestInput): Promis
     expiresAt: new Date(createdAt.getTime() + ctx.settings.requestSeconds * 1000),
     answeredAt: null,
   };
-  await ctx.store.pushRequests.insert(request);
+  // The pending limit is claimed by the insert itself: a count read first would let concurrent
+  // sign-ins (on several instances) all see room and all insert.
+  if (!(await ctx.store.pushRequests.insertWithinLimit(request, ctx.settings.maxPending, now))) {
+    await ctx.audit.record({
+      type: 'push.blocked',
+      email: account.email,
+      clientAddress: input.clientAddress,
+      detail: { reason: 'too_many_pending' },
+    });
+    throw new GatehouseError('too_many_attempts');
+  }
   await notifyDevice(ctx, device, request, account.email);
   await ctx.audit.record({
     type: 'push.sent',

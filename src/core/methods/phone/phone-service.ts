@@ -260,8 +260,9 @@ export function phoneMethod(ctx: PhoneContext) {
       typed: string,
       clientAddress: string,
     ) {
-      const key = `phone:code:${account.id}`;
-      if (await ctx.codeAttempts.lockedUntil(key)) throw new GatehouseError('too_many_attempts');
+      // Counted before the code is compared, so a burst of guesses sent at once is not all checked.
+      const attempt = await ctx.codeAttempts.reserve(`phone:code:${account.id}`);
+      if (!attempt.granted) throw new GatehouseError('too_many_attempts');
       const challenge = expiredIfLate(
         await ctx.store.phoneChallenges.latestForSession(session.idHash, purpose),
       );
@@ -271,6 +272,8 @@ export function phoneMethod(ctx: PhoneContext) {
         challenge.status !== 'pending' ||
         !challenge.codeHash
       ) {
+        // No code to compare with: nothing was guessed.
+        await attempt.released();
         throw new GatehouseError('invalid_code');
       }
       const code = typed.replace(/\s/g, '');
@@ -284,12 +287,15 @@ export function phoneMethod(ctx: PhoneContext) {
           clientAddress,
           detail: { challenge: challenge.id, reason: 'wrong_code' },
         });
-        if (await ctx.codeAttempts.fail(key)) throw new GatehouseError('too_many_attempts');
+        if (await attempt.failed()) throw new GatehouseError('too_many_attempts');
         throw new GatehouseError('invalid_code');
       }
-      if (!(await ctx.store.phoneChallenges.settle(challenge.id, 'confirmed', ctx.clock.now())))
+      if (!(await ctx.store.phoneChallenges.settle(challenge.id, 'confirmed', ctx.clock.now()))) {
+        // The right code, settled by a concurrent request first: not a guess.
+        await attempt.released();
         throw new GatehouseError('invalid_code');
-      await ctx.codeAttempts.reset(key);
+      }
+      await attempt.passed();
       await settled(challenge, 'confirmed');
     },
   };

@@ -125,21 +125,21 @@ async function checkAndClaim(
   typed: string,
   clientAddress: string,
 ): Promise<MfaMethod> {
-  const key = attemptsKey(account.id);
-  const lockedUntil = await ctx.attempts.lockedUntil(key);
-  if (lockedUntil) throw new GatehouseError('too_many_attempts', undefined, { until: lockedUntil });
+  // Counted before the code is checked, so a burst of guesses sent at once is not all checked.
+  const attempt = await ctx.attempts.reserve(attemptsKey(account.id));
+  if (!attempt.granted) throw new GatehouseError('too_many_attempts', undefined, { until: attempt.until });
   const code = typed.replace(/\s/g, '');
   const now = ctx.clock.now();
   for (const method of methods) {
     const step = matchingStep(ctx.secrets.open(sealedSecretOf(method) ?? ''), code, now);
     // A step is claimed in one conditional update: a code (or an earlier one) used before fails.
     if (step !== null && (await ctx.store.methods.claimStep(method.id, step))) {
-      await ctx.attempts.reset(key);
+      await attempt.passed();
       return method;
     }
   }
   await ctx.audit.record({ type: 'totp.rejected', email: account.email, clientAddress });
-  const locked = await ctx.attempts.fail(key);
+  const locked = await attempt.failed();
   if (locked) throw new GatehouseError('too_many_attempts', undefined, { until: locked });
   throw new GatehouseError('invalid_code');
 }
