@@ -88,6 +88,21 @@ export interface ThrottleStore {
    * Returns the state after counting.
    */
   countFailure(key: string, now: Date, windowStart: Date): Promise<ThrottleState>;
+  /**
+   * Reserves one attempt for `key` in one conditional statement, before the attempt is evaluated.
+   * A locked key is left as it is (nothing counted); a window older than `windowStart`, or a
+   * lock that has ended, starts a fresh count at 1; otherwise the count goes up by one. Returns
+   * the state after the reservation: its `failures` is this attempt's place in the window.
+   */
+  reserveAttempt(key: string, now: Date, windowStart: Date): Promise<ThrottleState>;
+  /**
+   * Locks `key` until `until` when the window that began at `windowStartedAt` still stands (no
+   * success cleared it since) and its count has reached `maxFailures`; a later lock is kept.
+   * Returns the lock's end, or null when the key was not locked.
+   */
+  lockIfReached(key: string, windowStartedAt: Date, maxFailures: number, until: Date): Promise<Date | null>;
+  /** Gives one reserved attempt back, if the window it was counted in still stands. */
+  giveBack(key: string, windowStartedAt: Date): Promise<void>;
   lock(key: string, until: Date): Promise<void>;
   get(key: string): Promise<ThrottleState | undefined>;
   clear(key: string): Promise<void>;
