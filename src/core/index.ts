@@ -9,6 +9,7 @@ import {
   createAppPassword,
   revokeAppPassword,
 } from './methods/app-password/app-passwords.ts';
+import { keyFingerprint } from './methods/app-password/fingerprint.ts';
 import {
   type LegacySignIn,
   legacyPasswordAndPush,
@@ -147,7 +148,14 @@ export function createCore(parts: {
     secrets: parts.secrets,
     attempts: throttle(store, clock, settings.codeAttempts),
   };
-  const appPasswordContext: AppPasswordContext = { store, clock, random, hasher, audit };
+  const appPasswordContext: AppPasswordContext = {
+    store,
+    clock,
+    random,
+    hasher,
+    audit,
+    fingerprint: keyFingerprint(store, parts.secrets, random),
+  };
   const app = authenticatorApp({
     store,
     clock,
@@ -159,8 +167,7 @@ export function createCore(parts: {
     notifier: parts.notifier,
   });
   const legacyThrottles = {
-    accountThrottle: throttle(store, clock, settings.accountLockout),
-    clientThrottle: throttle(store, clock, settings.clientLockout),
+    limits: { account: settings.accountLockout, client: settings.clientLockout },
   };
   return {
     store,
