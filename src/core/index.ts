@@ -10,6 +10,7 @@ import {
   createAppPassword,
   revokeAppPassword,
 } from './methods/app-password/app-passwords.ts';
+import { keyFingerprint } from './methods/app-password/fingerprint.ts';
 import {
   type LegacySignIn,
   legacyPasswordAndPush,
@@ -137,7 +138,14 @@ export function createCore(parts: {
     secrets: parts.secrets,
     attempts: throttle(store, clock, settings.codeAttempts),
   };
-  const appPasswordContext: AppPasswordContext = { store, clock, random, hasher, audit };
+  const appPasswordContext: AppPasswordContext = {
+    store,
+    clock,
+    random,
+    hasher,
+    audit,
+    fingerprint: keyFingerprint(store, parts.secrets, random),
+  };
   const appContext: AppContext = {
     store,
     clock,
@@ -150,8 +158,7 @@ export function createCore(parts: {
   };
   const app = authenticatorApp(appContext);
   const legacyThrottles = {
-    accountThrottle: throttle(store, clock, settings.accountLockout),
-    clientThrottle: throttle(store, clock, settings.clientLockout),
+    limits: { account: settings.accountLockout, client: settings.clientLockout },
   };
   const phone = phoneMethod({
     store,

@@ -178,9 +178,14 @@ export interface SecretStore {
 }
 
 export interface AppPasswordStore {
-  /** Throws GatehouseError `app_password_name_taken` when the account has one of that name. */
-  insert(appPassword: AppPassword): Promise<void>;
+  /**
+   * Stores it with its key's fingerprint (a keyed MAC, see the app-password method). Throws
+   * GatehouseError `app_password_name_taken` when the account has one of that name.
+   */
+  insert(appPassword: AppPassword, keyFingerprint: string): Promise<void>;
   listForAccount(accountId: string): Promise<AppPassword[]>;
+  /** The app password whose key has this fingerprint, of whichever account. */
+  findByFingerprint(keyFingerprint: string): Promise<AppPassword | undefined>;
   remove(accountId: string, id: string): Promise<boolean>;
   recordUse(id: string, at: Date, protocol: string, address: string): Promise<void>;
   removeAllForAccount(accountId: string): Promise<number>;

@@ -103,6 +103,8 @@ export interface AppPasswordsTable {
   account_id: string;
   name: string;
   password_hash: string;
+  /** HMAC-SHA256 of the normalised key password under the server's fingerprint key. */
+  key_fingerprint: string;
   created_at: number;
   last_used_at: number | null;
   last_used_protocol: string | null;

@@ -16,6 +16,7 @@ import type { SmartcardSettings } from '../../src/core/methods/smartcard/setting
 import { defaultSmartcardSettings } from '../../src/core/methods/smartcard/settings.ts';
 import type { CertificateTrust } from '../../src/core/methods/smartcard/trust.ts';
 import type { AuditEventInput } from '../../src/core/model.ts';
+import type { PasswordHasher } from '../../src/core/passwords/hasher.ts';
 import type { Store } from '../../src/core/store.ts';
 import { buildWebApp } from '../../src/web/app.ts';
 import type { SmartcardPortalOptions } from '../../src/web/routes/smartcard.ts';
@@ -44,6 +45,8 @@ export async function startTestPortal(
     listen?: boolean;
     settings?: Partial<CoreSettings>;
     clock?: Clock;
+    /** E.g. a hasher that counts its verifications. */
+    hasher?: PasswordHasher;
     cookieSecure?: boolean;
     /** Share a database with another portal (two instances); the caller then drops it. */
     database?: TestDatabase;
@@ -89,6 +92,7 @@ export async function startTestPortal(
     settings: { ...defaultCoreSettings, ...options.settings },
     clock: options.clock ?? systemClock,
     secrets: TEST_SECRETS,
+    ...(options.hasher ? { hasher: options.hasher } : {}),
     ...(options.notifier ? { notifier: options.notifier } : {}),
     ...(telephony ? { telephony } : {}),
     ...(options.smartcard

@@ -6,6 +6,7 @@ import { appPasswords } from './0003-app-passwords.ts';
 import { singleSignOn } from './0004-single-sign-on.ts';
 import { phone } from './0006-phone.ts';
 import { smartcard } from './0007-smartcard.ts';
+import { appPasswordFingerprints } from './0008-app-password-fingerprints.ts';
 import { signInFlow } from './0009-sign-in-flow.ts';
 
 /** One list of migrations for both engines; each receives the engine for its few differences. */
@@ -17,6 +18,7 @@ const migrations: Record<string, (engine: Engine) => Migration> = {
   '0006-phone': phone,
   // 0005 was once reserved for certificates; they came after 0006, so they are 0007.
   '0007-smartcard': smartcard,
+  '0008-app-password-fingerprints': appPasswordFingerprints,
   '0009-sign-in-flow': signInFlow,
 };
 

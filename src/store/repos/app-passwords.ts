@@ -8,7 +8,7 @@ import { fromMillis, optionalDate, toMillis } from './time.ts';
 
 export function appPasswordRepo(db: Kysely<Database>, engine: Engine): AppPasswordStore {
   return {
-    async insert(p) {
+    async insert(p, keyFingerprint) {
       try {
         await db
           .insertInto('app_passwords')
@@ -17,6 +17,7 @@ export function appPasswordRepo(db: Kysely<Database>, engine: Engine): AppPasswo
             account_id: p.accountId,
             name: p.name,
             password_hash: p.passwordHash,
+            key_fingerprint: keyFingerprint,
             created_at: toMillis(p.createdAt),
             last_used_at: null,
             last_used_protocol: null,
@@ -36,6 +37,14 @@ export function appPasswordRepo(db: Kysely<Database>, engine: Engine): AppPasswo
         .orderBy('created_at')
         .execute();
       return rows.map(toAppPassword);
+    },
+    async findByFingerprint(keyFingerprint) {
+      const row = await db
+        .selectFrom('app_passwords')
+        .selectAll()
+        .where('key_fingerprint', '=', keyFingerprint)
+        .executeTakeFirst();
+      return row && toAppPassword(row);
     },
     async remove(accountId, id) {
       const result = await db

@@ -5,11 +5,12 @@ import { GatehouseError } from '../../errors.ts';
 import type { Account, AppPassword } from '../../model.ts';
 import type { PasswordHasher } from '../../passwords/hasher.ts';
 import type { Store } from '../../store.ts';
+import type { KeyFingerprint } from './fingerprint.ts';
 import { formatKeyPassword, newKeyPassword } from './key-password.ts';
 
 export const APP_PASSWORD_NAME_MIN = 8;
 export const APP_PASSWORD_NAME_MAX = 64;
-/** Each legacy sign-in checks every app password of the account, so their number is bounded. */
+/** A user has a few legacy applications; more than this is a list nobody reviews. */
 export const MAX_APP_PASSWORDS = 20;
 
 export interface AppPasswordContext {
@@ -18,6 +19,8 @@ export interface AppPasswordContext {
   random: Random;
   hasher: PasswordHasher;
   audit: AuditLog;
+  /** Finds the one app password a legacy sign-in verifies (see fingerprint.ts). */
+  fingerprint: KeyFingerprint;
 }
 
 export function checkAppPasswordName(name: string): string {
@@ -44,6 +47,7 @@ export async function createAppPassword(
     throw new GatehouseError('too_many_app_passwords');
   }
   const key = newKeyPassword(ctx.random);
+  const keyFingerprint = await ctx.fingerprint(key);
   const appPassword: AppPassword = {
     id: randomUUID(),
     accountId: account.id,
@@ -55,7 +59,7 @@ export async function createAppPassword(
     lastUsedAddress: null,
   };
   await ctx.store.transaction(async (tx) => {
-    await tx.appPasswords.insert(appPassword);
+    await tx.appPasswords.insert(appPassword, keyFingerprint);
     await ctx.audit.record(
       {
         type: 'app_password.created',

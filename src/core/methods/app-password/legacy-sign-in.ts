@@ -1,13 +1,12 @@
 import type { Random } from '../../clock.ts';
 import { GatehouseError } from '../../errors.ts';
 import type { Account } from '../../model.ts';
-import type { Throttle } from '../../throttle/throttle.ts';
 import type { AppPasswordContext } from './app-passwords.ts';
 import { normaliseKeyPassword } from './key-password.ts';
+import { type LegacyLimitRules, reserveLegacyAttempt } from './legacy-limits.ts';
 
 export interface LegacySignInContext extends AppPasswordContext {
-  accountThrottle: Throttle;
-  clientThrottle: Throttle;
+  limits: LegacyLimitRules;
   random: Random;
 }
 
@@ -24,36 +23,36 @@ export interface LegacySignIn {
  * A legacy application's sign-in (LDAP bind, RADIUS Access-Request). Once MFA is enabled only app
  * passwords work here; the account password is refused (and the refusal audited, so the service
  * desk can tell the user why their mail client stopped working).
+ *
+ * Every sign-in that passes the limits verifies exactly one argon2id hash, whoever it names and
+ * however many app passwords they have, so that its time tells nothing about the account.
  */
 export function legacySignIn(ctx: LegacySignInContext) {
   const decoy = ctx.hasher.hash(ctx.random.bytes(16).toString('hex'));
   return async (input: LegacySignIn): Promise<Account> => {
-    const limits = await legacyLimits(ctx, input);
+    const limits = await reserveLegacyAttempt(ctx, input);
     const account = await ctx.store.accounts.findByEmail(input.email);
-    const matched = account ? await matchingCredential(ctx, account, input.password) : undefined;
-    if (!account) await ctx.hasher.verify(await decoy, input.password);
-    if (account && matched) {
+    const outcome = await checkOneCredential(ctx, account, input.password, decoy);
+    if (account && (outcome.kind === 'app_password' || outcome.kind === 'password')) {
       await limits.succeeded();
-      if (matched.kind === 'app_password') {
+      if (outcome.kind === 'app_password') {
         await ctx.store.appPasswords.recordUse(
-          matched.id,
+          outcome.id,
           ctx.clock.now(),
           input.protocol,
           input.clientAddress,
         );
       }
       await ctx.audit.record({
-        type: matched.kind === 'app_password' ? 'app_password.used' : 'legacy.signed_in',
+        type: outcome.kind === 'app_password' ? 'app_password.used' : 'legacy.signed_in',
         email: account.email,
         clientAddress: input.clientAddress,
-        detail: { protocol: input.protocol, credential: matched.kind, name: matched.name },
+        detail: { protocol: input.protocol, credential: outcome.kind, name: outcome.name },
       });
       return account;
     }
-    const refusedPassword =
-      account?.mfaEnabled && (await ctx.hasher.verify(account.passwordHash, input.password));
     await ctx.audit.record({
-      type: refusedPassword ? 'legacy.password_refused' : 'app_password.rejected',
+      type: outcome.kind === 'password_refused' ? 'legacy.password_refused' : 'app_password.rejected',
       email: input.email,
       clientAddress: input.clientAddress,
       detail: { protocol: input.protocol },
@@ -62,51 +61,47 @@ export function legacySignIn(ctx: LegacySignInContext) {
   };
 }
 
+type Outcome =
+  | { kind: 'app_password'; id: string; name: string }
+  | { kind: 'password'; name: null }
+  /** The account password, right, but MFA is on: refused, and audited as such. */
+  | { kind: 'password_refused' }
+  | { kind: 'refused' };
+
 /**
- * Failures are counted per address typed and per client; either lock refuses every legacy
- * sign-in for a while, whatever the credential.
+ * Verifies one hash and no more: the app password whose fingerprint matches what was typed;
+ * otherwise the account password (the credential before MFA; after MFA, to audit a refusal);
+ * otherwise, for an address that names no account, a decoy.
  */
-async function legacyLimits(ctx: LegacySignInContext, input: LegacySignIn) {
-  const accountKey = `legacy:email:${input.email}`;
-  const clientKey = `legacy:client:${input.clientAddress}`;
-  if (
-    (await ctx.clientThrottle.lockedUntil(clientKey)) ||
-    (await ctx.accountThrottle.lockedUntil(accountKey))
-  ) {
-    throw new GatehouseError('account_locked');
-  }
-  return {
-    succeeded: () => ctx.accountThrottle.reset(accountKey),
-    async failed(): Promise<never> {
-      await ctx.clientThrottle.fail(clientKey);
-      if (await ctx.accountThrottle.fail(accountKey)) throw new GatehouseError('account_locked');
-      throw new GatehouseError('invalid_credentials');
-    },
-  };
-}
-
-type Credential = { kind: 'app_password'; id: string; name: string } | { kind: 'password'; name: null };
-
-async function matchingCredential(
+async function checkOneCredential(
   ctx: AppPasswordContext,
-  account: Account,
+  account: Account | undefined,
   typed: string,
-): Promise<Credential | undefined> {
+  decoy: Promise<string>,
+): Promise<Outcome> {
   const key = normaliseKeyPassword(typed);
-  for (const appPassword of await ctx.store.appPasswords.listForAccount(account.id)) {
-    if (await ctx.hasher.verify(appPassword.passwordHash, key)) {
-      return { kind: 'app_password', id: appPassword.id, name: appPassword.name };
-    }
+  // The same lookup for every address, known or not; a fingerprint of another account's app
+  // password is not a candidate.
+  const found = await ctx.store.appPasswords.findByFingerprint(await ctx.fingerprint(key));
+  const candidate = account && found?.accountId === account.id ? found : undefined;
+  if (candidate) {
+    return (await ctx.hasher.verify(candidate.passwordHash, key))
+      ? { kind: 'app_password', id: candidate.id, name: candidate.name }
+      : { kind: 'refused' };
   }
+  if (!account) {
+    await ctx.hasher.verify(await decoy, typed);
+    return { kind: 'refused' };
+  }
+  if (!(await ctx.hasher.verify(account.passwordHash, typed))) return { kind: 'refused' };
   // Before MFA is enabled, legacy clients keep working with the account password.
-  if (!account.mfaEnabled && (await ctx.hasher.verify(account.passwordHash, typed)))
-    return { kind: 'password', name: null };
-  return undefined;
+  return account.mfaEnabled ? { kind: 'password_refused' } : { kind: 'password', name: null };
 }
 
 /**
  * The NPS-extension way for VPNs: the account password, then the user's approval in the app.
- * The password is throttled as any legacy sign-in; the approval is an `approval` push request.
+ * The password is throttled as any legacy sign-in (reserved before it is verified); the approval
+ * is an `approval` push request.
  */
 export function legacyPasswordAndPush(
   ctx: LegacySignInContext & {
@@ -115,7 +110,7 @@ export function legacyPasswordAndPush(
 ) {
   const decoy = ctx.hasher.hash(ctx.random.bytes(16).toString('hex'));
   return async (input: LegacySignIn & { application: string }): Promise<Account> => {
-    const limits = await legacyLimits(ctx, input);
+    const limits = await reserveLegacyAttempt(ctx, input);
     const account = await ctx.store.accounts.findByEmail(input.email);
     const valid = await ctx.hasher.verify(account?.passwordHash ?? (await decoy), input.password);
     if (!account || !valid) {
