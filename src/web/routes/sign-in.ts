@@ -6,7 +6,7 @@ import { MAX_PASSWORD_LENGTH } from '../../core/passwords/password-policy.ts';
 import { INTERACTION_PATH } from '../../oidc/interactions.ts';
 import { type FieldError, fieldErrors, formBody, summaryAndFields } from '../forms.ts';
 import { messageFor, minutesUntil } from '../messages.ts';
-import { clearSessionCookie, homeFor, SESSION_COOKIE, setSessionCookie } from '../session.ts';
+import { clearSessionCookie, homeFor, portalCookieNames, setSessionCookie } from '../session.ts';
 
 const signInForm = z.object({
   email: emailSchema,
@@ -57,7 +57,7 @@ export function signInRoutes(core: Core, cookieSecure: boolean, careIdentity = f
       try {
         const result = await core.signIn({ ...parsed.data, clientAddress: request.ip, returnTo });
         // A new token at every sign-in: a token planted before sign-in is never promoted.
-        const previous = request.cookies[SESSION_COOKIE];
+        const previous = request.cookies[portalCookieNames(cookieSecure).session];
         if (previous) await core.sessions.signOut(previous, request.ip);
         setSessionCookie(reply, result.token, cookieSecure);
         return reply.redirect(homeFor(result.stage, returnTo), 303);
@@ -71,7 +71,7 @@ export function signInRoutes(core: Core, cookieSecure: boolean, careIdentity = f
     });
 
     app.post('/signout', async (request, reply) => {
-      const token = request.cookies[SESSION_COOKIE];
+      const token = request.cookies[portalCookieNames(cookieSecure).session];
       if (token) await core.sessions.signOut(token, request.ip);
       clearSessionCookie(reply, cookieSecure);
       return reply.redirect('/signin', 303);
