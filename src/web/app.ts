@@ -157,6 +157,8 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
+        // No page uses <base>; 'none' stops an injected one from re-pointing relative URLs.
+        baseUri: ["'none'"],
         imgSrc: ["'self'", 'data:', 'https:'],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
