@@ -61,7 +61,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
   const mfaRate = await perSecond(Math.max(10, Math.floor(ROUNDS / 2)), async () => {
     const { pc, number } = await flows.pcAtVerification(email);
     const [requestId] = await phone.pendingIds();
-    const answer = await phone.answer(requestId!, 'approve', number);
+    if (requestId === undefined) throw new Error('the phone has no pending request');
+    const answer = await phone.answer(requestId, 'approve', number);
     if (answer.json().status !== 'approved') throw new Error('approval failed');
     if ((await pc.get('/mfa/verify/status')).json().status !== 'approved')
       throw new Error('status not approved');

@@ -1,6 +1,6 @@
 import type * as oidc from 'openid-client';
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
@@ -8,13 +8,13 @@ const escape = (text: string) =>
 
 const layout = (title: string, body: string) => `<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} - Mail</title><link rel="stylesheet" href="/mail.css"></head>
+<title>${escapeHtml(title)} - Mail</title><link rel="stylesheet" href="/mail.css"></head>
 <body><header>Mail</header><main>${body}</main></body></html>`;
 
 export function signedOutPage(message?: string): string {
   return layout(
     'Sign in',
-    `<h1>Mail</h1>${message ? `<p role="alert">${escape(message)}</p>` : ''}
+    `<h1>Mail</h1>${message ? `<p role="alert">${escapeHtml(message)}</p>` : ''}
 <p>Sign in with your organisation account to read your mail.</p>
 <form method="post" action="/login"><button type="submit">Sign in</button></form>`,
   );
@@ -38,8 +38,8 @@ export function inboxPage(user: { name: string; email: string; claims: oidc.IDTo
   return layout(
     'Inbox',
     `<h1>Inbox</h1>
-<dl><dt>Signed in as</dt><dd id="user">${escape(user.name)} (${escape(user.email)})</dd>
-<dt>Signed in with</dt><dd id="how">${escape(howSignedIn(user.claims))}</dd></dl>
+<dl><dt>Signed in as</dt><dd id="user">${escapeHtml(user.name)} (${escapeHtml(user.email)})</dd>
+<dt>Signed in with</dt><dd id="how">${escapeHtml(howSignedIn(user.claims))}</dd></dl>
 <p>You have no new messages.</p>
 <form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
   );

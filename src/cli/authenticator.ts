@@ -21,6 +21,7 @@ const storedAccount = z.object({
 });
 const storeSchema = z.object({ accounts: z.array(storedAccount) });
 type Store = z.infer<typeof storeSchema>;
+type StoredAccount = Store['accounts'][number];
 
 const defaultStore = () =>
   process.env.GATEHOUSE_AUTHENTICATOR_STORE ?? join(homedir(), '.config', 'gatehouse', 'authenticator.json');
@@ -36,7 +37,7 @@ function save(file: string, store: Store) {
   chmodSync(file, 0o600);
 }
 
-const deviceOf = async (a: Store['accounts'][number]) =>
+const deviceOf = async (a: StoredAccount) =>
   new DeviceAccount(a.server, a.deviceId, await importPrivateJwk(a.privateJwk as JsonWebKey));
 
 export async function runAuthenticatorCommand(args: string[]): Promise<number> {
@@ -54,11 +55,12 @@ export async function runAuthenticatorCommand(args: string[]): Promise<number> {
   );
   const file = values.store ?? defaultStore();
   const store = load(file);
-  const find = (wanted: string | undefined) => {
-    const matches = store.accounts.filter((a) => !wanted || a.account === wanted);
-    if (matches.length === 0)
+  /** The accounts named (all of them when none is), never none: that is a usage error. */
+  const find = (wanted: string | undefined): [StoredAccount, ...StoredAccount[]] => {
+    const [first, ...others] = store.accounts.filter((a) => !wanted || a.account === wanted);
+    if (first === undefined)
       throw new UsageError(wanted ? `no account ${wanted} in ${file}` : `no accounts in ${file}`);
-    return matches;
+    return [first, ...others];
   };
   try {
     switch (sub) {
@@ -125,10 +127,10 @@ export async function runAuthenticatorCommand(args: string[]): Promise<number> {
         return 0;
       case 'remove': {
         const [account] = find(positionals[0]);
-        await (await deviceOf(account!)).remove();
+        await (await deviceOf(account)).remove();
         store.accounts = store.accounts.filter((a) => a !== account);
         save(file, store);
-        console.log(`Removed ${account!.account}.`);
+        console.log(`Removed ${account.account}.`);
         return 0;
       }
       default:

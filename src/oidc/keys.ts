@@ -8,7 +8,7 @@ const KEYS_KEPT = 3;
 
 export type PrivateJwk = Record<string, string>;
 
-function newSigningKey(): PrivateJwk {
+function newSigningKey(): PrivateJwk & { kid: string } {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
     ...(privateKey.export({ format: 'jwk' }) as PrivateJwk),
@@ -22,13 +22,13 @@ function newSigningKey(): PrivateJwk {
 export async function rotateSigningKeys(store: Store, secrets: SecretBox, clock: Clock): Promise<string> {
   const key = newSigningKey();
   await store.signingKeys.insert({
-    kid: key.kid!,
+    kid: key.kid,
     privateJwkSealed: secrets.seal(JSON.stringify(key)),
     createdAt: clock.now(),
   });
   const all = await store.signingKeys.list();
   for (const old of all.slice(KEYS_KEPT)) await store.signingKeys.remove(old.kid);
-  return key.kid!;
+  return key.kid;
 }
 
 /** The private JWKs, newest first, creating the first one on a new database. */

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Core } from '../core/index.ts';
 import { publicUrlOf } from '../web/public-url.ts';
-import { SESSION_COOKIE } from '../web/session.ts';
+import { portalCookieNames } from '../web/session.ts';
 import { interactionRoutes } from './interactions.ts';
 import type { PrivateJwk } from './keys.ts';
 import { createProvider } from './provider.ts';
@@ -26,6 +26,7 @@ const MAX_DERIVED_ISSUERS = 8;
 
 /** Serves the OpenID provider under /oidc and its interactions under /interaction. */
 export async function mountSingleSignOn(app: FastifyInstance, options: SingleSignOnOptions): Promise<void> {
+  const SESSION_COOKIE = portalCookieNames(options.secureCookies).session;
   let signingKeys = await options.signingKeys();
   const kids = (keys: PrivateJwk[]) => keys.map((k) => k.kid).join(' ');
   // Providers hold their keys; after a rotation they are made again (their state is all stored).

@@ -23,7 +23,7 @@ import { profileRoutes } from './routes/profile.ts';
 import { securityInfoRoutes } from './routes/security-info.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { type SmartcardPortalOptions, smartcardRoutes } from './routes/smartcard.ts';
-import { registerSessionLoading } from './session.ts';
+import { portalCookieNames, registerSessionLoading } from './session.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -87,7 +87,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
   // Pages post HTML forms only; other body types are refused before they reach a route.
   app.removeContentTypeParser(['application/json', 'text/plain']);
   await app.register(csrf, {
-    cookieKey: 'gatehouse_csrf',
+    cookieKey: portalCookieNames(options.cookieSecure).csrf,
     cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, secure: options.cookieSecure, signed: true },
   });
 
@@ -160,6 +160,8 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
+        // No page uses <base>; 'none' stops an injected one from re-pointing relative URLs.
+        baseUri: ["'none'"],
         imgSrc: ["'self'", 'data:', 'https:'],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],

@@ -143,15 +143,17 @@ function whiteness(x: number, y: number, unit: number): number {
   return Math.max(0, Math.min(1, 0.5 - edge / unit));
 }
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+/** The 256 CRC-32 remainders, 4 octets each (a Buffer, so a lookup is a typed, range-checked read). */
+const CRC_TABLE = Buffer.alloc(256 * 4);
+for (let n = 0; n < 256; n++) {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
+  CRC_TABLE.writeUInt32BE(c >>> 0, 4 * n);
+}
 
 function crc32(bytes: Buffer): number {
   let crc = 0xffffffff;
-  for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  for (const byte of bytes) crc = CRC_TABLE.readUInt32BE(4 * ((crc ^ byte) & 0xff)) ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
@@ -171,7 +173,7 @@ export function iconPng(size: number): Buffer {
     const row = Buffer.alloc(1 + size * 3);
     for (let px = 0; px < size; px++) {
       const w = whiteness((px + 0.5) * unit, (py + 0.5) * unit, unit);
-      for (let c = 0; c < 3; c++) row[1 + px * 3 + c] = Math.round(BLUE[c]! * (1 - w) + 255 * w);
+      for (const [c, blue] of BLUE.entries()) row[1 + px * 3 + c] = Math.round(blue * (1 - w) + 255 * w);
     }
     rows.push(row);
   }

@@ -4,7 +4,26 @@ import { isGatehouseError } from '../core/index.ts';
 import type { SessionStage } from '../core/model.ts';
 import type { ActiveSession } from '../core/sessions/session-service.ts';
 
-export const SESSION_COOKIE = 'gatehouse_session';
+export interface PortalCookieNames {
+  session: string;
+  csrf: string;
+  smartcardState: string;
+}
+
+/**
+ * The names of the portal's own cookies, decided here only. Secure cookies carry the __Host-
+ * prefix: a browser then accepts them only with Secure, Path=/ and no Domain, so neither a
+ * sibling subdomain nor a plain-HTTP page can plant or overwrite them (RFC 6265bis §4.1.3.2).
+ * Browsers refuse __Host- cookies without Secure, so plain-HTTP development keeps plain names.
+ */
+export function portalCookieNames(secure: boolean): PortalCookieNames {
+  const prefix = secure ? '__Host-' : '';
+  return {
+    session: `${prefix}gatehouse_session`,
+    csrf: `${prefix}gatehouse_csrf`,
+    smartcardState: `${prefix}gatehouse_smartcard`,
+  };
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,7 +55,7 @@ export function registerSessionLoading(app: FastifyInstance, core: Core, cookieS
     return this;
   });
   app.addHook('preHandler', async (request, reply) => {
-    const token = request.cookies[SESSION_COOKIE];
+    const token = request.cookies[portalCookieNames(cookieSecure).session];
     if (!token || token.length > 100) return;
     request.auth = await core.flow.resume(token, request.ip);
     if (!request.auth) clearSessionCookie(reply, cookieSecure);
@@ -44,11 +63,21 @@ export function registerSessionLoading(app: FastifyInstance, core: Core, cookieS
 }
 
 export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean): void {
-  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+  reply.setCookie(portalCookieNames(secure).session, token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+  });
 }
 
 export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
-  reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+  reply.clearCookie(portalCookieNames(secure).session, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+  });
 }
 
 /** A preHandler that admits only sessions at one of `stages`, sending others where they belong. */

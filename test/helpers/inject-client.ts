@@ -44,13 +44,34 @@ export class InjectClient {
       remoteAddress: this.remoteAddress,
       headers: { ...request.headers, ...(cookie ? { cookie } : {}) },
     });
-    for (const c of response.cookies as { name: string; value: string; maxAge?: number; expires?: Date }[]) {
+    for (const c of response.cookies as SetCookie[]) {
+      if (!prefixRulesMet(c)) continue;
       const cleared = c.value === '' || (c.expires !== undefined && c.expires.getTime() < Date.now());
       if (cleared) this.cookies.delete(c.name);
       else this.cookies.set(c.name, c.value);
     }
     return response;
   }
+}
+
+interface SetCookie {
+  name: string;
+  value: string;
+  path?: string;
+  domain?: string;
+  secure?: boolean;
+  maxAge?: number;
+  expires?: Date;
+}
+
+/**
+ * A browser ignores a __Host- cookie unless it is Secure, for Path=/ and without Domain, and a
+ * __Secure- one unless it is Secure (RFC 6265bis §4.1.3): so does this stand-in.
+ */
+function prefixRulesMet(c: SetCookie): boolean {
+  if (c.name.startsWith('__Host-')) return c.secure === true && c.path === '/' && c.domain === undefined;
+  if (c.name.startsWith('__Secure-')) return c.secure === true;
+  return true;
 }
 
 export function csrfTokenIn(html: string): string {

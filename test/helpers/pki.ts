@@ -173,7 +173,7 @@ keyUsage = critical,digitalSignature${options.usage === 'serverAuth' ? ',keyEnci
 extendedKeyUsage = ${usage}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-${options.ocspUrl ? `authorityInfoAccess = OCSP;URI:${options.ocspUrl}\n` : ''}${names.length ? 'subjectAltName = @names\n[ names ]\n' + names.join('\n') : ''}
+${options.ocspUrl ? `authorityInfoAccess = OCSP;URI:${options.ocspUrl}\n` : ''}${names.length ? `subjectAltName = @names\n[ names ]\n${names.join('\n')}` : ''}
 `,
     );
     openssl(

@@ -32,7 +32,9 @@ import { synthesize } from '../../src/channels/telephony/sip/speech.ts';
 /** A 16-bit PCM WAV as espeak-ng writes it to a pipe (data size unknown: 0x7ffff000). */
 function wav(samples: number[], sampleRate: number, channels = 1, streaming = false): Buffer {
   const data = Buffer.alloc(samples.length * 2);
-  samples.forEach((s, i) => data.writeInt16LE(s, 2 * i));
+  samples.forEach((s, i) => {
+    data.writeInt16LE(s, 2 * i);
+  });
   const head = Buffer.alloc(44);
   head.write('RIFF', 0, 'ascii');
   head.writeUInt32LE(streaming ? 0x7ffff024 : 36 + data.length, 4);

@@ -108,7 +108,7 @@ export function input(options: {
   );
 }
 
-export function valueOf(id: string): string {
+export function fieldValue(id: string): string {
   return (document.getElementById(id) as HTMLInputElement | null)?.value ?? '';
 }
 

@@ -14,12 +14,12 @@ import {
   type Child,
   errorSummary,
   type FieldError,
+  fieldValue,
   h,
   handledForm,
   hidden,
   input,
   linkButton,
-  valueOf,
 } from './dom.ts';
 import {
   activationFromHash,
@@ -469,8 +469,8 @@ function scanView(view: Extract<View, { name: 'scan' }>): Node[] {
 }
 
 async function submitActivation() {
-  const link = valueOf('activation-input').trim();
-  const server = valueOf('server-input').trim();
+  const link = fieldValue('activation-input').trim();
+  const server = fieldValue('server-input').trim();
   const errors: FieldError[] = [];
   if (!link) errors.push({ field: 'activation-input', text: 'Enter the link or the code shown on your PC' });
   if (errors.length) return go({ name: 'scan', errors, link, server });
@@ -560,7 +560,7 @@ async function addAccount(
 async function approve(accountId: string, request: PendingRequest) {
   let number = '';
   if (request.purpose !== 'approval') {
-    const typed = typedNumber(valueOf(`number-${request.id}`));
+    const typed = typedNumber(fieldValue(`number-${request.id}`));
     if (!typed) {
       state.numberErrors.set(request.id, 'Enter the 2-digit number shown on your PC');
       render('keep');
@@ -629,8 +629,8 @@ function pinSetupView(view: Extract<View, { name: 'pin-setup' }>): Node[] {
 }
 
 async function choosePin(answer: PendingAnswer) {
-  const pin = valueOf('new-pin');
-  const again = valueOf('confirm-pin');
+  const pin = fieldValue('new-pin');
+  const again = fieldValue('confirm-pin');
   const problem = pinProblem(pin);
   if (problem) return go({ name: 'pin-setup', answer, errors: [{ field: 'new-pin', text: problem }] });
   if (pin !== again)
@@ -740,7 +740,7 @@ async function checkPin(answer: PendingAnswer) {
     });
   }
   const stored = await loadPin();
-  const pin = valueOf('pin');
+  const pin = fieldValue('pin');
   if (!stored || !pin || !(await pinMatches(pin, stored))) {
     await savePinAttempts(afterWrongPin(attempts, Date.now()));
     return go({ name: 'pin', answer, errors: [{ field: 'pin', text: 'The PIN is not correct' }] });

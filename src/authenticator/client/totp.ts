@@ -31,9 +31,9 @@ export async function totpCode(secretBase32: string, at: Date, period = 30, digi
     false,
     ['sign'],
   );
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, message));
-  const offset = mac[mac.length - 1]! & 0x0f;
-  const binary =
-    ((mac[offset]! & 0x7f) << 24) | (mac[offset + 1]! << 16) | (mac[offset + 2]! << 8) | mac[offset + 3]!;
+  const mac = new DataView(await crypto.subtle.sign('HMAC', key, message));
+  // RFC 4226 §5.3 dynamic truncation: the last nibble picks 4 octets, read without their top bit.
+  const offset = mac.getUint8(mac.byteLength - 1) & 0x0f;
+  const binary = mac.getUint32(offset) & 0x7fffffff;
   return String(binary % 10 ** digits).padStart(digits, '0');
 }

@@ -10,6 +10,8 @@ import type { CallOutcome } from '../../core/methods/phone/telephony.ts';
  * reports, anything else is the wrong key. Twilio leaves the finishing # out of `Digits`; one
  * that arrives anyway is dropped. No keys at all (not a key press) settles nothing.
  */
+export function outcomeOfDigits(digits: string): CallOutcome;
+export function outcomeOfDigits(digits: string | undefined): CallOutcome | undefined;
 export function outcomeOfDigits(digits: string | undefined): CallOutcome | undefined {
   if (digits === undefined) return undefined;
   const keys = digits.endsWith('#') ? digits.slice(0, -1) : digits;

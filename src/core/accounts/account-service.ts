@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Account } from '../model.ts';
 import type { PasswordHasher } from '../passwords/hasher.ts';
+import { normalisedPassword } from '../passwords/normalise.ts';
 import { checkNewPassword } from '../passwords/password-policy.ts';
 import type { Store } from '../store.ts';
 
@@ -34,8 +35,10 @@ export function accountService(deps: {
   const { store, clock, hasher, audit } = deps;
   return {
     async add(request, actor) {
-      checkNewPassword(request.password, request.email);
-      const passwordHash = await hasher.hash(request.password);
+      // Set in NFC: an import file's NFD "é" and a keyboard's NFC one are the same password.
+      const password = normalisedPassword(request.password);
+      checkNewPassword(password, request.email);
+      const passwordHash = await hasher.hash(password);
       const account = {
         id: randomUUID(),
         email: request.email,

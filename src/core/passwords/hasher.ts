@@ -1,4 +1,5 @@
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { normalisedPassword, passwordForms } from './normalise.ts';
 
 // The library exports its algorithms as a const enum, which isolated modules cannot read.
 const ARGON2ID = 2 as Algorithm;
@@ -12,6 +13,7 @@ export interface Argon2Parameters {
 
 export const OWASP_ARGON2ID: Argon2Parameters = { memoryKiB: 19456, iterations: 2, parallelism: 1 };
 
+/** Passwords are hashed in NFC and verified in any form canonically equivalent to it (normalise.ts). */
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(passwordHash: string, password: string): Promise<boolean>;
@@ -28,13 +30,16 @@ export function argon2idHasher(parameters: Argon2Parameters = OWASP_ARGON2ID): P
   };
   const current = `$argon2id$v=19$m=${parameters.memoryKiB},t=${parameters.iterations},p=${parameters.parallelism}$`;
   return {
-    hash: (password) => hash(password, options),
+    hash: (password) => hash(normalisedPassword(password), options),
     async verify(passwordHash, password) {
-      try {
-        return await verify(passwordHash, password);
-      } catch {
-        return false; // a malformed stored hash never verifies
+      for (const form of passwordForms(password)) {
+        try {
+          if (await verify(passwordHash, form)) return true;
+        } catch {
+          return false; // a malformed stored hash never verifies
+        }
       }
+      return false;
     },
     needsRehash: (passwordHash) => !passwordHash.startsWith(current),
   };

@@ -1,5 +1,6 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { GatehouseError } from '../errors.ts';
+import { normalisedPassword } from './normalise.ts';
 
 export const MIN_PASSWORD_LENGTH = 8;
 /** Long enough for any passphrase; short enough that hashing it cannot be used to load the server. */
@@ -10,8 +11,12 @@ const commonPasswords = new Set<string>(
   (dictionary as Record<string, string[]>)['passwords-common']?.map((p) => p.toLowerCase()) ?? [],
 );
 
-/** Throws a GatehouseError when `password` may not be chosen by the account `email`. */
-export function checkNewPassword(password: string, email: string): void {
+/**
+ * Throws a GatehouseError when `password` may not be chosen by the account `email`. It is judged
+ * in NFC, the form it is hashed in: its length is that form's characters (code points).
+ */
+export function checkNewPassword(typed: string, email: string): void {
+  const password = normalisedPassword(typed);
   const length = [...password].length;
   if (length < MIN_PASSWORD_LENGTH) throw new GatehouseError('password_too_short');
   if (length > MAX_PASSWORD_LENGTH) throw new GatehouseError('password_too_long');
@@ -23,5 +28,5 @@ export function checkNewPassword(password: string, email: string): void {
 }
 
 export function isCommonPassword(password: string): boolean {
-  return commonPasswords.has(password.toLowerCase());
+  return commonPasswords.has(normalisedPassword(password).toLowerCase());
 }

@@ -14,16 +14,16 @@ export function readTlv(
   maxLength = Number.MAX_SAFE_INTEGER,
 ): { tlv: Tlv; end: number } | null {
   if (offset + 2 > buffer.length) return null;
-  const tag = buffer[offset]!;
+  const tag = buffer.readUInt8(offset);
   if ((tag & 0x1f) === 0x1f) throw new BerError('high tag numbers are not used by LDAP');
-  let length = buffer[offset + 1]!;
+  let length = buffer.readUInt8(offset + 1);
   let start = offset + 2;
   if (length & 0x80) {
     const octets = length & 0x7f;
     if (octets === 0 || octets > 4) throw new BerError('indefinite or oversized length');
     if (start + octets > buffer.length) return null;
     length = 0;
-    for (let i = 0; i < octets; i++) length = length * 256 + buffer[start + i]!;
+    for (const octet of buffer.subarray(start, start + octets)) length = length * 256 + octet;
     start += octets;
   }
   // A declared length over the limit is refused at once, not waited for.
@@ -46,7 +46,8 @@ export function children(value: Buffer): Tlv[] {
 
 export function readInteger(tlv: Tlv | undefined): number {
   if (!tlv || tlv.value.length === 0 || tlv.value.length > 4) throw new BerError('bad integer');
-  let n = tlv.value[0]! & 0x80 ? -1 : 0;
+  // Two's complement: a first octet with its high bit set makes the number negative.
+  let n = tlv.value.readUInt8(0) & 0x80 ? -1 : 0;
   for (const byte of tlv.value) n = n * 256 + byte;
   return n;
 }
@@ -75,8 +76,9 @@ export function integer(tag: number, n: number): Buffer {
     bytes.unshift(v & 0xff);
     v = Math.floor(v / 256);
   } while (v > 0);
-  if (bytes[0]! & 0x80) bytes.unshift(0);
-  return tlv(tag, Buffer.from(bytes));
+  const body = Buffer.from(bytes);
+  // A leading 0 keeps a high first bit from reading as a negative number.
+  return tlv(tag, body.readUInt8(0) & 0x80 ? Buffer.concat([Buffer.of(0), body]) : body);
 }
 
 export const octets = (tag: number, text: string) => tlv(tag, Buffer.from(text, 'utf8'));

@@ -35,14 +35,20 @@ export function parsePacket(datagram: Buffer): RadiusPacket {
   const attributes: RadiusPacket['attributes'] = [];
   for (let offset = HEADER; offset < length; ) {
     if (offset + 2 > length) throw new MalformedPacket('truncated attribute');
-    const type = raw[offset]!;
-    const attributeLength = raw[offset + 1]!;
+    const type = raw.readUInt8(offset);
+    const attributeLength = raw.readUInt8(offset + 1);
     if (attributeLength < 2 || offset + attributeLength > length)
       throw new MalformedPacket('bad attribute length');
     attributes.push({ type, value: raw.subarray(offset + 2, offset + attributeLength) });
     offset += attributeLength;
   }
-  return { code: raw[0]!, id: raw[1]!, authenticator: raw.subarray(4, 20), attributes, raw };
+  return {
+    code: raw.readUInt8(0),
+    id: raw.readUInt8(1),
+    authenticator: raw.subarray(4, 20),
+    attributes,
+    raw,
+  };
 }
 
 export const attribute = (packet: RadiusPacket, type: number) =>
@@ -56,7 +62,7 @@ export function decryptPassword(hidden: Buffer, secret: Buffer, requestAuthentic
   let previous = requestAuthenticator;
   for (let i = 0; i < hidden.length; i += 16) {
     const key = createHash('md5').update(secret).update(previous).digest();
-    for (let j = 0; j < 16; j++) plain[i + j] = hidden[i + j]! ^ key[j]!;
+    for (let j = 0; j < 16; j++) plain[i + j] = hidden.readUInt8(i + j) ^ key.readUInt8(j);
     previous = hidden.subarray(i, i + 16);
   }
   const end = plain.indexOf(0);
@@ -69,8 +75,8 @@ export function messageAuthenticatorValid(packet: RadiusPacket, secret: Buffer):
   let offset = HEADER;
   let received: Buffer | undefined;
   while (offset < copy.length) {
-    const type = copy[offset]!;
-    const length = copy[offset + 1]!;
+    const type = copy.readUInt8(offset);
+    const length = copy.readUInt8(offset + 1);
     if (type === MESSAGE_AUTHENTICATOR) {
       if (length !== 18) return false;
       received = Buffer.from(copy.subarray(offset + 2, offset + 18));

@@ -20,7 +20,7 @@ export const AUTHENTICATOR_APP_CSP = [
   "font-src 'self' https: data:",
   "script-src-attr 'none'",
   "object-src 'none'",
-  "base-uri 'self'",
+  "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');

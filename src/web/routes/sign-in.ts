@@ -6,7 +6,7 @@ import { MAX_PASSWORD_LENGTH } from '../../core/passwords/password-policy.ts';
 import { INTERACTION_PATH } from '../../oidc/interactions.ts';
 import { type FieldError, fieldErrors, formBody, summaryAndFields } from '../forms.ts';
 import { messageFor } from '../messages.ts';
-import { clearSessionCookie, homeFor, SESSION_COOKIE } from '../session.ts';
+import { clearSessionCookie, homeFor, portalCookieNames } from '../session.ts';
 import { beginVerification, type VerificationOptions } from './mfa-verification.ts';
 
 const signInForm = z.object({
@@ -79,7 +79,7 @@ export function signInRoutes(core: Core, options: SignInOptions) {
         return showErrors([{ field: 'email', text: messageFor(shown, core.clock.now()) }], shown.status);
       }
       // A new token at every sign-in: a token planted before sign-in is never promoted.
-      const previous = request.cookies[SESSION_COOKIE];
+      const previous = request.cookies[portalCookieNames(cookieSecure).session];
       if (previous) await core.flow.signOut(previous, request.ip);
       reply.setSession(result.token);
       if (result.stage !== 'verify_mfa') return reply.redirect(homeFor(result.stage, returnTo), 303);
@@ -89,7 +89,7 @@ export function signInRoutes(core: Core, options: SignInOptions) {
     });
 
     app.post('/signout', async (request, reply) => {
-      const token = request.cookies[SESSION_COOKIE];
+      const token = request.cookies[portalCookieNames(cookieSecure).session];
       if (token) await core.flow.signOut(token, request.ip);
       clearSessionCookie(reply, cookieSecure);
       return reply.redirect('/signin', 303);

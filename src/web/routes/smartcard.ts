@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type Core, isGatehouseError } from '../../core/index.ts';
 import type { CertificateTicketPurpose } from '../../core/model.ts';
-import { homeFor, pathPastRefusal, requireStage, SESSION_COOKIE, signedIn } from '../session.ts';
+import { homeFor, pathPastRefusal, portalCookieNames, requireStage, signedIn } from '../session.ts';
 import { certificateMessage } from '../smartcard/messages.ts';
 import { formatDateTime } from '../time-format.ts';
 import { validReturn } from './sign-in.ts';
@@ -17,13 +17,13 @@ export interface SmartcardPortalOptions {
 }
 
 /** The browser's half of the hand-over: the state the endpoint binds its ticket to. */
-const STATE_COOKIE = 'gatehouse_smartcard';
 const stateCookie = z.object({ s: z.string(), p: z.enum(['sign_in', 'bind']), r: z.string().nullable() });
 const ticketQuery = z.object({ ticket: z.string().regex(/^[A-Za-z0-9_-]{43}$/) });
 const idParam = z.object({ id: z.string().min(1).max(64) });
 
 /** `Log in with my Care identity`, and the smartcard part of Security info. */
 export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
+  const { session: SESSION_COOKIE, smartcardState: STATE_COOKIE } = portalCookieNames(options.cookieSecure);
   const endpoint = (request: FastifyRequest) =>
     (options.endpointUrl ?? `https://${request.hostname}:${options.port}`).replace(/\/+$/, '');
 
@@ -99,7 +99,7 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
           clientAddress: request.ip,
           returnTo: state.r,
         });
-        const previous = request.cookies[SESSION_COOKIE];
+        const previous = request.cookies[portalCookieNames(options.cookieSecure).session];
         if (previous) await core.flow.signOut(previous, request.ip);
         reply.setSession(token);
         return reply.redirect(homeFor('complete', state.r), 303);

@@ -29,7 +29,7 @@ export function mulawToLinear(byte: number): number {
 
 export function encodeMulaw(samples: Int16Array | Float64Array): Buffer {
   const out = Buffer.alloc(samples.length);
-  for (let i = 0; i < samples.length; i++) out[i] = linearToMulaw(samples[i]!);
+  for (const [i, sample] of samples.entries()) out[i] = linearToMulaw(sample);
   return out;
 }
 
@@ -65,7 +65,7 @@ export function parseWav(wav: Buffer): Pcm {
         bits: wav.readUInt16LE(body + 14),
       };
     } else if (id === 'data') {
-      if (!format || format.tag !== 1 || format.bits !== 16 || format.channels < 1) {
+      if (format?.tag !== 1 || format.bits !== 16 || format.channels < 1) {
         throw new Error('only 16-bit PCM WAV is supported');
       }
       const end = Math.min(wav.length, body + size);
@@ -101,13 +101,13 @@ export function resample(input: Int16Array, fromRate: number, toRate: number): F
     const last = Math.min(input.length - 1, Math.floor(centre + halfWidth));
     let sum = 0;
     let weights = 0;
-    for (let k = first; k <= last; k++) {
-      const d = centre - k;
+    for (const [j, sample] of input.subarray(first, last + 1).entries()) {
+      const d = centre - (first + j);
       const x = 2 * cutoff * d;
       const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
       const window = 0.5 + 0.5 * Math.cos((Math.PI * d) / halfWidth);
       const weight = sinc * window;
-      sum += input[k]! * weight;
+      sum += sample * weight;
       weights += weight;
     }
     output[n] = weights === 0 ? 0 : sum / weights;

@@ -402,7 +402,7 @@ export class SipCall {
     this.cancelTimer(this.keyTimer);
     this.keyTimer = this.later(this.context.settings.keySeconds * 1000, () => {
       if (!this.keysOpen) return;
-      if (this.digits !== '') return this.conclude(outcomeOfDigits(this.digits)!);
+      if (this.digits !== '') return this.conclude(outcomeOfDigits(this.digits));
       if (this.attempt < 2) return this.askForKey();
       this.keysOpen = false;
       this.settle('no_answer');
@@ -413,7 +413,7 @@ export class SipCall {
   private onKey(key: string) {
     if (!this.keysOpen) return;
     this.context.logger.debug({ ...this.log, key: key === '#' ? '#' : 'other' }, 'SIP: key');
-    if (key === '#') return this.conclude(outcomeOfDigits(this.digits)!);
+    if (key === '#') return this.conclude(outcomeOfDigits(this.digits));
     if (this.digits.length < 32) this.digits += key;
     // The first key stops the prompt, and each key gives the caller keySeconds more (a Gather's timeout).
     this.rtp.stopPlaying();

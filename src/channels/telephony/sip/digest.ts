@@ -15,11 +15,14 @@ export interface DigestChallenge {
 
 /** `Digest realm="…", nonce="…", qop="auth,auth-int"`: undefined for a scheme or algorithm not supported. */
 export function parseDigestChallenge(header: string): DigestChallenge | undefined {
-  const match = /^\s*Digest\s+(.*)$/is.exec(header);
-  if (!match) return undefined;
+  const list = /^\s*Digest\s+(.*)$/is.exec(header)?.[1];
+  if (list === undefined) return undefined;
   const params = new Map<string, string>();
-  for (const m of match[1]!.matchAll(/([A-Za-z-]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^\s,]+)/g)) {
-    params.set(m[1]!.toLowerCase(), m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : m[2]!);
+  for (const [, name, value, quotedText] of list.matchAll(
+    /([A-Za-z-]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^\s,]+)/g,
+  )) {
+    if (name === undefined || value === undefined) continue;
+    params.set(name.toLowerCase(), quotedText !== undefined ? quotedText.replace(/\\(.)/g, '$1') : value);
   }
   const realm = params.get('realm');
   const nonce = params.get('nonce');

@@ -33,16 +33,14 @@ export function parseMessage(packet: Buffer): SipMessage | undefined {
   const text = packet.toString('utf8');
   const split = text.indexOf('\r\n\r\n');
   if (split < 0) return undefined;
-  const lines = text.slice(0, split).split('\r\n');
-  if (lines.length > MAX_HEADERS + 1) return undefined;
-  const start = lines[0]!;
+  const [start, ...headerLines] = text.slice(0, split).split('\r\n');
+  if (start === undefined || headerLines.length > MAX_HEADERS) return undefined;
   const headers = new Map<string, string[]>();
-  let last: string | undefined;
-  for (const line of lines.slice(1)) {
-    if (/^[ \t]/.test(line) && last) {
+  let lastValues: string[] | undefined;
+  for (const line of headerLines) {
+    if (/^[ \t]/.test(line) && lastValues) {
       // A folded header continues the previous one.
-      const values = headers.get(last)!;
-      values[values.length - 1] += ` ${line.trim()}`;
+      lastValues[lastValues.length - 1] += ` ${line.trim()}`;
       continue;
     }
     const colon = line.indexOf(':');
@@ -50,18 +48,21 @@ export function parseMessage(packet: Buffer): SipMessage | undefined {
     const raw = line.slice(0, colon).trim().toLowerCase();
     if (!/^[a-z0-9!%*_+`'~.-]+$/.test(raw)) return undefined;
     const name = COMPACT[raw] ?? raw;
-    headers.set(name, [...(headers.get(name) ?? []), line.slice(colon + 1).trim()]);
-    last = name;
+    const values = headers.get(name) ?? [];
+    values.push(line.slice(colon + 1).trim());
+    headers.set(name, values);
+    lastValues = values;
   }
   const bodyBytes = Buffer.from(text.slice(split + 4), 'utf8');
   const declared = headers.get('content-length')?.[0];
   const length = declared === undefined ? bodyBytes.length : Number(declared);
   if (!Number.isInteger(length) || length < 0 || length > bodyBytes.length) return undefined;
   const body = bodyBytes.subarray(0, length).toString('utf8');
-  const response = /^SIP\/2\.0 ([1-6]\d\d) ?(.*)$/.exec(start);
-  if (response) return { kind: 'response', status: Number(response[1]), reason: response[2]!, headers, body };
-  const request = /^([A-Z]{2,16}) (\S{1,1024}) SIP\/2\.0$/.exec(start);
-  if (request) return { kind: 'request', method: request[1]!, uri: request[2]!, headers, body };
+  const [, status, reason] = /^SIP\/2\.0 ([1-6]\d\d) ?(.*)$/.exec(start) ?? [];
+  if (status !== undefined && reason !== undefined)
+    return { kind: 'response', status: Number(status), reason, headers, body };
+  const [, method, uri] = /^([A-Z]{2,16}) (\S{1,1024}) SIP\/2\.0$/.exec(start) ?? [];
+  if (method !== undefined && uri !== undefined) return { kind: 'request', method, uri, headers, body };
   return undefined;
 }
 
@@ -78,23 +79,24 @@ export function parameter(value: string | undefined, name: string): string | und
 
 /** The CSeq number and method, e.g. "2 INVITE". */
 export function cseqOf(message: SipMessage): { number: number; method: string } | undefined {
-  const match = /^(\d{1,10})\s+([A-Z]+)$/.exec(header(message, 'cseq') ?? '');
-  return match ? { number: Number(match[1]), method: match[2]! } : undefined;
+  const [, number, method] = /^(\d{1,10})\s+([A-Z]+)$/.exec(header(message, 'cseq') ?? '') ?? [];
+  return number !== undefined && method !== undefined ? { number: Number(number), method } : undefined;
 }
 
 /** The URI inside a name-addr (`"Name" <sip:…>;tag=x`) or an addr-spec alone. */
 export function uriOf(value: string): string {
-  const angle = /<([^>]*)>/.exec(value);
-  return (angle ? angle[1]! : value.split(';')[0]!).trim();
+  const inAngles = /<([^>]*)>/.exec(value)?.[1];
+  // An addr-spec alone ends where its parameters begin.
+  return (inAngles ?? value.replace(/;.*$/s, '')).trim();
 }
 
 /** Where a SIP URI points: host and port (5060 by default); undefined for other schemes. */
 export function hostPortOf(uri: string): { host: string; port: number } | undefined {
-  const match = /^sips?:(?:[^@]*@)?(\[[0-9A-Fa-f:.]+\]|[^:;>?]+)(?::(\d{1,5}))?/.exec(uri);
-  if (!match) return undefined;
-  const port = Number(match[2] ?? 5060);
+  const [, host, portText] = /^sips?:(?:[^@]*@)?(\[[0-9A-Fa-f:.]+\]|[^:;>?]+)(?::(\d{1,5}))?/.exec(uri) ?? [];
+  if (host === undefined) return undefined;
+  const port = Number(portText ?? 5060);
   if (port < 1 || port > 65535) return undefined;
-  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+  return { host: host.replace(/^\[|\]$/g, ''), port };
 }
 
 /** A request or response as text, Content-Length computed. */
@@ -104,6 +106,15 @@ export function serialize(startLine: string, headers: [string, string][], body =
   return lines.join('\r\n');
 }
 
+/** The headers a response copies from its request: stored name, then the name as written. */
+const COPIED_HEADERS = [
+  ['via', 'Via'],
+  ['from', 'From'],
+  ['to', 'To'],
+  ['call-id', 'Call-ID'],
+  ['cseq', 'CSeq'],
+] as const;
+
 /** A response to `request`, its Via, From, To, Call-ID and CSeq copied as RFC 3261 §8.2.6 says. */
 export function responseTo(
   request: SipRequest,
@@ -112,8 +123,7 @@ export function responseTo(
   extra: [string, string][] = [],
 ) {
   const copied: [string, string][] = [];
-  for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) {
-    const display = { via: 'Via', from: 'From', to: 'To', 'call-id': 'Call-ID', cseq: 'CSeq' }[name]!;
+  for (const [name, display] of COPIED_HEADERS) {
     for (const value of request.headers.get(name) ?? []) copied.push([display, value]);
   }
   return serialize(`SIP/2.0 ${status} ${reason}`, [...copied, ...extra]);

@@ -21,19 +21,23 @@ export function buildRtp(header: RtpHeader, payload: Buffer): Buffer {
 
 /** A received packet, or undefined when it is not RTP version 2 or its lengths do not add up. */
 export function parseRtp(packet: Buffer): (RtpHeader & { payload: Buffer }) | undefined {
-  if (packet.length < 12 || packet[0]! >> 6 !== 2) return undefined;
-  const csrcCount = packet[0]! & 0x0f;
+  if (packet.length < 12) return undefined;
+  const first = packet.readUInt8(0);
+  const second = packet.readUInt8(1);
+  if (first >> 6 !== 2) return undefined;
+  const csrcCount = first & 0x0f;
   let offset = 12 + 4 * csrcCount;
-  if (packet[0]! & 0x10) {
+  if (first & 0x10) {
     if (packet.length < offset + 4) return undefined;
     offset += 4 + 4 * packet.readUInt16BE(offset + 2);
   }
   let end = packet.length;
-  if (packet[0]! & 0x20) end -= packet[packet.length - 1]!;
+  // Padding: its last octet counts the padding octets, itself included.
+  if (first & 0x20) end -= packet.readUInt8(packet.length - 1);
   if (offset > end) return undefined;
   return {
-    payloadType: packet[1]! & 0x7f,
-    marker: (packet[1]! & 0x80) !== 0,
+    payloadType: second & 0x7f,
+    marker: (second & 0x80) !== 0,
     sequence: packet.readUInt16BE(2),
     timestamp: packet.readUInt32BE(4),
     ssrc: packet.readUInt32BE(8),
@@ -54,19 +58,20 @@ export interface TelephoneEvent {
 /** The key of a telephone-event payload; events outside 0-15 (tones, flash) are not keys. */
 export function parseTelephoneEvent(payload: Buffer): TelephoneEvent | undefined {
   if (payload.length < 4) return undefined;
-  const key = KEYS[payload[0]!];
+  const key = KEYS[payload.readUInt8(0)];
   if (key === undefined) return undefined;
+  const flags = payload.readUInt8(1);
   return {
     key,
-    end: (payload[1]! & 0x80) !== 0,
-    volume: payload[1]! & 0x3f,
+    end: (flags & 0x80) !== 0,
+    volume: flags & 0x3f,
     duration: payload.readUInt16BE(2),
   };
 }
 
 /** A key from a SIP INFO body: `application/dtmf-relay` (Signal=#) or `application/dtmf` (#). */
 export function keyOfInfo(contentType: string, body: string): string | undefined {
-  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  const type = contentType.replace(/;.*$/s, '').trim().toLowerCase();
   let signal: string | undefined;
   if (type === 'application/dtmf-relay') signal = /^\s*Signal\s*=\s*(\S+)\s*$/im.exec(body)?.[1];
   else if (type === 'application/dtmf') signal = body.trim();

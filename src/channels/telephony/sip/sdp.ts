@@ -47,12 +47,13 @@ export function parseSdpAnswer(sdp: string): SdpAnswer | undefined {
       else sessionAddress = address;
     } else if (line.startsWith('m=')) {
       if (media) break; // only the first audio stream is used
-      const match = /^m=audio (\d{1,5})(?:\/\d+)? RTP\/AVP((?: \d{1,3})+)$/.exec(line);
-      if (!match) continue;
-      media = { port: Number(match[1]), formats: match[2]!.trim().split(' '), rtpmap: new Map() };
+      const [, port, formats] = /^m=audio (\d{1,5})(?:\/\d+)? RTP\/AVP((?: \d{1,3})+)$/.exec(line) ?? [];
+      if (port === undefined || formats === undefined) continue;
+      media = { port: Number(port), formats: formats.trim().split(' '), rtpmap: new Map() };
     } else if (media && line.startsWith('a=rtpmap:')) {
-      const match = /^a=rtpmap:(\d{1,3}) ([A-Za-z0-9-]+)\/(\d+)/.exec(line);
-      if (match) media.rtpmap.set(Number(match[1]), `${match[2]!.toLowerCase()}/${match[3]}`);
+      const [, format, encoding, clockRate] = /^a=rtpmap:(\d{1,3}) ([A-Za-z0-9-]+)\/(\d+)/.exec(line) ?? [];
+      if (format !== undefined && encoding !== undefined && clockRate !== undefined)
+        media.rtpmap.set(Number(format), `${encoding.toLowerCase()}/${clockRate}`);
     }
   }
   const address = media?.address ?? sessionAddress;

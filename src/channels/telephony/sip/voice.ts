@@ -34,11 +34,8 @@ export async function startSipVoice(settings: SipVoiceSettings, deps: ProviderDe
   // The fixed words are spoken now: a missing espeak-ng stops the start, not the first call.
   const outcomes = Object.keys(closingWords) as CallOutcome[];
   const noKey = await speak(noKeyWords);
-  const closings = await Promise.all(outcomes.map((o) => speak(closingWords[o])));
-  const closing = Object.fromEntries(outcomes.map((o, i) => [o, closings[i]!])) as Record<
-    CallOutcome,
-    Buffer
-  >;
+  const closings = await Promise.all(outcomes.map(async (o) => [o, await speak(closingWords[o])] as const));
+  const closing = Object.fromEntries(closings) as Record<CallOutcome, Buffer>;
 
   let sip: Socket;
   try {
