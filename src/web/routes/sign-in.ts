@@ -29,7 +29,10 @@ export function signInRoutes(core: Core, cookieSecure: boolean, careIdentity = f
     app.get('/signin', async (request, reply) => {
       const returnTo = validReturn((request.query as { return?: unknown }).return);
       const auth = request.auth;
-      if (auth) {
+      // reauth=1: single sign-on asks for the password again (prompt=login, max_age): the form,
+      // though signed in; signing in replaces the session.
+      const reauth = returnTo !== null && (request.query as { reauth?: unknown }).reauth === '1';
+      if (auth && !reauth) {
         if (returnTo) await core.store.sessions.setReturnTo(auth.session.idHash, returnTo);
         return reply.redirect(homeFor(auth.session.stage, returnTo ?? auth.session.returnTo), 303);
       }
