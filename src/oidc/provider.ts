@@ -171,6 +171,9 @@ function policyWithMfa(portal: PortalSessions, core: Core) {
       const signedIn = oidc.session;
       if (signedIn?.accountId !== active.account.id) return Check.REQUEST_PROMPT;
       if (signedIn.loginTs !== signInTime(active.session)) return Check.REQUEST_PROMPT;
+      // Two sign-ins in one second share a loginTs: never claim a factor this one lacks.
+      if (!(signedIn.amr ?? []).every((factor) => active.session.factors.includes(factor)))
+        return Check.REQUEST_PROMPT;
       // An interaction that has just answered (oidc.result) checked max_age against the portal
       // sign-in itself, as the provider's own max_age check trusts it.
       const maxAge = oidc.params?.max_age;

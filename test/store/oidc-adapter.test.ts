@@ -88,9 +88,12 @@ for (const engine of ENGINES) {
       const tokens = new Adapter('AccessToken');
       await tokens.upsert('t1', { grantId: 'g9' }, 600);
       await new Adapter('RefreshToken').upsert('r1', { grantId: 'g9' }, 600);
+      const interactions = new Adapter('Interaction');
+      await interactions.upsert('i1', { uid: 'i1', grantId: 'g9' }, 600);
       await tokens.revokeByGrantId('g9');
       assert.equal(await tokens.find('t1'), undefined);
       assert.equal(await new Adapter('RefreshToken').find('r1'), undefined);
+      assert.equal((await interactions.find('i1'))?.grantId, 'g9', 'the interaction under way stays');
       await sessions.destroy('s1');
       assert.equal(await sessions.find('s1'), undefined);
     });

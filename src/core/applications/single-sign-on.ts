@@ -38,6 +38,19 @@ export interface SingleSignOnService {
 /** Not a model of the provider's own: the start of an interaction, kept beside it. */
 const INTERACTION_START = 'GatehouseInteractionStart';
 
+/**
+ * What is issued under a grant and goes when it is revoked. An Interaction or a Session names a
+ * grant too, but revoking the grant (signing out of one account to sign in as another) must not
+ * remove the interaction the user is in the middle of.
+ */
+const ISSUED_UNDER_GRANT = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
+
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 export function singleSignOnService(deps: { store: Store; clock: Clock }): SingleSignOnService {
@@ -56,7 +69,7 @@ export function singleSignOnService(deps: { store: Store; clock: Clock }): Singl
     async save(model, id, payload, expiresInSeconds) {
       await store.oidcModels.upsert(model, id, {
         payload,
-        grantId: text(payload.grantId),
+        grantId: ISSUED_UNDER_GRANT.has(model) ? text(payload.grantId) : undefined,
         userCode: text(payload.userCode),
         uid: text(payload.uid),
         expiresAt: expiry(expiresInSeconds),
