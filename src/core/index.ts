@@ -1,6 +1,7 @@
 import { type AccountService, accountService } from './accounts/account-service.ts';
 import { type ApplicationService, applicationService } from './applications/application-service.ts';
 import { type SigningKeys, signingKeys } from './applications/signing-keys.ts';
+import { type SingleSignOnService, singleSignOnService } from './applications/single-sign-on.ts';
 import { type AuditLog, auditLog } from './audit/audit-log.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './clock.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
@@ -102,6 +103,8 @@ export interface Core {
   legacyPasswordAndPush(input: LegacySignIn & { application: string }): Promise<Account>;
   methods: MethodManagement;
   applications: ApplicationService;
+  /** The OpenID provider's storage and the account facts it needs. */
+  singleSignOn: SingleSignOnService;
   phone: PhoneMethod;
   /** Smartcard sign-in and card binding (refuses every card when not configured). */
   smartcard: SmartcardMethod;
@@ -240,6 +243,7 @@ export function createCore(parts: {
     applications: applicationService({ store, clock, random, audit, secrets: parts.secrets }),
     phone,
     smartcard,
+    singleSignOn: singleSignOnService({ store, clock }),
     accounts: accountService({ store, clock, hasher, audit }),
     sessions,
     enrolment,

@@ -1,15 +1,14 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { ApplicationService } from '../core/applications/application-service.ts';
-import type { Clock } from '../core/clock.ts';
-import type { OidcModel, Store } from '../core/store.ts';
+import type { ProviderRecord, SingleSignOnService } from '../core/applications/single-sign-on.ts';
 
 /**
- * oidc-provider's storage, on Gatehouse's own database (SQLite or PostgreSQL) through the Store.
+ * oidc-provider's storage, on Gatehouse's own database (SQLite or PostgreSQL) through the core.
  * Clients are not stored here: the `Client` model reads the applications operators register.
  */
-export function databaseAdapter(store: Store, clock: Clock, applications: ApplicationService) {
-  const live = (record: OidcModel | undefined): AdapterPayload | undefined => {
-    if (!record || (record.expiresAt && record.expiresAt <= clock.now())) return undefined;
+export function databaseAdapter(storage: SingleSignOnService, applications: ApplicationService) {
+  const asPayload = (record: ProviderRecord | undefined): AdapterPayload | undefined => {
+    if (!record) return undefined;
     const payload = record.payload as AdapterPayload;
     return record.consumedAt
       ? { ...payload, consumed: Math.floor(record.consumedAt.getTime() / 1000) }
@@ -20,38 +19,38 @@ export function databaseAdapter(store: Store, clock: Clock, applications: Applic
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
-      await store.oidcModels.upsert(this.model, id, {
-        payload,
-        grantId: payload.grantId,
-        userCode: payload.userCode,
-        uid: payload.uid,
-        expiresAt: expiresIn ? new Date(clock.now().getTime() + expiresIn * 1000) : null,
-      });
+      await storage.save(this.model, id, payload, expiresIn);
     }
 
     async find(id: string) {
       if (this.model === 'Client') return clientMetadata(applications, id);
-      return live(await store.oidcModels.find(this.model, id));
+      return asPayload(await storage.find(this.model, id));
     }
 
     async findByUid(uid: string) {
-      return live((await store.oidcModels.findByUid(this.model, uid))?.record);
+      return asPayload(await storage.findByUid(this.model, uid));
     }
 
     async findByUserCode(userCode: string) {
-      return live((await store.oidcModels.findByUserCode(this.model, userCode))?.record);
+      return asPayload(await storage.findByUserCode(this.model, userCode));
     }
 
+    /**
+     * The provider reads a code, checks it is not consumed, then consumes it: requests that read
+     * it at the same moment (on any instance) all pass that check. Only the one whose claim
+     * changes the row goes on to get tokens; the others are refused here, as the grant would
+     * refuse a code it had seen consumed.
+     */
     async consume(id: string) {
-      await store.oidcModels.consume(this.model, id, clock.now());
+      if (!(await storage.claim(this.model, id))) throw new errors.InvalidGrant(`${this.model} already used`);
     }
 
     async destroy(id: string) {
-      await store.oidcModels.destroy(this.model, id);
+      await storage.destroy(this.model, id);
     }
 
     async revokeByGrantId(grantId: string) {
-      await store.oidcModels.revokeByGrantId(grantId);
+      await storage.revokeGrant(grantId);
     }
   };
 }

@@ -2,20 +2,31 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Core } from '../core/index.ts';
-import { homeFor } from '../web/session.ts';
+import type { SessionStage } from '../core/model.ts';
+import type { ActiveSession } from '../core/sessions/session-service.ts';
 import { acrFor, mfaDemanded } from './acr.ts';
+import { signInFreshEnough, signInTime } from './sign-in-time.ts';
 
 export const INTERACTION_PATH = /^\/interaction\/[A-Za-z0-9_-]{1,64}$/;
 
+export interface InteractionOptions {
+  providerFor(request: FastifyRequest): Provider;
+  /** The portal session the request carries, as the portal loaded it. */
+  sessionOf(request: FastifyRequest): ActiveSession | undefined;
+  /** The portal page a session at this stage belongs on (the MFA steps). */
+  homeFor(stage: SessionStage): string;
+}
+
 /**
- * The provider's sign-in and consent steps are the portal's own pages: no portal session, or one
- * still at the MFA step, goes through them first and comes back here; then the application gets
- * its answer. Registered applications are first-party, so consent is given without a page.
+ * The provider's sign-in and consent steps are the portal's own pages: no portal session, one
+ * older than the request accepts (prompt=login, max_age), or one still at the MFA step, goes
+ * through them first and comes back here; then the application gets its answer. Registered
+ * applications are first-party, so consent is given without a page.
  */
-export function interactionRoutes(core: Core, providerFor: (request: FastifyRequest) => Provider) {
+export function interactionRoutes(core: Core, options: InteractionOptions) {
   return async (app: FastifyInstance) => {
     app.get('/interaction/:uid', async (request, reply) => {
-      const provider = providerFor(request);
+      const provider = options.providerFor(request);
       let details: Awaited<ReturnType<Provider['interactionDetails']>>;
       try {
         details = await provider.interactionDetails(request.raw, reply.raw);
@@ -23,12 +34,18 @@ export function interactionRoutes(core: Core, providerFor: (request: FastifyRequ
         return expired(reply);
       }
       const returnTo = `/interaction/${details.uid}`;
-      const auth = request.auth;
+      const auth = options.sessionOf(request);
       if (!auth) return reply.redirect(`/signin?return=${encodeURIComponent(returnTo)}`, 303);
       const { account, session } = auth;
+      const startedAt = await core.singleSignOn.interactionStartedAt(details.uid);
+      if (!startedAt) return expired(reply);
+      if (!signInFreshEnough(details.params, session, startedAt, core.clock.now())) {
+        // The password again (then MFA as the account requires), though already signed in.
+        return reply.redirect(`/signin?return=${encodeURIComponent(returnTo)}&reauth=1`, 303);
+      }
       if (session.stage !== 'complete') {
         await core.flow.returnTo(auth, returnTo);
-        return reply.redirect(homeFor(session.stage), 303);
+        return reply.redirect(options.homeFor(session.stage), 303);
       }
 
       const clientId = String(details.params.client_id);
@@ -37,7 +54,7 @@ export function interactionRoutes(core: Core, providerFor: (request: FastifyRequ
         mfaDemanded(details.params.acr_values, application?.requireMfa ?? false) &&
         !session.factors.includes('mfa')
       ) {
-        if ((await core.methods.list(account)).methods.length > 0) {
+        if (await core.singleSignOn.canProveSecondFactor(account.id)) {
           // Step up: the same session proves a second factor, then comes back here.
           await core.flow.stepUp(auth, returnTo, request.ip);
           return reply.redirect('/mfa/verify', 303);
@@ -79,7 +96,9 @@ export function interactionRoutes(core: Core, providerFor: (request: FastifyRequ
         detail: { application: clientId, name: application?.name, acr, amr: session.factors },
       });
       return finish(provider, request, reply, {
-        login: { accountId: account.id, acr, amr: session.factors, remember: false },
+        // ts: the portal sign-in this answer comes from; every later authorization checks that
+        // this portal session is still the one (see the portal_session check in provider.ts).
+        login: { accountId: account.id, acr, amr: session.factors, remember: false, ts: signInTime(session) },
         consent: { grantId },
       });
     });

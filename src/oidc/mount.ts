@@ -3,8 +3,8 @@ import middie from '@fastify/middie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Core } from '../core/index.ts';
-import { publicUrlOf } from '../web/public-url.ts';
-import { portalCookieNames } from '../web/session.ts';
+import type { SessionStage } from '../core/model.ts';
+import type { ActiveSession } from '../core/sessions/session-service.ts';
 import { interactionRoutes } from './interactions.ts';
 import type { PrivateJwk } from './keys.ts';
 import { createProvider } from './provider.ts';
@@ -19,6 +19,17 @@ export interface SingleSignOnOptions {
   keyRefreshMs?: number;
   secureCookies: boolean;
   renderPage(template: string, context: Record<string, unknown>): string;
+  /** What single sign-on takes from the portal it is mounted in (it imports nothing of it). */
+  portal: {
+    /** The name of the portal's session cookie. */
+    sessionCookie: string;
+    /** The portal session a request carries, as the portal loaded it. */
+    sessionOf(request: FastifyRequest): ActiveSession | undefined;
+    /** The portal page a session at this stage belongs on. */
+    homeFor(stage: SessionStage): string;
+    /** The address a request reached the portal at (the issuer is <it>/oidc). */
+    publicUrlOf(request: FastifyRequest): string;
+  };
 }
 
 /** Without a configured address, issuers follow the Host header; a few are kept, no more. */
@@ -26,7 +37,6 @@ const MAX_DERIVED_ISSUERS = 8;
 
 /** Serves the OpenID provider under /oidc and its interactions under /interaction. */
 export async function mountSingleSignOn(app: FastifyInstance, options: SingleSignOnOptions): Promise<void> {
-  const SESSION_COOKIE = portalCookieNames(options.secureCookies).session;
   let signingKeys = await options.signingKeys();
   const kids = (keys: PrivateJwk[]) => keys.map((k) => k.kid).join(' ');
   // Providers hold their keys; after a rotation they are made again (their state is all stored).
@@ -58,11 +68,7 @@ export async function mountSingleSignOn(app: FastifyInstance, options: SingleSig
         signingKeys,
         secureCookies: options.secureCookies,
         renderPage: options.renderPage,
-        async endPortalSession(ctx) {
-          const token = ctx.cookies.get(SESSION_COOKIE, { signed: false });
-          if (token && token.length <= 100) await options.core.sessions.signOut(token, ctx.ip);
-          ctx.cookies.set(SESSION_COOKIE, null, { path: '/', signed: false });
-        },
+        sessionCookie: options.portal.sessionCookie,
       });
       entry = {
         provider,
@@ -72,7 +78,6 @@ export async function mountSingleSignOn(app: FastifyInstance, options: SingleSig
     }
     return entry;
   };
-  const originOf = (request: FastifyRequest) => publicUrlOf(request, options.publicUrl);
 
   await app.register(middie);
   app.use('/oidc', (req: IncomingMessage, res: ServerResponse) => {
@@ -81,5 +86,11 @@ export async function mountSingleSignOn(app: FastifyInstance, options: SingleSig
       options.publicUrl ?? `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
     providerAt(origin).handle(req, res);
   });
-  await app.register(interactionRoutes(options.core, (request) => providerAt(originOf(request)).provider));
+  await app.register(
+    interactionRoutes(options.core, {
+      providerFor: (request) => providerAt(options.portal.publicUrlOf(request)).provider,
+      sessionOf: options.portal.sessionOf,
+      homeFor: options.portal.homeFor,
+    }),
+  );
 }

@@ -3,6 +3,7 @@ import type { Core } from '../core/index.ts';
 import { ACR_MFA, ACR_PASSWORD, mfaDemanded } from './acr.ts';
 import { databaseAdapter } from './adapter.ts';
 import type { PrivateJwk } from './keys.ts';
+import { signInTime, withinMaxAge } from './sign-in-time.ts';
 
 export interface ProviderOptions {
   core: Core;
@@ -12,18 +13,21 @@ export interface ProviderOptions {
   signingKeys: PrivateJwk[];
   /** Renders one of the portal's pages (logout, errors) so the provider looks like the portal. */
   renderPage(template: string, context: Record<string, unknown>): string;
-  /** Ends the portal's own session when an application signs the user out. */
-  endPortalSession(ctx: KoaContextWithOIDC): Promise<void>;
+  /** The portal's session cookie: every authorization is answered from the portal session it names. */
+  sessionCookie: string;
   secureCookies: boolean;
 }
+
+const INTERACTION_TTL_SECONDS = 3600;
 
 /** The OpenID provider (oidc-provider, OpenID certified), configured for Gatehouse. */
 export function createProvider(options: ProviderOptions): Provider {
   const { core } = options;
+  const portal = portalSessions(options);
   const configuration: Configuration = {
-    adapter: databaseAdapter(core.store, core.clock, core.applications),
+    adapter: databaseAdapter(core.singleSignOn, core.applications),
     async findAccount(_ctx, sub) {
-      const account = await core.store.accounts.findById(sub);
+      const account = await core.singleSignOn.account(sub);
       if (!account) return undefined;
       return {
         accountId: sub,
@@ -43,7 +47,13 @@ export function createProvider(options: ProviderOptions): Provider {
     scopes: ['openid', 'email', 'profile', 'offline_access'],
     acrValues: [ACR_PASSWORD, ACR_MFA],
     extraClientMetadata: { properties: ['require_mfa'] },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: policyWithMfa() },
+    interactions: {
+      async url(_ctx, interaction) {
+        await core.singleSignOn.recordInteractionStart(interaction.uid, INTERACTION_TTL_SECONDS);
+        return `/interaction/${interaction.uid}`;
+      },
+      policy: policyWithMfa(portal, core),
+    },
     cookies: {
       keys: options.cookieKeys,
       long: { secure: options.secureCookies },
@@ -57,7 +67,10 @@ export function createProvider(options: ProviderOptions): Provider {
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
-          await options.endPortalSession(ctx);
+          // Nothing ends yet: a link or a prefetch lands here. The portal session ends when the
+          // user confirms this page (see endPortalSessionOnConfirmedLogout).
+          const session = ctx.oidc.session;
+          if (session) session.state = { ...session.state, [CONFIRMED_ON_PAGE]: true };
           ctx.type = 'html';
           ctx.body = options.renderPage('oidc-logout', { title: 'Sign out', form });
         },
@@ -76,7 +89,7 @@ export function createProvider(options: ProviderOptions): Provider {
       AccessToken: 600,
       AuthorizationCode: 60,
       IdToken: 3600,
-      Interaction: 3600,
+      Interaction: INTERACTION_TTL_SECONDS,
       Session: 12 * 3600,
       Grant: 14 * 24 * 3600,
       RefreshToken: 14 * 24 * 3600,
@@ -95,16 +108,84 @@ export function createProvider(options: ProviderOptions): Provider {
   };
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = true;
+  provider.use(endPortalSessionOnConfirmedLogout(portal));
   return provider;
 }
 
+/** Marks the provider's logout state when the user was shown the Sign out page. */
+const CONFIRMED_ON_PAGE = 'gatehouseConfirmedOnPage';
+
+/** The portal session a request to the provider carries (its cookie is on every path of the portal). */
+function portalSessions(options: ProviderOptions) {
+  const tokenOf = (ctx: KoaContextWithOIDC) => {
+    const token = ctx.cookies.get(options.sessionCookie, { signed: false });
+    return token && token.length <= 100 ? token : undefined;
+  };
+  return {
+    async resume(ctx: KoaContextWithOIDC) {
+      const token = tokenOf(ctx);
+      return token ? options.core.sessions.resume(token, ctx.ip) : undefined;
+    },
+    /** Ends it, and clears its cookie in this same response. */
+    async end(ctx: KoaContextWithOIDC) {
+      const token = tokenOf(ctx);
+      if (token) await options.core.sessions.signOut(token, ctx.ip);
+      ctx.cookies.set(options.sessionCookie, null, { path: '/', signed: false });
+    },
+  };
+}
+type PortalSessions = ReturnType<typeof portalSessions>;
+
 /**
- * The default interaction policy, plus one check: when the request's acr_values or the
- * application demand MFA and the session has not done it, the user is sent back to sign in.
+ * RP-initiated logout ends the portal session too, but only once the user has said yes on the
+ * Sign out page: the provider has then destroyed its own session in this request. A GET of
+ * /session/end, and the provider's own sign-outs (switching accounts), end nothing here.
  */
-function policyWithMfa() {
+function endPortalSessionOnConfirmedLogout(portal: PortalSessions) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<unknown>) => {
+    await next();
+    const oidc = ctx.oidc as KoaContextWithOIDC['oidc'] | undefined;
+    if (oidc?.route !== 'end_session_confirm' || !oidc.session) return;
+    const state = oidc.session.state as Record<string, unknown> | undefined;
+    const loggedOut = (oidc.session as { destroyed?: boolean }).destroyed === true;
+    if (loggedOut && state?.[CONFIRMED_ON_PAGE] === true) await portal.end(ctx);
+  };
+}
+
+/**
+ * The default interaction policy, plus two checks of the login prompt:
+ * - the provider's session is only as good as the portal session it was made from: ended (Sign
+ *   out, an MFA reset), expired, idle, not yet past MFA, another account, or a later sign-in,
+ *   and the user must sign in again (prompt=none gets login_required);
+ * - when the request's acr_values or the application demand MFA and the session has not done it,
+ *   the user is sent back to sign in.
+ */
+function policyWithMfa(portal: PortalSessions, core: Core) {
   const { Check, base } = interactionPolicy;
   const policy = base();
+  policy.get('login')?.checks.add(
+    new Check('portal_session', 'End-User authentication is required', 'login_required', async (ctx) => {
+      const { oidc } = ctx;
+      const active = await portal.resume(ctx);
+      if (!active || active.session.stage !== 'complete') return Check.REQUEST_PROMPT;
+      const signedIn = oidc.session;
+      if (signedIn?.accountId !== active.account.id) return Check.REQUEST_PROMPT;
+      if (signedIn.loginTs !== signInTime(active.session)) return Check.REQUEST_PROMPT;
+      // Two sign-ins in one second share a loginTs: never claim a factor this one lacks.
+      if (!(signedIn.amr ?? []).every((factor) => active.session.factors.includes(factor)))
+        return Check.REQUEST_PROMPT;
+      // An interaction that has just answered (oidc.result) checked max_age against the portal
+      // sign-in itself, as the provider's own max_age check trusts it.
+      const maxAge = oidc.params?.max_age;
+      if (
+        maxAge !== undefined &&
+        !oidc.result?.login &&
+        !withinMaxAge(active.session, maxAge, core.clock.now())
+      )
+        return Check.REQUEST_PROMPT;
+      return Check.NO_NEED_TO_PROMPT;
+    }),
+  );
   policy.get('login')?.checks.add(
     new Check('mfa_required', 'multi-factor authentication is required', async (ctx) => {
       const { oidc } = ctx;

@@ -11,6 +11,7 @@ import type { PrivateJwk } from '../oidc/keys.ts';
 import { mountSingleSignOn } from '../oidc/mount.ts';
 import { registerErrorPages } from './error-pages.ts';
 import { pageRenderer, registerPageRendering } from './page.ts';
+import { publicUrlOf } from './public-url.ts';
 import { nhsukDist, staticDir } from './render.ts';
 import { authenticatorAppRoutes } from './routes/authenticator-app.ts';
 import { deviceApiRoutes } from './routes/device-api.ts';
@@ -23,7 +24,7 @@ import { profileRoutes } from './routes/profile.ts';
 import { securityInfoRoutes } from './routes/security-info.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { type SmartcardPortalOptions, smartcardRoutes } from './routes/smartcard.ts';
-import { portalCookieNames, registerSessionLoading } from './session.ts';
+import { homeFor, portalCookieNames, registerSessionLoading } from './session.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -139,6 +140,12 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
       keyRefreshMs: options.singleSignOn.keyRefreshMs,
       secureCookies: options.cookieSecure,
       renderPage: pageRenderer(options.organisation),
+      portal: {
+        sessionCookie: portalCookieNames(options.cookieSecure).session,
+        sessionOf: (request) => request.auth,
+        homeFor: (stage) => homeFor(stage),
+        publicUrlOf: (request) => publicUrlOf(request, options.publicUrl),
+      },
     });
   }
   // The installable authenticator web app (its own, wider connect-src: see the route).

@@ -20,7 +20,7 @@ for (const engine of ENGINES) {
       database = testDatabase(engine);
       store = await database.open();
       const core = createCore({ store, clock, secrets: aesGcmSecretBox(Buffer.alloc(32, 3)) });
-      Adapter = databaseAdapter(store, clock, core.applications);
+      Adapter = databaseAdapter(core.singleSignOn, core.applications);
       await core.applications.add(
         {
           name: 'Mail',
@@ -53,8 +53,27 @@ for (const engine of ENGINES) {
       const found = await codes.find('c2');
       assert.equal(typeof found?.consumed, 'number');
       const first = found?.consumed;
-      await codes.consume('c2');
+      await assert.rejects(codes.consume('c2'), (e: { error?: string }) => e.error === 'invalid_grant');
       assert.equal((await codes.find('c2'))?.consumed, first, 'the first consumption stands');
+      await codes.upsert('c2', { accountId: 'a1' }, 60);
+      assert.equal(
+        (await codes.find('c2'))?.consumed,
+        first,
+        'saving it again does not make it usable again',
+      );
+    });
+
+    test('200 consumptions of one code at once: one goes through, 199 are refused', {
+      skip: skip ?? false,
+    }, async () => {
+      const codes = new Adapter('AuthorizationCode');
+      await codes.upsert('c3', { accountId: 'a1' }, 60);
+      const outcomes = await Promise.allSettled(Array.from({ length: 200 }, () => codes.consume('c3')));
+      const refused = outcomes.filter(
+        (o) => o.status === 'rejected' && (o.reason as { error?: string }).error === 'invalid_grant',
+      );
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+      assert.equal(refused.length, 199);
     });
 
     test('finds by uid and user code; destroys; revokes everything of a grant', {
@@ -69,9 +88,12 @@ for (const engine of ENGINES) {
       const tokens = new Adapter('AccessToken');
       await tokens.upsert('t1', { grantId: 'g9' }, 600);
       await new Adapter('RefreshToken').upsert('r1', { grantId: 'g9' }, 600);
+      const interactions = new Adapter('Interaction');
+      await interactions.upsert('i1', { uid: 'i1', grantId: 'g9' }, 600);
       await tokens.revokeByGrantId('g9');
       assert.equal(await tokens.find('t1'), undefined);
       assert.equal(await new Adapter('RefreshToken').find('r1'), undefined);
+      assert.equal((await interactions.find('i1'))?.grantId, 'g9', 'the interaction under way stays');
       await sessions.destroy('s1');
       assert.equal(await sessions.find('s1'), undefined);
     });

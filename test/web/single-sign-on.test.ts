@@ -267,7 +267,7 @@ describe('single sign-on with a real relying party (openid-client)', () => {
     assert.deepEqual(tokens.claims()!.amr, ['pwd', 'mfa', 'otp']);
   });
 
-  test('RP-initiated logout ends the application session and the portal session', async () => {
+  test('RP-initiated logout ends the application session and, once confirmed, the portal session', async () => {
     await addUser(portal.core, 'bye@example.org');
     const { browser, url, verifier, state } = await codeAtRedirect('bye@example.org');
     const tokens = await oidc.authorizationCodeGrant(config, url, {
@@ -279,9 +279,8 @@ describe('single sign-on with a real relying party (openid-client)', () => {
       post_logout_redirect_uri: 'http://127.0.0.1:9/mail/',
     });
     const confirm = await browser.follow(logoutUrl.toString());
-    assert.match(confirm.html, /You have also been signed out of the portal/);
-    const portalHome = await browser.request(`${portal.url}/`);
-    assert.equal(portalHome.headers.get('location'), '/signin');
+    assert.match(confirm.html, /<h1 class="nhsuk-heading-l">Sign out<\/h1>/);
+    assert.equal((await browser.request(`${portal.url}/`)).status, 200, 'signed in until confirmed');
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.html)![1]!;
     const action = /action="([^"]+)"/.exec(confirm.html)![1]!;
     const done = await browser.follow(
@@ -292,6 +291,8 @@ describe('single sign-on with a real relying party (openid-client)', () => {
       },
     );
     assert.equal(done.url, 'http://127.0.0.1:9/mail/');
+    const portalHome = await browser.request(`${portal.url}/`);
+    assert.equal(portalHome.headers.get('location'), '/signin');
   });
 
   test('keys rotate: the new key is published and signs new ID tokens; the old one stays published', async () => {

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { OidcModel, OidcModelStore } from '../../core/store.ts';
 import type { Database, OidcModelsTable } from '../schema.ts';
 import { optionalDate, toMillis } from './time.ts';
@@ -19,7 +19,13 @@ export function oidcModelRepo(db: Kysely<Database>): OidcModelStore {
       await db
         .insertInto('oidc_models')
         .values({ model, id, ...values })
-        .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(values))
+        // Saving a record again never makes a consumed one usable again.
+        .onConflict((oc) =>
+          oc.columns(['model', 'id']).doUpdateSet({
+            ...values,
+            consumed_at: sql`coalesce(excluded.consumed_at, oidc_models.consumed_at)`,
+          }),
+        )
         .execute();
     },
     async find(model, id) {
