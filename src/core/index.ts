@@ -90,7 +90,11 @@ export interface Core {
     /** A code outside a portal session (the command-line authenticator's checks). */
     verifyCode(account: Account, code: string, clientAddress: string): Promise<unknown>;
     /** The standard app set-up this session started (its QR code), without starting one. */
-    pendingStandardApp(account: Account, issuer: string, session: Session): ReturnType<typeof pendingStandardApp>;
+    pendingStandardApp(
+      account: Account,
+      issuer: string,
+      session: Session,
+    ): ReturnType<typeof pendingStandardApp>;
   };
   /** App passwords made outside a portal session (operators, tests); users go through `flow`. */
   appPasswords: {

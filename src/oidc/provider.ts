@@ -167,7 +167,7 @@ function policyWithMfa(portal: PortalSessions, core: Core) {
     new Check('portal_session', 'End-User authentication is required', 'login_required', async (ctx) => {
       const { oidc } = ctx;
       const active = await portal.resume(ctx);
-      if (!active || active.session.stage !== 'complete') return Check.REQUEST_PROMPT;
+      if (active?.session.stage !== 'complete') return Check.REQUEST_PROMPT;
       const signedIn = oidc.session;
       if (signedIn?.accountId !== active.account.id) return Check.REQUEST_PROMPT;
       if (signedIn.loginTs !== signInTime(active.session)) return Check.REQUEST_PROMPT;

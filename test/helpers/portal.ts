@@ -7,7 +7,7 @@ import {
   startTelephony,
   type TelephonySettings,
 } from '../../src/channels/telephony/index.ts';
-import { type Clock, systemClock } from '../../src/core/clock.ts';
+import { type Clock, systemClock, systemRandom } from '../../src/core/clock.ts';
 import { aesGcmSecretBox } from '../../src/core/crypto/secret-box.ts';
 import { type Core, type CoreSettings, createCore, defaultCoreSettings } from '../../src/core/index.ts';
 import type { DeviceNotifier } from '../../src/core/methods/authenticator-app/notifier.ts';
@@ -15,8 +15,10 @@ import type { CallOutcomeSink, Telephony } from '../../src/core/methods/phone/te
 import type { SmartcardSettings } from '../../src/core/methods/smartcard/settings.ts';
 import { defaultSmartcardSettings } from '../../src/core/methods/smartcard/settings.ts';
 import type { CertificateTrust } from '../../src/core/methods/smartcard/trust.ts';
-import type { AuditEventInput } from '../../src/core/model.ts';
+import { codeAt, newTotpSecret } from '../../src/core/methods/totp/totp-codes.ts';
+import type { Account, AuditEventInput, SessionStage } from '../../src/core/model.ts';
 import type { PasswordHasher } from '../../src/core/passwords/hasher.ts';
+import { openSession } from '../../src/core/sessions/sign-in.ts';
 import type { Store } from '../../src/core/store.ts';
 import { buildWebApp } from '../../src/web/app.ts';
 import type { SmartcardPortalOptions } from '../../src/web/routes/smartcard.ts';
@@ -209,7 +211,6 @@ export async function registerCodeApp(core: Core, email: string, now: () => Date
   if (!account.mfaEnabled) await core.enrolment.enable(account, '192.0.2.1');
   const { active } = await signedInSession(core, email);
   const setup = await core.flow.startEnrolment(active, 'totp', { issuer: 'Gatehouse Test' }, '192.0.2.1');
-  const { codeAt } = await import('../../src/core/methods/totp/totp-codes.ts');
   const outcome = await core.flow.finishEnrolment(
     active,
     'totp',
@@ -225,8 +226,6 @@ export async function registerCodeApp(core: Core, email: string, now: () => Date
  * (which let methods be registered before MFA was on) may have left. Returns its key.
  */
 export async function insertCodeApp(store: Store, accountId: string) {
-  const { newTotpSecret } = await import('../../src/core/methods/totp/totp-codes.ts');
-  const { systemRandom } = await import('../../src/core/clock.ts');
   const secret = newTotpSecret(systemRandom);
   const methodId = crypto.randomUUID();
   await store.methods.insert({
@@ -241,4 +240,17 @@ export async function insertCodeApp(store: Store, accountId: string) {
     data: { totpSecret: TEST_SECRETS.seal(secret) },
   });
   return { methodId, secret };
+}
+
+/**
+ * A session at `stage`, opened directly in the store as the sign-in flow opens them, for tests of
+ * what a session at that stage can do (the password step itself is tested elsewhere).
+ */
+export async function openTestSession(store: Store, account: Account, stage: SessionStage) {
+  return openSession(
+    { store, clock: systemClock, random: systemRandom, lifetime: { idleMinutes: 30, absoluteHours: 12 } },
+    account,
+    stage,
+    ['pwd'],
+  );
 }

@@ -39,9 +39,9 @@ for (const engine of ENGINES) {
       // Each guess from its own address (a botnet), so only the account's lockout stands in the
       // way; the right password comes last in the same burst.
       const guesses = Array.from({ length: BURST }, (_, i) =>
-        core.signIn({ email, password: `wrong-${i}`, clientAddress: attacker(i) }),
+        core.flow.signIn({ email, password: `wrong-${i}`, clientAddress: attacker(i) }),
       );
-      const right = core.signIn({ email, password: TEST_PASSWORD, clientAddress: '192.0.2.200' });
+      const right = core.flow.signIn({ email, password: TEST_PASSWORD, clientAddress: '192.0.2.200' });
       const codes = await outcomes([...guesses, right]);
 
       assert.equal(hasher.verified, accountLockout.maxFailures, JSON.stringify(tally(codes)));
@@ -51,7 +51,7 @@ for (const engine of ENGINES) {
         JSON.stringify(tally(codes)),
       );
       await assert.rejects(
-        core.signIn({ email, password: TEST_PASSWORD, clientAddress: '192.0.2.201' }),
+        core.flow.signIn({ email, password: TEST_PASSWORD, clientAddress: '192.0.2.201' }),
         (e: { code: string }) => e.code === 'account_locked',
         'the right password sent afterwards is refused',
       );
@@ -67,7 +67,11 @@ for (const engine of ENGINES) {
       const client = '203.0.113.77';
       const codes = await outcomes(
         Array.from({ length: BURST }, (_, i) =>
-          core.signIn({ email: `spray${i}@example.org`, password: 'Summer2026!', clientAddress: client }),
+          core.flow.signIn({
+            email: `spray${i}@example.org`,
+            password: 'Summer2026!',
+            clientAddress: client,
+          }),
         ),
       );
 
@@ -77,11 +81,15 @@ for (const engine of ENGINES) {
         client_throttled: BURST - clientLockout.maxFailures,
       });
       await assert.rejects(
-        core.signIn({ email, password: TEST_PASSWORD, clientAddress: client }),
+        core.flow.signIn({ email, password: TEST_PASSWORD, clientAddress: client }),
         (e: { code: string }) => e.code === 'client_throttled',
         'the client stays throttled, even for a right password',
       );
-      const elsewhere = await core.signIn({ email, password: TEST_PASSWORD, clientAddress: '192.0.2.202' });
+      const elsewhere = await core.flow.signIn({
+        email,
+        password: TEST_PASSWORD,
+        clientAddress: '192.0.2.202',
+      });
       assert.equal(elsewhere.account.email, email, 'from another client the account signs in');
       assert.equal(hasher.verified, clientLockout.maxFailures + 1);
     });

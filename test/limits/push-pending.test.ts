@@ -5,7 +5,7 @@ import { type Core, createCore, defaultCoreSettings, type Session } from '../../
 import type { Account } from '../../src/core/model.ts';
 import type { Store } from '../../src/core/store.ts';
 import { ENGINES, postgresUnavailable, type TestDatabase, testDatabase } from '../helpers/engines.ts';
-import { addUser, TEST_SECRETS } from '../helpers/portal.ts';
+import { addUser, openTestSession, TEST_SECRETS } from '../helpers/portal.ts';
 import { attacker, BURST, outcomes, tally } from './burst.ts';
 
 const { maxPending } = defaultCoreSettings.push;
@@ -34,7 +34,7 @@ for (const engine of ENGINES) {
       const core = instances[0]!;
       account = await addUser(core, 'bombed@example.org');
       // The phone as activation leaves it: an active authenticator app (no Web Push subscription).
-      await core.store.methods.insert({
+      await stores[0]!.methods.insert({
         id: randomUUID(),
         accountId: account.id,
         kind: 'authenticator_app',
@@ -59,7 +59,7 @@ for (const engine of ENGINES) {
       const sessions: Session[] = [];
       for (let i = 0; i < BURST; i++) {
         const core = instances[i % instanceCount]!;
-        const token = await core.openSession(account, 'verify_mfa', ['pwd']);
+        const token = await openTestSession(stores[0]!, account, 'verify_mfa');
         sessions.push((await core.sessions.resume(token, attacker(i)))?.session ?? assert.fail('no session'));
       }
       const codes = await outcomes(

@@ -6,7 +6,7 @@ import type { Account } from '../../src/core/model.ts';
 import type { Store } from '../../src/core/store.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { ENGINES, postgresUnavailable, type TestDatabase, testDatabase } from '../helpers/engines.ts';
-import { addUser, TEST_SECRETS } from '../helpers/portal.ts';
+import { addUser, openTestSession, TEST_SECRETS } from '../helpers/portal.ts';
 import { attacker, BURST, outcomes, tally } from './burst.ts';
 
 const { codeAttempts } = defaultCoreSettings;
@@ -38,7 +38,7 @@ for (const engine of ENGINES) {
       store = await database.open();
       core = createCore({ store, clock, secrets: TEST_SECRETS, telephony, settings: defaultCoreSettings });
       account = await addUser(core, 'texts@example.org');
-      const token = await core.openSession(account, 'register_mfa', ['pwd']);
+      const token = await openTestSession(store, account, 'register_mfa');
       session = (await core.sessions.resume(token, FROM))?.session ?? assert.fail('no session');
       await core.phone.register(
         account,

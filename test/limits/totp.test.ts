@@ -6,7 +6,7 @@ import type { Account } from '../../src/core/model.ts';
 import type { Store } from '../../src/core/store.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { ENGINES, postgresUnavailable, type TestDatabase, testDatabase } from '../helpers/engines.ts';
-import { addUser, TEST_SECRETS } from '../helpers/portal.ts';
+import { addUser, registerCodeApp, TEST_SECRETS } from '../helpers/portal.ts';
 import { attacker, BURST, outcomes, tally } from './burst.ts';
 
 const { codeAttempts } = defaultCoreSettings;
@@ -28,9 +28,7 @@ for (const engine of ENGINES) {
       store = await database.open();
       core = createCore({ store, clock, secrets: TEST_SECRETS, settings: defaultCoreSettings });
       account = await addUser(core, 'codes@example.org');
-      const setup = await core.totp.beginStandardApp(account, 'Gatehouse Test');
-      secret = setup.secret;
-      await core.totp.finishStandardApp(account, setup.methodId, codeAt(secret, clock.now()), '192.0.2.1');
+      secret = (await registerCodeApp(core, account.email, () => clock.now())).secret;
       clock.advanceMinutes(1); // a step of its own for the right code below
     });
     after(async () => {

@@ -55,11 +55,19 @@ describe('password sign-in', () => {
 
   test('gives the same error for a wrong password and an unknown account', async () => {
     await assert.rejects(
-      core.flow.signIn({ email: 'alice@example.org', password: 'wrong-password', clientAddress: '192.0.2.99' }),
+      core.flow.signIn({
+        email: 'alice@example.org',
+        password: 'wrong-password',
+        clientAddress: '192.0.2.99',
+      }),
       code('invalid_credentials'),
     );
     await assert.rejects(
-      core.flow.signIn({ email: 'nobody@example.org', password: 'wrong-password', clientAddress: '192.0.2.99' }),
+      core.flow.signIn({
+        email: 'nobody@example.org',
+        password: 'wrong-password',
+        clientAddress: '192.0.2.99',
+      }),
       code('invalid_credentials'),
     );
   });

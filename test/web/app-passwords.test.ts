@@ -124,7 +124,10 @@ describe('app passwords and Security info', () => {
     assert.equal(await portal.store.methods.countForAccount(account.id), 1);
 
     // Replace it: add a verification-code app, make it the default, then remove the first.
-    assert.equal((await pc.post('/mfa/register/different', { method: 'totp' })).headers.location, '/mfa/register/code-app');
+    assert.equal(
+      (await pc.post('/mfa/register/different', { method: 'totp' })).headers.location,
+      '/mfa/register/code-app',
+    );
     const setup = await pc.get('/mfa/register/code-app');
     assert.equal(setup.statusCode, 200);
     const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.body)![1]!.replace(/ /g, '');

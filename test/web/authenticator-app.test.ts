@@ -170,7 +170,11 @@ for (const engine of ENGINES) {
       for (let i = 0; i < 3; i++) pcs.push(await pcAtVerification());
       const fourth = new InjectClient(portal.app);
       // The password's POST raises the request, so it is refused there and the page says why.
-      const signedIn = await fourth.post('/signin', { email, password: TEST_PASSWORD }, { formPage: '/signin' });
+      const signedIn = await fourth.post(
+        '/signin',
+        { email, password: TEST_PASSWORD },
+        { formPage: '/signin' },
+      );
       assert.equal(signedIn.headers.location, '/mfa/verify?problem=too_many');
       const refused = await fourth.get(signedIn.headers.location as string);
       assert.equal(refused.statusCode, 429);

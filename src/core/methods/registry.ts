@@ -23,7 +23,8 @@ export interface RegistryParts {
 
 /** Every authentication method, one line each: adding a method is its folder and a line here. */
 export function methodRegistry(parts: RegistryParts) {
-  const remove = (call: MethodCall, id: string) => parts.management.remove(call.account, id, call.clientAddress);
+  const remove = (call: MethodCall, id: string) =>
+    parts.management.remove(call.account, id, call.clientAddress);
   return {
     authenticator_app: authenticatorAppMethod(parts.app.context, parts.app.service, remove),
     totp: totpMethod(parts.totp, remove),

@@ -93,7 +93,8 @@ export function signInFlow(deps: FlowDeps) {
   async function apply(active: ActiveSession, event: FlowEvent, rotate: boolean): Promise<string | null> {
     const { session } = active;
     const next = nextState(session, event, await factsOf(active.account.id));
-    if (next.stage === 'ended' || next.stage === 'signed_out') throw new GatehouseError('flow_step_not_allowed');
+    if (next.stage === 'ended' || next.stage === 'signed_out')
+      throw new GatehouseError('flow_step_not_allowed');
     const token = rotate ? newSessionToken(deps.random) : null;
     const change = {
       idHash: token ? hashSessionToken(token) : session.idHash,
@@ -217,7 +218,8 @@ export function signInFlow(deps: FlowDeps) {
       const { change, reason } = enrolmentChange[kind];
       await check(active, change === 'enrol_method' ? 'finish_enrolment' : change);
       const outcome = await method(kind).finishEnrolment(callOf(active, clientAddress), input);
-      if (outcome.status === 'done') await endOtherSessions(store, audit, active.account, active.session.idHash, reason);
+      if (outcome.status === 'done')
+        await endOtherSessions(store, audit, active.account, active.session.idHash, reason);
       return settle(active, outcome, clientAddress);
     },
 
@@ -229,7 +231,8 @@ export function signInFlow(deps: FlowDeps) {
       if (kind !== 'app_password') await check(active, 'change_methods');
       await method(kind).remove(callOf(active, clientAddress), id);
       const reason = kind === 'smartcard' ? 'smartcard_removed' : 'method_removed';
-      if (kind !== 'app_password') await endOtherSessions(store, audit, active.account, active.session.idHash, reason);
+      if (kind !== 'app_password')
+        await endOtherSessions(store, audit, active.account, active.session.idHash, reason);
     },
 
     /** Which method is asked for first at sign-in. */
@@ -260,7 +263,8 @@ export function signInFlow(deps: FlowDeps) {
 
     /** Where to go back to once signed in: a path on this portal (the web layer validates it). */
     async returnTo(active: ActiveSession, path: string | null) {
-      if (path !== null && (!path.startsWith('/') || path.startsWith('//'))) throw new GatehouseError('invalid_input');
+      if (path !== null && (!path.startsWith('/') || path.startsWith('//')))
+        throw new GatehouseError('invalid_input');
       await store.sessions.setReturnTo(active.session.idHash, path);
       active.session.returnTo = path;
     },

@@ -258,6 +258,6 @@ function emailFromDn(name: string, baseDn: string): string | undefined {
   const text = name.trim().toLowerCase();
   if (/^[^,=\s]+@[^,=\s]+$/.test(text)) return text;
   const match = /^(?:uid|mail)=([^,]+),(.+)$/.exec(text);
-  if (!match || match[2]!.replace(/\s*,\s*/g, ',') !== baseDn.replace(/\s*,\s*/g, ',')) return undefined;
-  return match[1]!.trim();
+  if (!match || match[2]?.replace(/\s*,\s*/g, ',') !== baseDn.replace(/\s*,\s*/g, ',')) return undefined;
+  return match[1]?.trim();
 }

@@ -157,10 +157,10 @@ export async function startRadiusGateway(core: Core, config: RadiusConfig, log: 
 }
 
 function matcher(address: string): (peer: string) => boolean {
-  const [base, bits] = address.split('/');
-  const family = isIP(base ?? '') === 6 ? 'ipv6' : 'ipv4';
+  const [base = '', bits] = address.split('/');
+  const family = isIP(base) === 6 ? 'ipv6' : 'ipv4';
   if (!bits) return (peer) => peer === base || peer === `::ffff:${base}`;
   const list = new BlockList();
-  list.addSubnet(base!, Number(bits), family);
+  list.addSubnet(base, Number(bits), family);
   return (peer) => list.check(peer.replace(/^::ffff:/, ''), family);
 }

@@ -38,7 +38,12 @@ export function registerAppPasswordPages(
   app.post(where.path, async (request, reply) => {
     const name = z.string().max(1000).catch('').parse(formBody(request.body).name);
     try {
-      const outcome = await core.flow.finishEnrolment(signedIn(request), 'app_password', { name }, request.ip);
+      const outcome = await core.flow.finishEnrolment(
+        signedIn(request),
+        'app_password',
+        { name },
+        request.ip,
+      );
       if (outcome.status !== 'done') return reply.redirect(where.path, 303);
       const { appPassword, keyPassword } = outcome.result;
       // Shown in this response only: it is never stored in the clear, nor in the session.
@@ -52,8 +57,13 @@ export function registerAppPasswordPages(
     } catch (error) {
       const past = await pathPastRefusal(core, request, error, where.path);
       if (past) return reply.redirect(past, 303);
-      if (!isGatehouseError(error) || !error.code.includes('app_password') || !hasMessage(error.code)) throw error;
-      return reply.page('app-password-name', show(name.slice(0, 64), messageFor(error, core.clock.now())), 400);
+      if (!isGatehouseError(error) || !error.code.includes('app_password') || !hasMessage(error.code))
+        throw error;
+      return reply.page(
+        'app-password-name',
+        show(name.slice(0, 64), messageFor(error, core.clock.now())),
+        400,
+      );
     }
   });
 }

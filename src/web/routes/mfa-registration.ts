@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { type Core, isGatehouseError } from '../../core/index.ts';
 import { formatActivationCode } from '../../core/methods/authenticator-app/activation-code.ts';
 import { fieldErrors, formBody, summaryAndFields } from '../forms.ts';
+import { messageFor } from '../messages.ts';
 import { publicUrlOf } from '../public-url.ts';
 import { pushProblem } from '../push-problems.ts';
 import { qrDataUrl } from '../qr.ts';
-import { messageFor } from '../messages.ts';
 import { homeFor, pathPastRefusal, requireStage, signedIn } from '../session.ts';
 import { formatTime } from '../time-format.ts';
 import { registerAppPasswordPages } from './app-password-pages.ts';
@@ -49,7 +49,7 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
     // checked by each step. The last steps (app password, finished) are checked where they act.
     app.addHook('preHandler', async (request, reply) => {
       const active = request.auth;
-      if (!active || active.session.stage !== 'complete' || reply.sent) return;
+      if (active?.session.stage !== 'complete' || reply.sent) return;
       const path = request.routeOptions.url ?? '';
       if (path.startsWith('/mfa/register/app-password') || path === '/mfa/register/finished') return;
       try {
@@ -181,7 +181,12 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
     // Next after `Notification approved`: this session's own approved request is its proof.
     app.post('/mfa/register/finish', async (request, reply) => {
       try {
-        const outcome = await core.flow.finishEnrolment(signedIn(request), 'authenticator_app', {}, request.ip);
+        const outcome = await core.flow.finishEnrolment(
+          signedIn(request),
+          'authenticator_app',
+          {},
+          request.ip,
+        );
         if (outcome.status !== 'proved') return reply.redirect('/mfa/register/number', 303);
         reply.setSession(outcome.token);
       } catch (error) {

@@ -32,13 +32,21 @@ export function beginVerification(core: Core, options: VerificationOptions) {
     } catch (error) {
       if (!isGatehouseError(error)) throw error;
       if (error.code === 'no_push_device') return reply.redirect('/mfa/verify/code', 303);
-      return reply.redirect(`/mfa/verify?problem=${error.code === 'push_blocked' ? 'blocked' : 'too_many'}`, 303);
+      return reply.redirect(
+        `/mfa/verify?problem=${error.code === 'push_blocked' ? 'blocked' : 'too_many'}`,
+        303,
+      );
     }
   };
 }
 
 /** Calls (or texts) the default phone for the session's sign-in, or says why it could not. */
-export async function callPhone(core: Core, request: FastifyRequest, reply: FastifyReply, channel?: 'call' | 'sms') {
+export async function callPhone(
+  core: Core,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  channel?: 'call' | 'sms',
+) {
   const active = signedIn(request);
   try {
     const challenge = await core.flow.startChallenge(active, 'phone', channel ? { channel } : {}, request.ip);
@@ -74,10 +82,13 @@ export function mfaVerificationRoutes(core: Core, options: VerificationOptions) 
       const active = signedIn(request);
       const methods = await core.flow.challengeMethods(active);
       const outcome = await core.flow.finishChallenge(active, 'authenticator_app', {}, request.ip);
-      if (outcome.status === 'proved') return reply.redirect(await afterProof(core, request, reply, outcome.token), 303);
+      if (outcome.status === 'proved')
+        return reply.redirect(await afterProof(core, request, reply, outcome.token), 303);
       if (outcome.status !== 'waiting') throw new GatehouseError('flow_step_not_allowed');
       const pending = outcome.view;
-      const asked = z.enum(['blocked', 'too_many']).safeParse((request.query as { problem?: unknown }).problem);
+      const asked = z
+        .enum(['blocked', 'too_many'])
+        .safeParse((request.query as { problem?: unknown }).problem);
       const problem = refused ?? (asked.success ? asked.data : undefined);
       const status = (refused ? undefined : pending?.status) ?? problem ?? 'none';
       return reply.page(

@@ -53,7 +53,8 @@ export function registerPhoneChallengePages(app: FastifyInstance, core: Core, pl
     // Signing in moves on by itself once the call is confirmed; registration waits for Next.
     if (purpose === 'sign_in' && challenge.status === 'confirmed') {
       const outcome = await finish(request);
-      if (outcome.status === 'proved') return reply.redirect(await onward(request, reply, outcome.token), 303);
+      if (outcome.status === 'proved')
+        return reply.redirect(await onward(request, reply, outcome.token), 303);
     }
     const status = challenge.status;
     return reply.page('phone-call', {
@@ -71,7 +72,8 @@ export function registerPhoneChallengePages(app: FastifyInstance, core: Core, pl
     const { challenge } = await view(request);
     if (purpose === 'sign_in' && challenge?.status === 'confirmed') {
       const outcome = await finish(request);
-      if (outcome.status === 'proved') return { status: 'confirmed', next: await onward(request, reply, outcome.token) };
+      if (outcome.status === 'proved')
+        return { status: 'confirmed', next: await onward(request, reply, outcome.token) };
     }
     return { status: challenge?.status ?? 'none', next: `${base}/call` };
   });
@@ -113,8 +115,13 @@ export function registerPhoneChallengePages(app: FastifyInstance, core: Core, pl
     const code = z.string().max(20).catch('').parse(formBody(request.body).code);
     try {
       const outcome = await finish(request, code);
-      if (outcome.status === 'proved') return reply.redirect(await onward(request, reply, outcome.token), 303);
-      return renderCode(request, reply, messageFor({ code: 'invalid_code', details: {}, shown: true }, core.clock.now(), 'text'));
+      if (outcome.status === 'proved')
+        return reply.redirect(await onward(request, reply, outcome.token), 303);
+      return renderCode(
+        request,
+        reply,
+        messageFor({ code: 'invalid_code', details: {}, shown: true }, core.clock.now(), 'text'),
+      );
     } catch (error) {
       const past = await pathPastRefusal(core, request, error, `${base}/code`);
       if (past) return reply.redirect(past, 303);

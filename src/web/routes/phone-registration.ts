@@ -76,7 +76,8 @@ export function phoneRegistrationRoutes(core: Core) {
       } catch (error) {
         const past = await pathPastRefusal(core, request, error, '/mfa/register/phone');
         if (past) return reply.redirect(past, 303);
-        if (!isGatehouseError(error) || !error.code.startsWith('phone_') || !hasMessage(error.code)) throw error;
+        if (!isGatehouseError(error) || !error.code.startsWith('phone_') || !hasMessage(error.code))
+          throw error;
         return render(request, reply, office === '1', {
           number: number.slice(0, 32),
           problem: messageFor(error, core.clock.now()),

@@ -86,7 +86,12 @@ export function securityInfoRoutes(core: Core, smartcards = false) {
       try {
         await core.flow.mayChange(active, 'change_methods');
       } catch (error) {
-        const past = await pathPastRefusal(core, request, error, `/profile/security-info/methods/${method.id}/remove`);
+        const past = await pathPastRefusal(
+          core,
+          request,
+          error,
+          `/profile/security-info/methods/${method.id}/remove`,
+        );
         if (!past) throw error;
         return reply.redirect(past, 303);
       }
@@ -108,7 +113,12 @@ export function securityInfoRoutes(core: Core, smartcards = false) {
         await core.flow.removeMethod(active, method.kind, id, request.ip);
         await core.sessions.setFlash(active.session, 'The sign-in method was removed.');
       } catch (error) {
-        const past = await pathPastRefusal(core, request, error, `/profile/security-info/methods/${id}/remove`);
+        const past = await pathPastRefusal(
+          core,
+          request,
+          error,
+          `/profile/security-info/methods/${id}/remove`,
+        );
         if (past) return reply.redirect(past, 303);
         if (!isGatehouseError(error)) throw error;
         await core.sessions.setFlash(

@@ -23,7 +23,7 @@ const idParam = z.object({ id: z.string().min(1).max(64) });
 
 /** `Log in with my Care identity`, and the smartcard part of Security info. */
 export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
-  const { session: SESSION_COOKIE, smartcardState: STATE_COOKIE } = portalCookieNames(options.cookieSecure);
+  const STATE_COOKIE = portalCookieNames(options.cookieSecure).smartcardState;
   const endpoint = (request: FastifyRequest) =>
     (options.endpointUrl ?? `https://${request.hostname}:${options.port}`).replace(/\/+$/, '');
 
@@ -157,7 +157,12 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
         try {
           await core.flow.mayChange(active, 'change_methods');
         } catch (error) {
-          const past = await pathPastRefusal(core, request, error, `/profile/security-info/smartcards/${id}/remove`);
+          const past = await pathPastRefusal(
+            core,
+            request,
+            error,
+            `/profile/security-info/smartcards/${id}/remove`,
+          );
           if (!past) throw error;
           return reply.redirect(past, 303);
         }
@@ -181,7 +186,12 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
           await core.flow.removeMethod(active, 'smartcard', id, request.ip);
           await core.sessions.setFlash(session, 'The smartcard was removed.');
         } catch (error) {
-          const past = await pathPastRefusal(core, request, error, `/profile/security-info/smartcards/${id}/remove`);
+          const past = await pathPastRefusal(
+            core,
+            request,
+            error,
+            `/profile/security-info/smartcards/${id}/remove`,
+          );
           if (past) return reply.redirect(past, 303);
           if (!isGatehouseError(error, 'certificate_binding_not_found')) throw error;
           await core.sessions.setFlash(session, certificateMessage(error.code));

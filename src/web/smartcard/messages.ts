@@ -1,4 +1,4 @@
-import { GatehouseError, type ErrorCode } from '../../core/errors.ts';
+import { type ErrorCode, GatehouseError } from '../../core/errors.ts';
 import { messageFor } from '../messages.ts';
 
 /** What people are told when their card is not accepted: what happened, and what to do. */

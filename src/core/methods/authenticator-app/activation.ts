@@ -9,7 +9,9 @@ import { checkPublicKey, type DevicePublicKey, devicePublicKeySchema } from './d
 import { issueRequest } from './requests.ts';
 
 /** What a device stores: its public key, and the TOTP key the app shows codes for (sealed). */
-export const deviceData = z.object({ publicKey: devicePublicKeySchema, totpSecret: z.string() }).passthrough();
+export const deviceData = z
+  .object({ publicKey: devicePublicKeySchema, totpSecret: z.string() })
+  .passthrough();
 
 export type DeviceData = z.infer<typeof deviceData>;
 

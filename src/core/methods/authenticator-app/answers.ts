@@ -19,7 +19,7 @@ export async function authenticateDevice(
   signedFields: string[] = [],
 ): Promise<MfaMethod> {
   const device = await ctx.store.methods.find(call.deviceId);
-  if (!device || device.kind !== 'authenticator_app') throw new GatehouseError('device_not_found');
+  if (device?.kind !== 'authenticator_app') throw new GatehouseError('device_not_found');
   checkTimestamp(ctx, call.timestamp);
   const { publicKey } = deviceData.parse(device.data);
   const message = signedLines(action, device.id, ...signedFields, call.timestamp);

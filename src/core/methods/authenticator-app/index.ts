@@ -46,11 +46,11 @@ export function authenticatorApp(ctx: AppContext) {
 
     /** A new number for the same phone, after a wrong number, No or a timeout. */
     async retryRegistration(account: Account, session: Session, clientAddress: string) {
-      const found = await activationForSession(ctx, session.idHash);
-      if (!found?.device || found.device.status !== 'pending') throw new GatehouseError('device_not_found');
+      const device = (await activationForSession(ctx, session.idHash))?.device;
+      if (device?.status !== 'pending') throw new GatehouseError('device_not_found');
       return issueRequest(ctx, {
         account,
-        device: found.device,
+        device,
         purpose: 'registration',
         sessionHash: session.idHash,
         clientAddress,

@@ -3,8 +3,8 @@ import type { PushRequest } from '../../model.ts';
 import { issueProof } from '../../sign-in-flow/proof.ts';
 import type { AuthenticationMethod, MethodCall } from '../method.ts';
 import { isActive } from '../method.ts';
-import type { AuthenticatorApp } from './index.ts';
 import type { AppContext } from './context.ts';
+import type { AuthenticatorApp } from './index.ts';
 
 type RegistrationState = Awaited<ReturnType<AuthenticatorApp['registrationState']>>;
 
@@ -29,7 +29,11 @@ export function authenticatorAppMethod(
   app: AuthenticatorApp,
   removeMethod: (call: MethodCall, id: string) => Promise<void>,
 ): AuthenticationMethod<AuthenticatorAppSteps> {
-  async function claim(call: MethodCall, request: PushRequest | undefined, purpose: 'sign_in' | 'registration') {
+  async function claim(
+    call: MethodCall,
+    request: PushRequest | undefined,
+    purpose: 'sign_in' | 'registration',
+  ) {
     if (request?.status !== 'approved') return undefined;
     if (!(await ctx.store.pushRequests.consume(request.id, call.session.idHash, ctx.clock.now())))
       return undefined;
@@ -52,7 +56,11 @@ export function authenticatorAppMethod(
 
     async finishEnrolment(call) {
       const state = await app.registrationState(call.session);
-      if (state.step === 'number' && state.device.status === 'active' && state.device.accountId === call.account.id) {
+      if (
+        state.step === 'number' &&
+        state.device.status === 'active' &&
+        state.device.accountId === call.account.id
+      ) {
         const proof = await claim(call, state.request, 'registration');
         if (proof) return { status: 'proved', proof };
       }

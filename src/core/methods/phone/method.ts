@@ -49,7 +49,12 @@ export function phoneMethodSteps(
       const factor = challenge.channel === 'sms' ? 'sms' : 'tel';
       return {
         status: 'proved',
-        proof: issueProof({ sessionHash: session.idHash, factor, purpose, challenge: `phone:${challenge.id}` }),
+        proof: issueProof({
+          sessionHash: session.idHash,
+          factor,
+          purpose,
+          challenge: `phone:${challenge.id}`,
+        }),
       };
     }
     return { status: 'waiting', view: challenge };

@@ -1,11 +1,11 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { Clock, Random } from '../../clock.ts';
 import { GatehouseError } from '../../errors.ts';
 import type { Account, MfaMethod, PhoneChallenge, PhoneChannel, Session } from '../../model.ts';
 import type { Store } from '../../store.ts';
 import type { Throttle } from '../../throttle/throttle.ts';
-import { z } from 'zod';
 import { checkPhoneNumber } from './phone-number.ts';
 import type { PhoneSettings } from './settings.ts';
 import type { CallOutcome, Telephony } from './telephony.ts';
@@ -245,7 +245,7 @@ export function phoneMethod(ctx: PhoneContext) {
     /** What the telephony provider heard; the first outcome of a challenge is the one that counts. */
     async recordOutcome(challengeId: string, outcome: CallOutcome) {
       const challenge = await ctx.store.phoneChallenges.find(challengeId);
-      if (!challenge || challenge.channel !== 'call') return;
+      if (challenge?.channel !== 'call') return;
       const now = ctx.clock.now();
       const status = challenge.expiresAt <= now ? 'expired' : outcome;
       if (!(await ctx.store.phoneChallenges.settle(challenge.id, status, now))) return;
@@ -266,12 +266,7 @@ export function phoneMethod(ctx: PhoneContext) {
       const challenge = expiredIfLate(
         await ctx.store.phoneChallenges.latestForSession(session.idHash, purpose),
       );
-      if (
-        !challenge ||
-        challenge.channel !== 'sms' ||
-        challenge.status !== 'pending' ||
-        !challenge.codeHash
-      ) {
+      if (challenge?.channel !== 'sms' || challenge.status !== 'pending' || !challenge.codeHash) {
         // No code to compare with: nothing was guessed.
         await attempt.released();
         throw new GatehouseError('invalid_code');

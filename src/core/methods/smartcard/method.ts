@@ -27,7 +27,10 @@ export function smartcardMethodSteps(smartcard: SmartcardMethod): Authentication
     available: () => smartcard.configured,
     startEnrolment: async () => ({ state: smartcard.newState() }),
     async finishEnrolment(call, input) {
-      const binding = await smartcard.bindPresented(call.account, { ...input, clientAddress: call.clientAddress });
+      const binding = await smartcard.bindPresented(call.account, {
+        ...input,
+        clientAddress: call.clientAddress,
+      });
       return { status: 'done', result: binding };
     },
     startChallenge: signsInWithoutASession,

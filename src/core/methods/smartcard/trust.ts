@@ -199,7 +199,10 @@ export class CertificateTrust {
 
   private async signedBy(crl: x509.X509Crl, issuer: Parsed): Promise<boolean> {
     let byIssuer = this.verifiedCrls.get(crl);
-    if (!byIssuer) this.verifiedCrls.set(crl, (byIssuer = new Map()));
+    if (!byIssuer) {
+      byIssuer = new Map();
+      this.verifiedCrls.set(crl, byIssuer);
+    }
     const key = issuer.node.fingerprint256;
     let verified = byIssuer.get(key);
     if (verified === undefined) {

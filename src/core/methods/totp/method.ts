@@ -45,7 +45,8 @@ export function totpMethod(
 
   return {
     kind: 'totp',
-    available: (methods) => methods.some((m) => m.status === 'active' && totpKeyData.safeParse(m.data).success),
+    available: (methods) =>
+      methods.some((m) => m.status === 'active' && totpKeyData.safeParse(m.data).success),
 
     startEnrolment: (call, input) => setupOf(call, input.issuer),
 

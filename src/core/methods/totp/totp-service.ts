@@ -32,7 +32,12 @@ const enrolmentSessionOf = (method: MfaMethod) => totpData.safeParse(method.data
  * Step 1 of registering a standard authenticator app: a new key, stored pending for the session
  * that asked (no other session ever sees it), and its otpauth URI.
  */
-export async function beginStandardApp(ctx: TotpContext, account: Account, issuer: string, sessionHash: string) {
+export async function beginStandardApp(
+  ctx: TotpContext,
+  account: Account,
+  issuer: string,
+  sessionHash: string,
+) {
   const secret = newTotpSecret(ctx.random);
   const method: MfaMethod = {
     id: randomUUID(),
