@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import middie from '@fastify/middie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
+import type { PrivateJwk } from '../core/applications/signing-keys.ts';
 import type { Core } from '../core/index.ts';
 import type { SessionStage } from '../core/model.ts';
 import type { ActiveSession } from '../core/sessions/session-service.ts';
 import { interactionRoutes } from './interactions.ts';
-import type { PrivateJwk } from './keys.ts';
 import { createProvider } from './provider.ts';
 
 export interface SingleSignOnOptions {

@@ -1,8 +1,8 @@
 import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { PrivateJwk } from '../core/applications/signing-keys.ts';
 import type { Core } from '../core/index.ts';
 import { ACR_MFA, ACR_PASSWORD, mfaDemanded } from './acr.ts';
 import { databaseAdapter } from './adapter.ts';
-import type { PrivateJwk } from './keys.ts';
 import { signInTime, withinMaxAge } from './sign-in-time.ts';
 
 export interface ProviderOptions {

@@ -297,8 +297,7 @@ describe('single sign-on with a real relying party (openid-client)', () => {
 
   test('keys rotate: the new key is published and signs new ID tokens; the old one stays published', async () => {
     const before = (await (await fetch(`${portal.url}/oidc/jwks`)).json()) as { keys: { kid: string }[] };
-    const { rotateSigningKeys } = await import('../../src/oidc/keys.ts');
-    const kid = await rotateSigningKeys(portal.store, TEST_SECRETS, systemClock);
+    const kid = await portal.core.signingKeys.rotate();
     let published: { keys: { kid: string }[] } = before;
     for (let i = 0; i < 50 && !published.keys.some((k) => k.kid === kid); i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
