@@ -54,7 +54,10 @@ test('nothing outside src/core and src/store touches the store (but the composit
 
 test('the core offers no store, and only the sign-in flow moves a session between stages', () => {
   const index = readFileSync(join(root, 'src/core/index.ts'), 'utf8');
-  const core = index.slice(index.indexOf('export interface Core {'), index.indexOf('export function createCore'));
+  const core = index.slice(
+    index.indexOf('export interface Core {'),
+    index.indexOf('export function createCore'),
+  );
   assert.doesNotMatch(core, /^\s+store: Store;/m);
   const movers = sources('src')
     .filter((file) => /sessions\.move\(/.test(readFileSync(file, 'utf8')))

@@ -154,10 +154,18 @@ describe('the Phone method with the development phone', () => {
     await pc.post('/mfa/register/phone/finish', {}, { formPage: '/mfa/register/phone/call' });
 
     const browser = new InjectClient(portal.app);
+    const calls = async () =>
+      (await portal.core.audit.list({ email, limit: 100 })).filter((e) => e.type === 'phone.call_placed')
+        .length;
+    const before = await calls();
+    // The password's POST places the call; GETs (a reload, a link, a prefetch) place none.
     const signIn = await browser.post('/signin', { email, password: TEST_PASSWORD }, { formPage: '/signin' });
-    assert.equal(signIn.headers.location, '/mfa/verify');
-    assert.equal((await browser.get('/mfa/verify')).headers.location, '/mfa/verify/phone');
+    assert.equal(signIn.headers.location, '/mfa/verify/phone/call');
+    assert.equal(await calls(), before + 1);
+    assert.equal((await browser.get('/mfa/verify')).headers.location, '/mfa/verify/phone/call');
     assert.equal((await browser.get('/mfa/verify/phone')).headers.location, '/mfa/verify/phone/call');
+    await browser.get('/mfa/verify/phone/call');
+    assert.equal(await calls(), before + 1, 'no GET rang the phone');
     await press(browser, '#');
     const status = (await browser.get('/mfa/verify/phone/status')).json();
     assert.deepEqual(status, { status: 'confirmed', next: '/' });
@@ -165,7 +173,6 @@ describe('the Phone method with the development phone', () => {
 
     const attacker = new InjectClient(portal.app, '198.51.100.66');
     await attacker.post('/signin', { email, password: TEST_PASSWORD }, { formPage: '/signin' });
-    await attacker.get('/mfa/verify/phone');
     await press(attacker, '0#');
     assert.match((await attacker.get('/mfa/verify/phone/call')).body, /You told us this was not you/);
     assert.equal((await attacker.get('/')).headers.location, '/mfa/verify');

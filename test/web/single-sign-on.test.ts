@@ -10,7 +10,6 @@ import {
   insertCodeApp,
   startTestPortal,
   TEST_PASSWORD,
-  TEST_SECRETS,
   type TestPortal,
 } from '../helpers/portal.ts';
 import { pushJourneys } from '../helpers/push-journeys.ts';

@@ -61,7 +61,8 @@ export async function callPhone(
         paragraphs: [messageFor(error, core.clock.now(), 'dial', PHONE_UNAVAILABLE)],
         backLink: { href: '/mfa/verify/code', text: 'Use a verification code' },
       },
-      error.status,
+      // A number that cannot be dialled now is the service's refusal, not a bad form.
+      error.code === 'phone_blocked' ? 429 : 503,
     );
   }
 }

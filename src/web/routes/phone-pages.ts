@@ -102,7 +102,8 @@ export function registerPhoneChallengePages(app: FastifyInstance, core: Core, pl
             paragraphs: [messageFor(error, core.clock.now(), 'dial', PHONE_UNAVAILABLE)],
             backLink: { href: `${base}/${channel === 'sms' ? 'code' : 'call'}`, text: 'Go back' },
           },
-          error.status,
+          // A number that cannot be dialled now is the service's refusal, not a bad form.
+          error.code === 'phone_blocked' ? 429 : 503,
         );
       }
       return reply.redirect(`${base}/${channel === 'sms' ? 'code' : 'call'}`, 303);

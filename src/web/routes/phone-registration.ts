@@ -100,7 +100,10 @@ export function phoneVerificationRoutes(core: Core) {
   return async (app: FastifyInstance) => {
     app.addHook('preHandler', requireStage('verify_mfa'));
     // A GET only shows the session's call: dialling takes the POST of `Call my phone instead`.
-    app.get('/mfa/verify/phone', async (_request, reply) => reply.redirect('/mfa/verify/phone/call', 303));
+    app.get('/mfa/verify/phone', async (request, reply) => {
+      const challenge = await core.phone.state(signedIn(request).session, 'sign_in');
+      return reply.redirect(`/mfa/verify/phone/${challenge?.channel === 'sms' ? 'code' : 'call'}`, 303);
+    });
     app.post('/mfa/verify/phone', async (request, reply) => callPhone(core, request, reply));
     registerPhoneChallengePages(app, core, {
       base: '/mfa/verify/phone',
