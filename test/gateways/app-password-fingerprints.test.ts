@@ -30,7 +30,13 @@ for (const engine of ENGINES) {
           await sql
             .raw(`CREATE SCHEMA IF NOT EXISTS "${(database.location as { schema: string }).schema}"`)
             .execute(raw.db);
-        const migrator = new Migrator({ db: raw.db, provider: migrationProvider(raw) });
+        const schema = engine === 'postgres' ? (database.location as { schema: string }).schema : undefined;
+        // Its own schema named, as migrateToLatest does, so another schema's tables are not taken for its own.
+        const migrator = new Migrator({
+          db: raw.db,
+          provider: migrationProvider(raw),
+          ...(schema ? { migrationTableSchema: schema } : {}),
+        });
         const { error } = await migrator.migrateTo('0007-smartcard');
         assert.equal(error, undefined);
         const accountId = randomUUID();
@@ -41,7 +47,7 @@ for (const engine of ENGINES) {
           await sql`INSERT INTO app_passwords (id, account_id, name, password_hash, created_at)
             VALUES (${randomUUID()}, ${accountId}, ${name}, ${oldHash}, 0)`.execute(raw.db);
         }
-        assert.deepEqual(await migrateToLatest(raw), ['0008-app-password-fingerprints']);
+        assert.deepEqual(await migrateToLatest(raw), ['0008-app-password-fingerprints', '0009-sign-in-flow']);
         const portal = await startTestPortal({ database });
         try {
           const account = (await portal.core.accounts.find('old.client@example.org'))!;
