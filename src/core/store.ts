@@ -81,6 +81,8 @@ export interface SessionStore {
     from: SessionStage,
     to: Pick<Session, 'idHash' | 'stage' | 'factors' | 'mfaProvedAt' | 'returnTo'>,
   ): Promise<boolean>;
+  /** The session's own pending records (activations, pushes, calls) follow it to a new token hash. */
+  carryRecords(fromIdHash: string, toIdHash: string): Promise<void>;
   setFlash(idHash: string, flash: string | null): Promise<void>;
   setReturnTo(idHash: string, returnTo: string | null): Promise<void>;
   /** Returns the flash message and clears it in one step. */

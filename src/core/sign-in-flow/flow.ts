@@ -103,9 +103,14 @@ export function signInFlow(deps: FlowDeps) {
       mfaProvedAt: event.type === 'factor_proven' ? clock.now() : (session.mfaProvedAt ?? null),
       returnTo: session.returnTo ?? null,
     };
-    // Of two requests promoting one session at once, one wins; the other's token is gone.
-    if (!(await store.sessions.move(session.idHash, session.stage, change)))
-      throw new GatehouseError('session_expired');
+    // Of two requests promoting one session at once, one wins; the other's token is gone. The
+    // session's own records follow the new token, so its pages still show what it started.
+    const moved = await store.transaction(async (tx) => {
+      if (!(await tx.sessions.move(session.idHash, session.stage, change))) return false;
+      if (change.idHash !== session.idHash) await tx.sessions.carryRecords(session.idHash, change.idHash);
+      return true;
+    });
+    if (!moved) throw new GatehouseError('session_expired');
     Object.assign(session, change);
     return token;
   }

@@ -54,6 +54,11 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    async carryRecords(from, to) {
+      for (const table of ['activations', 'push_requests', 'phone_challenges'] as const) {
+        await db.updateTable(table).set({ session_hash: to }).where('session_hash', '=', from).execute();
+      }
+    },
     async setReturnTo(idHash, returnTo) {
       await db.updateTable('sessions').set({ return_to: returnTo }).where('id_hash', '=', idHash).execute();
     },
