@@ -135,3 +135,18 @@ export async function afterProof(core: Core, request: FastifyRequest, reply: Fas
     await core.flow.returnTo(active, null);
   return next;
 }
+
+/**
+ * Where to send a session that may not change its methods now (prove a factor again, sign in
+ * again), asked before a confirmation page so the user proves first; undefined when it may.
+ */
+export async function refusalOfChange(core: Core, request: FastifyRequest, back: string) {
+  try {
+    await core.flow.mayChange(signedIn(request), 'change_methods');
+    return undefined;
+  } catch (error) {
+    const past = await pathPastRefusal(core, request, error, back);
+    if (!past) throw error;
+    return past;
+  }
+}

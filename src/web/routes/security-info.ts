@@ -4,7 +4,7 @@ import { type Core, GatehouseError, isGatehouseError } from '../../core/index.ts
 import type { AppPassword, MfaMethod } from '../../core/model.ts';
 import { formBody } from '../forms.ts';
 import { messageFor } from '../messages.ts';
-import { pathPastRefusal, requireStage, signedIn } from '../session.ts';
+import { pathPastRefusal, refusalOfChange, requireStage, signedIn } from '../session.ts';
 import { formatDateTime } from '../time-format.ts';
 import { registerAppPasswordPages } from './app-password-pages.ts';
 
@@ -82,19 +82,12 @@ export function securityInfoRoutes(core: Core, smartcards = false) {
       const active = signedIn(request);
       const method = (await core.methods.list(active.account)).methods.find((m) => m.id === id);
       if (!method) return reply.redirect('/profile/security-info', 303);
-      // Asked before the question, so the user proves a factor first and then confirms.
-      try {
-        await core.flow.mayChange(active, 'change_methods');
-      } catch (error) {
-        const past = await pathPastRefusal(
-          core,
-          request,
-          error,
-          `/profile/security-info/methods/${method.id}/remove`,
-        );
-        if (!past) throw error;
-        return reply.redirect(past, 303);
-      }
+      const refused = await refusalOfChange(
+        core,
+        request,
+        `/profile/security-info/methods/${method.id}/remove`,
+      );
+      if (refused) return reply.redirect(refused, 303);
       return reply.page('confirm-action', {
         title: 'Remove sign-in method',
         heading: `Remove ${method.label}?`,

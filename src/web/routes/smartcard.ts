@@ -2,7 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type Core, isGatehouseError } from '../../core/index.ts';
 import type { CertificateTicketPurpose } from '../../core/model.ts';
-import { homeFor, pathPastRefusal, portalCookieNames, requireStage, signedIn } from '../session.ts';
+import {
+  homeFor,
+  pathPastRefusal,
+  portalCookieNames,
+  refusalOfChange,
+  requireStage,
+  signedIn,
+} from '../session.ts';
 import { certificateMessage } from '../smartcard/messages.ts';
 import { formatDateTime } from '../time-format.ts';
 import { validReturn } from './sign-in.ts';
@@ -154,18 +161,12 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
         const active = signedIn(request);
         const card = (await core.smartcard.bindings(active.account.id)).find((b) => b.id === id);
         if (!card) return reply.redirect('/profile/security-info', 303);
-        try {
-          await core.flow.mayChange(active, 'change_methods');
-        } catch (error) {
-          const past = await pathPastRefusal(
-            core,
-            request,
-            error,
-            `/profile/security-info/smartcards/${id}/remove`,
-          );
-          if (!past) throw error;
-          return reply.redirect(past, 303);
-        }
+        const refused = await refusalOfChange(
+          core,
+          request,
+          `/profile/security-info/smartcards/${id}/remove`,
+        );
+        if (refused) return reply.redirect(refused, 303);
         return reply.page('confirm-action', {
           title: 'Remove smartcard',
           heading: 'Remove this smartcard?',
