@@ -1,16 +1,26 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { distDir, projectRoot, runningFromSources } from '../paths.ts';
 
 /**
- * The authenticator web app's files (src/authenticator/app), built in memory with esbuild the
- * first time they are asked for, so that `npm start` and `npm test` need no build step. One build
- * serves every portal in the process.
+ * The authenticator web app's files (src/authenticator/app). The build (`npm run build`, run by
+ * `npm install`) bundles them with esbuild into dist/authenticator-app, and the built server only
+ * reads them from there: no bundler runs in the server. Code running from the TypeScript sources
+ * (tests, benchmarks) bundles them in memory instead, the first time they are asked for, so that
+ * an edit of the app is never hidden by an older build. One build serves every portal in the
+ * process.
  */
 
-export const appSourceDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'authenticator', 'app');
+export const appSourceDir = join(projectRoot, 'src', 'authenticator', 'app');
+const prebuiltDir = join(distDir, 'authenticator-app');
+const prebuiltIndex = join(prebuiltDir, 'index.json');
+
+interface PrebuiltEntry {
+  file: string;
+  contentType: string;
+}
 
 export interface AppFile {
   body: Buffer;
@@ -23,7 +33,7 @@ export type AppFiles = Record<string, AppFile>;
 let building: Promise<AppFiles> | undefined;
 
 export function authenticatorAppFiles(): Promise<AppFiles> {
-  building ??= buildFiles().catch((error: unknown) => {
+  building ??= (runningFromSources ? buildFiles() : readPrebuilt()).catch((error: unknown) => {
     building = undefined;
     throw error;
   });
@@ -37,6 +47,34 @@ function file(body: Buffer | string, contentType: string): AppFile {
     contentType,
     etag: `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 27)}"`,
   };
+}
+
+/** Writes the app's files where the built server reads them (called by scripts/build.ts). */
+export async function writePrebuiltApp(): Promise<void> {
+  const { mkdir, rm } = await import('node:fs/promises');
+  await rm(prebuiltDir, { recursive: true, force: true });
+  await mkdir(prebuiltDir, { recursive: true });
+  const index: Record<string, PrebuiltEntry> = {};
+  for (const [path, { body, contentType }] of Object.entries(await buildFiles())) {
+    const name = path === '/authenticator/' ? 'index.html' : path.slice('/authenticator/'.length);
+    await writeFile(join(prebuiltDir, name), body);
+    index[path] = { file: name, contentType };
+  }
+  await writeFile(prebuiltIndex, JSON.stringify(index, null, 2));
+}
+
+async function readPrebuilt(): Promise<AppFiles> {
+  let index: Record<string, PrebuiltEntry>;
+  try {
+    index = JSON.parse(await readFile(prebuiltIndex, 'utf8')) as Record<string, PrebuiltEntry>;
+  } catch {
+    throw new Error(`the authenticator app is not built (${prebuiltIndex} is missing): run npm run build`);
+  }
+  const files: AppFiles = {};
+  for (const [path, entry] of Object.entries(index)) {
+    files[path] = file(await readFile(join(prebuiltDir, entry.file)), entry.contentType);
+  }
+  return files;
 }
 
 async function bundle(entry: string, format: 'esm' | 'iife', define: Record<string, string> = {}) {

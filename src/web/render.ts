@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
+import { projectRoot } from '../paths.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = join(projectRoot, 'src', 'web');
 const require = createRequire(import.meta.url);
 
 /** Where NHS.UK frontend's built files live (its templates, styles and images). */
