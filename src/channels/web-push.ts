@@ -1,6 +1,6 @@
+import { createECDH } from 'node:crypto';
 import type { Agent } from 'node:https';
 import type { FastifyBaseLogger } from 'fastify';
-import webpush from 'web-push';
 import type { DeviceNotifier } from '../core/methods/authenticator-app/notifier.ts';
 
 export interface VapidKeys {
@@ -8,8 +8,22 @@ export interface VapidKeys {
   privateKey: string;
 }
 
+/**
+ * A VAPID key pair (RFC 8292: P-256, the public key uncompressed, both base64url), made with
+ * node:crypto as web-push itself does, so that the start does not load web-push; it is loaded on
+ * the first notification.
+ */
 export function newVapidKeys(): VapidKeys {
-  return webpush.generateVAPIDKeys();
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  // The private key is a 32-octet number; OpenSSL drops its leading zero octets, so put them back.
+  const privateKey = Buffer.alloc(32);
+  const raw = ecdh.getPrivateKey();
+  raw.copy(privateKey, 32 - raw.length);
+  return {
+    publicKey: ecdh.getPublicKey().toString('base64url'),
+    privateKey: privateKey.toString('base64url'),
+  };
 }
 
 /**
@@ -27,6 +41,7 @@ export function webPushNotifier(
   return {
     async notify(subscription, message) {
       try {
+        const { default: webpush } = await import('web-push');
         await webpush.sendNotification(subscription, JSON.stringify(message), {
           vapidDetails: { subject, publicKey: vapid.publicKey, privateKey: vapid.privateKey },
           TTL: 120,

@@ -2,10 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Telephony } from '../../core/methods/phone/telephony.ts';
 import { type ProviderDeps, TelephonyError, type TextProvider, type VoiceProvider } from './provider.ts';
-import { sipVoiceSchema, startSipVoice } from './sip/voice.ts';
-import { smppTextSchema, startSmppText } from './smpp/text.ts';
-import { startTwilioText, twilioTextSchema } from './twilio/text.ts';
-import { startTwilioVoice, twilioVoiceSchema } from './twilio/voice.ts';
+import { sipVoiceSchema } from './sip/settings.ts';
+import { smppTextSchema } from './smpp/settings.ts';
+import { twilioTextSchema, twilioVoiceSchema } from './twilio/settings.ts';
 
 /** The `telephony` setting: one provider for calls and one for texts, each chosen by `provider`. */
 export const telephonySchema = z
@@ -24,24 +23,34 @@ export interface StartedTelephony {
   close(): Promise<void>;
 }
 
-function startVoice(settings: NonNullable<TelephonySettings['voice']>, deps: StartDeps) {
+// Each provider's module (and its SDK: Twilio's alone holds several megabytes) is loaded only when
+// the settings choose it, so that a portal without telephony does not carry them in memory.
+async function startVoice(settings: NonNullable<TelephonySettings['voice']>, deps: StartDeps) {
   switch (settings.provider) {
-    case 'twilio':
+    case 'twilio': {
+      const { startTwilioVoice } = await import('./twilio/voice.ts');
       return startTwilioVoice(
         { ...settings, webhookBaseUrl: settings.webhookBaseUrl ?? deps.publicUrl },
         deps,
       );
-    case 'sip':
+    }
+    case 'sip': {
+      const { startSipVoice } = await import('./sip/voice.ts');
       return startSipVoice(settings, deps);
+    }
   }
 }
 
-function startText(settings: NonNullable<TelephonySettings['text']>, deps: StartDeps) {
+async function startText(settings: NonNullable<TelephonySettings['text']>, deps: StartDeps) {
   switch (settings.provider) {
-    case 'twilio':
+    case 'twilio': {
+      const { startTwilioText } = await import('./twilio/text.ts');
       return startTwilioText(settings, deps);
-    case 'smpp':
+    }
+    case 'smpp': {
+      const { startSmppText } = await import('./smpp/text.ts');
       return startSmppText(settings, deps);
+    }
   }
 }
 
