@@ -2,9 +2,11 @@ import { z } from 'zod';
 
 /** Values a form may carry; anything else in a body is ignored, and nothing here is trusted as is. */
 const formValue = z.string().max(4096);
+// Built once: making a zod schema costs more than using it, and this one reads every form.
+const formRecord = z.record(z.string().max(64), formValue.or(z.array(formValue)));
 
 export function formBody(body: unknown): Record<string, string> {
-  const parsed = z.record(z.string().max(64), formValue.or(z.array(formValue))).safeParse(body ?? {});
+  const parsed = formRecord.safeParse(body ?? {});
   if (!parsed.success) return {};
   return Object.fromEntries(
     Object.entries(parsed.data).map(([key, value]) => [key, Array.isArray(value) ? (value[0] ?? '') : value]),

@@ -5,6 +5,8 @@ import { formBody, summaryAndFields } from '../forms.ts';
 import { hasMessage, messageFor } from '../messages.ts';
 import { pathPastRefusal, signedIn } from '../session.ts';
 
+const nameField = z.string().max(1000).catch('');
+
 /**
  * The two app password pages (name, then the key password shown once), mounted in the
  * registration wizard and in Security info with their own address, caption and next page. Making
@@ -36,7 +38,7 @@ export function registerAppPasswordPages(
   });
 
   app.post(where.path, async (request, reply) => {
-    const name = z.string().max(1000).catch('').parse(formBody(request.body).name);
+    const name = nameField.parse(formBody(request.body).name);
     try {
       const outcome = await core.flow.finishEnrolment(
         signedIn(request),

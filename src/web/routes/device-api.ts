@@ -41,6 +41,9 @@ const apiMessages: Partial<Record<string, string>> = {
 
 const signedQuery = z.object({ ts: z.string().max(20), sig: z.string().max(200) });
 const id = z.string().min(1).max(64);
+const deviceIdParams = z.object({ deviceId: id });
+const requestIdParams = z.object({ requestId: id });
+const codeParams = z.object({ code: z.string().max(64) });
 const activationBody = z.object({
   publicKey: devicePublicKeySchema,
   deviceName: z.string().trim().min(1).max(64),
@@ -114,7 +117,7 @@ export function deviceApiRoutes(
     };
 
     app.post('/activations/:code', { config: { csrf: false } }, async (request) => {
-      const { code } = parse(z.object({ code: z.string().max(64) }), request.params);
+      const { code } = parse(codeParams, request.params);
       const body = parse(activationBody, request.body);
       const result = await core.authenticatorApp.completeActivation({
         code,
@@ -131,7 +134,7 @@ export function deviceApiRoutes(
     });
 
     app.get('/devices/:deviceId/requests', async (request) => {
-      const { deviceId } = parse(z.object({ deviceId: id }), request.params);
+      const { deviceId } = parse(deviceIdParams, request.params);
       const { ts, sig } = parse(signedQuery, request.query);
       const { requests } = await core.authenticatorApp.pendingForDevice(
         { deviceId, timestamp: ts, signature: sig, clientAddress: request.ip },
@@ -141,7 +144,7 @@ export function deviceApiRoutes(
     });
 
     app.get('/devices/:deviceId/events', async (request, reply) => {
-      const { deviceId } = parse(z.object({ deviceId: id }), request.params);
+      const { deviceId } = parse(deviceIdParams, request.params);
       const { ts, sig } = parse(signedQuery, request.query);
       const { device } = await core.authenticatorApp.pendingForDevice(
         { deviceId, timestamp: ts, signature: sig, clientAddress: request.ip },
@@ -155,7 +158,7 @@ export function deviceApiRoutes(
     });
 
     app.post('/requests/:requestId/answer', { config: { csrf: false } }, async (request) => {
-      const { requestId } = parse(z.object({ requestId: id }), request.params);
+      const { requestId } = parse(requestIdParams, request.params);
       const body = parse(answerBody, request.body);
       const status = await core.authenticatorApp.answer({ ...body, requestId, clientAddress: request.ip });
       // Protocol v1 answers "denied" to a denial with or without a report: the app knows which it sent.
@@ -168,7 +171,7 @@ export function deviceApiRoutes(
     });
 
     app.post('/devices/:deviceId/push-subscription', { config: { csrf: false } }, async (request) => {
-      const { deviceId } = parse(z.object({ deviceId: id }), request.params);
+      const { deviceId } = parse(deviceIdParams, request.params);
       const body = parse(subscribeBody, request.body);
       await core.authenticatorApp.subscribe(
         { deviceId, timestamp: body.timestamp, signature: body.signature, clientAddress: request.ip },
@@ -178,7 +181,7 @@ export function deviceApiRoutes(
     });
 
     app.post('/devices/:deviceId/remove', { config: { csrf: false } }, async (request) => {
-      const { deviceId } = parse(z.object({ deviceId: id }), request.params);
+      const { deviceId } = parse(deviceIdParams, request.params);
       const body = parse(removeBody, request.body);
       await core.authenticatorApp.removeDevice({ deviceId, ...body, clientAddress: request.ip });
       return { removed: true };

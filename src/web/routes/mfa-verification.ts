@@ -14,6 +14,7 @@ export interface VerificationOptions {
 }
 
 const codeField = z.string().trim().max(20).catch('');
+const problemQuery = z.enum(['blocked', 'too_many']);
 
 /**
  * The second factor's first step, raised by the POST that needs it (the password, a retry), never
@@ -87,9 +88,7 @@ export function mfaVerificationRoutes(core: Core, options: VerificationOptions) 
         return reply.redirect(await afterProof(core, request, reply, outcome.token), 303);
       if (outcome.status !== 'waiting') throw new GatehouseError('flow_step_not_allowed');
       const pending = outcome.view;
-      const asked = z
-        .enum(['blocked', 'too_many'])
-        .safeParse((request.query as { problem?: unknown }).problem);
+      const asked = problemQuery.safeParse((request.query as { problem?: unknown }).problem);
       const problem = refused ?? (asked.success ? asked.data : undefined);
       const status = (refused ? undefined : pending?.status) ?? problem ?? 'none';
       return reply.page(

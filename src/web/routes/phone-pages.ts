@@ -7,6 +7,8 @@ import { messageFor } from '../messages.ts';
 import { callProblem } from '../phone-problems.ts';
 import { afterProof, pathPastRefusal, signedIn } from '../session.ts';
 
+const codeField = z.string().max(20).catch('');
+
 export interface PhonePagesPlace {
   base: string;
   purpose: PhoneChallenge['purpose'];
@@ -113,7 +115,7 @@ export function registerPhoneChallengePages(app: FastifyInstance, core: Core, pl
   app.get(`${base}/code`, async (request, reply) => renderCode(request, reply));
 
   app.post(`${base}/code`, async (request, reply) => {
-    const code = z.string().max(20).catch('').parse(formBody(request.body).code);
+    const code = codeField.parse(formBody(request.body).code);
     try {
       const outcome = await finish(request, code);
       if (outcome.status === 'proved')

@@ -8,6 +8,8 @@ import { pathPastRefusal, refusalOfChange, requireStage, signedIn } from '../ses
 import { formatDateTime } from '../time-format.ts';
 import { registerAppPasswordPages } from './app-password-pages.ts';
 
+const methodField = z.string().max(64).catch('');
+
 const kindLabels: Record<string, string> = {
   authenticator_app: 'Authenticator app',
   totp: 'Verification codes',
@@ -65,7 +67,7 @@ export function securityInfoRoutes(core: Core, smartcards = false) {
 
     app.post('/profile/security-info/default', async (request, reply) => {
       const active = signedIn(request);
-      const method = z.string().max(64).catch('').parse(formBody(request.body).method);
+      const method = methodField.parse(formBody(request.body).method);
       try {
         await core.flow.setDefault(active, method, request.ip);
         await core.sessions.setFlash(active.session, 'Your default sign-in method was changed.');
