@@ -68,6 +68,8 @@ export const configSchema = z
     pushReportBlockMinutes: positiveInt.default(60),
     activationMinutes: positiveInt.default(10),
     codeAttempts: throttleRule.default({ maxFailures: 5, windowMinutes: 15, lockMinutes: 15 }),
+    /** Seconds a successful LDAP/RADIUS app-password bind is remembered (0: off; at most 60). */
+    legacyBindCacheSeconds: z.coerce.number().int().min(0).max(60).default(0),
     /** The Phone method's rules (countries, texts, office phones, toll-fraud limits). */
     phone: z
       .object({
@@ -147,6 +149,7 @@ const environmentKeys: Record<string, keyof Config> = {
   GATEHOUSE_SECRETS_KEY: 'secretsKey',
   GATEHOUSE_PUBLIC_URL: 'publicUrl',
   GATEHOUSE_PUSH_REQUEST_SECONDS: 'pushRequestSeconds',
+  GATEHOUSE_LEGACY_BIND_CACHE_SECONDS: 'legacyBindCacheSeconds',
   GATEHOUSE_PUSH_REPORT_BLOCK_MINUTES: 'pushReportBlockMinutes',
   GATEHOUSE_DEVELOPMENT_PHONE: 'developmentPhone',
 };
@@ -235,6 +238,7 @@ export function coreSettings(config: Config): CoreSettings {
       endpoints: { allowedHosts: config.webPushHosts },
     },
     codeAttempts: config.codeAttempts,
+    legacyBindCacheSeconds: config.legacyBindCacheSeconds,
     phone: {
       ...config.phone,
       // "Call me" and "Text me a code" are offered only when something can call or text.

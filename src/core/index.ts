@@ -11,6 +11,7 @@ import {
   createAppPassword,
   revokeAppPassword,
 } from './methods/app-password/app-passwords.ts';
+import { bindCache } from './methods/app-password/bind-cache.ts';
 import { keyFingerprint } from './methods/app-password/fingerprint.ts';
 import {
   type LegacySignIn,
@@ -61,6 +62,8 @@ export interface CoreSettings {
   phone: PhoneSettings;
   /** Wrong verification codes per account. */
   codeAttempts: ThrottleRule;
+  /** How long a successful legacy bind is remembered (0: never); see bind-cache.ts. */
+  legacyBindCacheSeconds: number;
 }
 
 export const defaultCoreSettings: CoreSettings = {
@@ -70,6 +73,7 @@ export const defaultCoreSettings: CoreSettings = {
   push: defaultPushSettings,
   phone: defaultPhoneSettings,
   codeAttempts: { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 },
+  legacyBindCacheSeconds: 0,
 };
 
 /**
@@ -152,6 +156,7 @@ export function createCore(parts: {
     hasher,
     audit,
     fingerprint: keyFingerprint(store, parts.secrets, random),
+    binds: bindCache(clock, settings.legacyBindCacheSeconds),
   };
   const appContext: AppContext = {
     store,

@@ -5,6 +5,7 @@ import { GatehouseError } from '../../errors.ts';
 import type { Account, AppPassword } from '../../model.ts';
 import type { PasswordHasher } from '../../passwords/hasher.ts';
 import type { Store } from '../../store.ts';
+import type { BindCache } from './bind-cache.ts';
 import type { KeyFingerprint } from './fingerprint.ts';
 import { formatKeyPassword, newKeyPassword } from './key-password.ts';
 
@@ -21,6 +22,8 @@ export interface AppPasswordContext {
   audit: AuditLog;
   /** Finds the one app password a legacy sign-in verifies (see fingerprint.ts). */
   fingerprint: KeyFingerprint;
+  /** Recent successful binds, when configured (see bind-cache.ts). */
+  binds: BindCache;
 }
 
 export function checkAppPasswordName(name: string): string {
@@ -84,6 +87,7 @@ export async function revokeAppPassword(
   const existing = (await ctx.store.appPasswords.listForAccount(account.id)).find((p) => p.id === id);
   if (!existing || !(await ctx.store.appPasswords.remove(account.id, id)))
     throw new GatehouseError('method_not_found');
+  ctx.binds.drop(id);
   await ctx.audit.record({
     type: 'app_password.revoked',
     email: account.email,

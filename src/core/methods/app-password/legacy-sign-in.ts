@@ -25,7 +25,9 @@ export interface LegacySignIn {
  * desk can tell the user why their mail client stopped working).
  *
  * Every sign-in that passes the limits verifies exactly one argon2id hash, whoever it names and
- * however many app passwords they have, so that its time tells nothing about the account.
+ * however many app passwords they have, so that its time tells nothing about the account; or
+ * none, for a repeat of a bind that succeeded in the last few seconds when the bind cache is on
+ * (which tells only what the client itself just did).
  */
 export function legacySignIn(ctx: LegacySignInContext) {
   const decoy = ctx.hasher.hash(ctx.random.bytes(16).toString('hex'));
@@ -85,9 +87,12 @@ async function checkOneCredential(
   const found = await ctx.store.appPasswords.findByFingerprint(await ctx.fingerprint(key));
   const candidate = account && found?.accountId === account.id ? found : undefined;
   if (candidate) {
-    return (await ctx.hasher.verify(candidate.passwordHash, key))
-      ? { kind: 'app_password', id: candidate.id, name: candidate.name }
-      : { kind: 'refused' };
+    const success = { kind: 'app_password', id: candidate.id, name: candidate.name } as const;
+    // Found again by its fingerprint just now, so not revoked: a recent bind spares the hash.
+    if (ctx.binds.has(candidate.id, key)) return success;
+    if (!(await ctx.hasher.verify(candidate.passwordHash, key))) return { kind: 'refused' };
+    ctx.binds.remember(candidate.id, key);
+    return success;
   }
   if (!account) {
     await ctx.hasher.verify(await decoy, typed);
