@@ -15,7 +15,6 @@ import type { AuditEventInput } from './core/model.ts';
 import type { Store } from './core/store.ts';
 import { startLdapGateway } from './gateways/ldap/server.ts';
 import { startRadiusGateway } from './gateways/radius/server.ts';
-import { loadCertificateTrust, startCertificateEndpoint } from './smartcard/start.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
 import { buildWebApp } from './web/app.ts';
 
@@ -57,7 +56,12 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
           publicUrl: config.publicUrl,
         })
       : undefined;
-  const smartcard = config.smartcard ? await loadCertificateTrust(config.smartcard, logger) : undefined;
+  // The certificate code (X.509, ASN.1, OCSP) is loaded only when smartcards are configured.
+  const smartcardParts = config.smartcard ? await import('./smartcard/start.ts') : undefined;
+  const smartcard =
+    config.smartcard && smartcardParts
+      ? await smartcardParts.loadCertificateTrust(config.smartcard, logger)
+      : undefined;
   const core = createCore({
     store,
     settings: coreSettings(config),
@@ -118,8 +122,8 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     await store.close();
   });
   const address = await app.listen({ port: config.port, host: config.host });
-  if (config.smartcard && smartcard) {
-    certificateEndpoint = await startCertificateEndpoint(core, config.smartcard, {
+  if (config.smartcard && smartcard && smartcardParts) {
+    certificateEndpoint = await smartcardParts.startCertificateEndpoint(core, config.smartcard, {
       logger,
       organisation: { name: config.organisationName, logoUrl: config.organisationLogoUrl },
       portalUrl: (config.publicUrl ?? address).replace(/\/+$/, ''),

@@ -7,7 +7,6 @@ import { openStore } from '../store/open-store.ts';
 import { describeZodError, displayNameSchema, groupNameSchema } from './account-input.ts';
 import { rotateKeys, runAppsCommand } from './apps.ts';
 import { runAuthenticatorCommand } from './authenticator.ts';
-import { certificateTrustFor, runCertsCommand } from './certs.ts';
 import { importAccounts } from './import-accounts.ts';
 import { cliMessages } from './messages.ts';
 import { readPassword } from './read-password.ts';
@@ -58,7 +57,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const store = await openStore(storeLocation(config));
   const secrets = secretBoxFor(config);
-  const smartcard = command === 'certs' ? await certificateTrustFor(config) : undefined;
+  const certs = command === 'certs' ? await import('./certs.ts') : undefined;
+  const smartcard = certs ? await certs.certificateTrustFor(config) : undefined;
   const core = createCore({
     store,
     settings: coreSettings(config),
@@ -87,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
       case 'certs bind':
       case 'certs list':
       case 'certs remove':
-        return await runCertsCommand(core, sub ?? '', argv.slice(2));
+        return await (await import('./certs.ts')).runCertsCommand(core, sub ?? '', argv.slice(2));
       case 'keys rotate':
         return await rotateKeys(core);
       case 'groups exclude-from-mfa':

@@ -10,7 +10,7 @@ import { signInFreshEnough, signInTime } from './sign-in-time.ts';
 export const INTERACTION_PATH = /^\/interaction\/[A-Za-z0-9_-]{1,64}$/;
 
 export interface InteractionOptions {
-  providerFor(request: FastifyRequest): Provider;
+  providerFor(request: FastifyRequest): Promise<Provider>;
   /** The portal session the request carries, as the portal loaded it. */
   sessionOf(request: FastifyRequest): ActiveSession | undefined;
   /** The portal page a session at this stage belongs on (the MFA steps). */
@@ -26,7 +26,7 @@ export interface InteractionOptions {
 export function interactionRoutes(core: Core, options: InteractionOptions) {
   return async (app: FastifyInstance) => {
     app.get('/interaction/:uid', async (request, reply) => {
-      const provider = options.providerFor(request);
+      const provider = await options.providerFor(request);
       let details: Awaited<ReturnType<Provider['interactionDetails']>>;
       try {
         details = await provider.interactionDetails(request.raw, reply.raw);

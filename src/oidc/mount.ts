@@ -7,7 +7,6 @@ import type { Core } from '../core/index.ts';
 import type { SessionStage } from '../core/model.ts';
 import type { ActiveSession } from '../core/sessions/session-service.ts';
 import { interactionRoutes } from './interactions.ts';
-import { createProvider } from './provider.ts';
 
 export interface SingleSignOnOptions {
   core: Core;
@@ -57,9 +56,14 @@ export async function mountSingleSignOn(app: FastifyInstance, options: SingleSig
     string,
     { provider: Provider; handle: (req: IncomingMessage, res: ServerResponse) => void }
   >();
-  const providerAt = (origin: string) => {
+  const providerAt = async (origin: string) => {
     let entry = providers.get(origin);
     if (!entry) {
+      // oidc-provider (with Koa, jose and its helpers, some 10 MB resident) is loaded by the first
+      // single sign-on request, not at start: many portals serve few applications.
+      const { createProvider } = await import('./provider.ts');
+      entry = providers.get(origin);
+      if (entry) return entry;
       if (providers.size >= MAX_DERIVED_ISSUERS) providers.delete(providers.keys().next().value as string);
       const provider = createProvider({
         core: options.core,
@@ -84,11 +88,18 @@ export async function mountSingleSignOn(app: FastifyInstance, options: SingleSig
     const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
     const origin =
       options.publicUrl ?? `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
-    providerAt(origin).handle(req, res);
+    providerAt(origin).then(
+      (entry) => entry.handle(req, res),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'the OpenID provider could not be made');
+        res.statusCode = 500;
+        res.end();
+      },
+    );
   });
   await app.register(
     interactionRoutes(options.core, {
-      providerFor: (request) => providerAt(options.portal.publicUrlOf(request)).provider,
+      providerFor: async (request) => (await providerAt(options.portal.publicUrlOf(request))).provider,
       sessionOf: options.portal.sessionOf,
       homeFor: options.portal.homeFor,
     }),
