@@ -1,4 +1,4 @@
-import { createPublicKey, type JsonWebKey, verify } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
 import { z } from 'zod';
 
 export const PROTOCOL_TAG = 'gatehouse-authenticator-v1';
@@ -28,15 +28,30 @@ export function signedLines(...lines: string[]): Buffer {
   return Buffer.from([PROTOCOL_TAG, ...lines].join('\n'), 'utf8');
 }
 
+// Importing a JWK costs more than verifying with it; devices sign every call, so keep the
+// imported keys (by their coordinates: the same point is the same key), boundedly.
+const importedKeys = new Map<string, KeyObject>();
+const MAX_IMPORTED_KEYS = 10_000;
+
+function importedKey(key: DevicePublicKey): KeyObject {
+  const id = `${key.x}.${key.y}`;
+  let imported = importedKeys.get(id);
+  if (!imported) {
+    imported = createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
+    importedKeys.set(id, imported);
+  }
+  return imported;
+}
+
 /** ECDSA-SHA256 over `message`, the signature in IEEE P1363 form (r || s) as WebCrypto makes it. */
 export function verifyDeviceSignature(key: DevicePublicKey, message: Buffer, signature: string): boolean {
   if (!/^[A-Za-z0-9_-]{80,100}$/.test(signature)) return false;
   try {
-    const publicKey = createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
     return verify(
       'sha256',
       message,
-      { key: publicKey, dsaEncoding: 'ieee-p1363' },
+      { key: importedKey(key), dsaEncoding: 'ieee-p1363' },
       Buffer.from(signature, 'base64url'),
     );
   } catch {
