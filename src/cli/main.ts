@@ -1,7 +1,12 @@
 import { coreSettings, loadConfig, storeLocation } from '../config/config.ts';
 import { secretBoxFor } from '../config/secrets-key.ts';
 import { emailSchema } from '../core/accounts/email.ts';
-import { GatehouseError, isGatehouseError } from '../core/errors.ts';
+import {
+  GatehouseError,
+  isDatabaseUnavailable,
+  isGatehouseError,
+  type OutageReason,
+} from '../core/errors.ts';
 import { type Core, createCore } from '../core/index.ts';
 import { openStore } from '../store/open-store.ts';
 import { describeZodError, displayNameSchema, groupNameSchema } from './account-input.ts';
@@ -225,6 +230,16 @@ function parseEmail(value: string | undefined, _position: number): string {
   return parsed.data;
 }
 
+/** What an operator reads when the database failed mid-command; the command changed nothing. */
+const outageWords: Record<OutageReason, string> = {
+  unreachable: 'the database does not answer; nothing was changed: try again when it is back',
+  connection_lost:
+    'the connection to the database was lost; the change was made in full or not at all: check, then try again',
+  disk_full: 'the disk that holds the database is full; nothing was changed: free some space, then try again',
+  busy: 'the database stayed busy or locked; nothing was changed: try again',
+  io_error: 'the database file could not be read or written; nothing was changed: check the disk',
+};
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
@@ -233,6 +248,11 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       console.error(`gatehouse: ${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
+    } else if (isDatabaseUnavailable(error)) {
+      console.error(
+        `gatehouse: ${outageWords[error.reason]} (${(error.cause as Error)?.message ?? error.message})`,
+      );
+      process.exitCode = 1;
     } else if (isGatehouseError(error)) {
       const reason = typeof error.details.reason === 'string' ? ` (${error.details.reason})` : '';
       const text =
