@@ -12,6 +12,7 @@ import { openStore } from '../store/open-store.ts';
 import { describeZodError, displayNameSchema, groupNameSchema } from './account-input.ts';
 import { rotateKeys, runAppsCommand } from './apps.ts';
 import { runAuthenticatorCommand } from './authenticator.ts';
+import { backup, restore } from './backup.ts';
 import { certificateTrustFor, runCertsCommand } from './certs.ts';
 import { importAccounts } from './import-accounts.ts';
 import { cliMessages } from './messages.ts';
@@ -22,6 +23,9 @@ const USAGE = `Usage: gatehouse <command>
 
   serve                                     run the portal (also: npm start)
   migrate                                   apply database migrations and exit
+  backup <file>                             online copy of the embedded database with its secrets key
+                                            (a new file, owner-only; with PostgreSQL use pg_dump: README)
+  restore <file>                            put a backup in place in a data folder without a database
   users add <email> --name "<name>" [--shared-mailbox] [--group <name>]...
                                             add an account; the password is read from standard input
   users list [--json]                       list accounts
@@ -61,6 +65,9 @@ async function main(argv: string[]): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close());
     return -1; // keep running
   }
+  // Before the database is opened: a restore must find no database, a backup needs none migrated.
+  if (command === 'backup') return backup(config, argv.slice(1));
+  if (command === 'restore') return restore(config, argv.slice(1));
   const store = await openStore(storeLocation(config));
   const secrets = secretBoxFor(config);
   const smartcard = command === 'certs' ? await certificateTrustFor(config) : undefined;
