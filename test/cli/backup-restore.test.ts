@@ -114,8 +114,15 @@ describe('gatehouse backup and restore (embedded database)', () => {
         clientAddress: '127.0.0.1',
       });
       assert.equal(signedIn.email, email, 'the app password works after the restore');
-      assert.ok(await back.core.accounts.find('during@example.org'), 'written by the running portal before the copy');
-      assert.equal(await back.core.accounts.find('after@example.org'), undefined, 'written after the copy: not in it');
+      assert.ok(
+        await back.core.accounts.find('during@example.org'),
+        'written by the running portal before the copy',
+      );
+      assert.equal(
+        await back.core.accounts.find('after@example.org'),
+        undefined,
+        'written after the copy: not in it',
+      );
     } finally {
       await back.store.close();
     }
