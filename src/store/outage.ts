@@ -44,11 +44,22 @@ export const sqliteOutage: OutageClassifier = (error) => {
 };
 
 /**
+ * SQLite rolls a transaction back by itself when a statement fails with SQLITE_FULL or an I/O
+ * error; Kysely's ROLLBACK then fails with this, which would hide the error that mattered.
+ */
+export const sqliteRolledBackAlready = (error: unknown): boolean =>
+  error instanceof Error && /no transaction is active/.test(error.message);
+
+/**
  * The dialect, with every error that means the database is away turned into one typed error,
  * DatabaseUnavailableError, wherever it happens: connecting, a statement, begin, commit or rollback.
  * Every other error (a unique violation the repositories look for) passes through unchanged.
  */
-export function withOutageErrors(dialect: Dialect, classify: OutageClassifier): Dialect {
+export function withOutageErrors(
+  dialect: Dialect,
+  classify: OutageClassifier,
+  rolledBackAlready: (error: unknown) => boolean = () => false,
+): Dialect {
   const translate = (error: unknown): unknown => {
     if (error instanceof DatabaseUnavailableError) return error;
     const reason = classify(error);
@@ -65,13 +76,18 @@ export function withOutageErrors(dialect: Dialect, classify: OutageClassifier): 
     createAdapter: () => dialect.createAdapter(),
     createIntrospector: (db) => dialect.createIntrospector(db),
     createQueryCompiler: () => dialect.createQueryCompiler(),
-    createDriver: () => translatingDriver(dialect.createDriver(), guard, translate),
+    createDriver: () => translatingDriver(dialect.createDriver(), guard, translate, rolledBackAlready),
   };
 }
 
 type Guard = <T>(work: () => Promise<T>) => Promise<T>;
 
-function translatingDriver(inner: Driver, guard: Guard, translate: (error: unknown) => unknown): Driver {
+function translatingDriver(
+  inner: Driver,
+  guard: Guard,
+  translate: (error: unknown) => unknown,
+  rolledBackAlready: (error: unknown) => boolean,
+): Driver {
   // Kysely hands our connection back to the driver; the driver must get its own.
   const own = new WeakMap<DatabaseConnection, DatabaseConnection>();
   const unwrap = (connection: DatabaseConnection) => own.get(connection) ?? connection;
@@ -98,7 +114,15 @@ function translatingDriver(inner: Driver, guard: Guard, translate: (error: unkno
     acquireConnection: () => guard(async () => wrap(await inner.acquireConnection())),
     beginTransaction: (c, settings) => guard(() => inner.beginTransaction(unwrap(c), settings)),
     commitTransaction: (c) => guard(() => inner.commitTransaction(unwrap(c))),
-    rollbackTransaction: (c) => guard(() => inner.rollbackTransaction(unwrap(c))),
+    rollbackTransaction: (c) =>
+      guard(async () => {
+        try {
+          await inner.rollbackTransaction(unwrap(c));
+        } catch (error) {
+          // Already undone by the database: what ROLLBACK was for. The statement's error stands.
+          if (!rolledBackAlready(error)) throw error;
+        }
+      }),
     releaseConnection: (c) => inner.releaseConnection(unwrap(c)),
     destroy: () => inner.destroy(),
   };
