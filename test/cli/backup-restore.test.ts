@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { coreSettings, loadConfig, storeLocation } from '../../src/config/config.ts';
 import { secretBoxFor } from '../../src/config/secrets-key.ts';
 import { createCore } from '../../src/core/index.ts';
-import { codeAt } from '../../src/core/methods/totp/totp-codes.ts';
-import { startServer } from '../../src/server.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { gatehouse } from '../helpers/cli.ts';
-import { HttpBrowser } from '../helpers/http-browser.ts';
 import { addUser, registerCodeApp } from '../helpers/portal.ts';
+import { restoredSignIns } from '../helpers/restored.ts';
 
 const PASSWORD = 'Blue-Harbour-42';
 
@@ -78,42 +75,12 @@ describe('gatehouse backup and restore (embedded database)', () => {
     assert.equal(twice.code, 1);
     assert.match(twice.stderr, /refusing to overwrite/);
 
-    // The restored folder, served as `gatehouse serve` serves it: password, then the code.
-    const config = loadConfig(
-      {
-        GATEHOUSE_DATA_DIR: restored,
-        GATEHOUSE_PORT: '0',
-        GATEHOUSE_HOST: '127.0.0.1',
-        GATEHOUSE_LOG_LEVEL: 'silent',
-        GATEHOUSE_COOKIE_SECURE: 'false',
-      },
-      restored,
+    await restoredSignIns(
+      { GATEHOUSE_DATA_DIR: restored },
+      { email, password: PASSWORD, totpSecret: secret, appPassword: keyPassword },
     );
-    const app = await startServer(config);
-    try {
-      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-      const browser = new HttpBrowser();
-      const form = await browser.follow(`${url}/signin`);
-      const codePage = await browser.submit(form.url, form.html, '/signin', { email, password: PASSWORD });
-      assert.equal(new URL(codePage.url).pathname, '/mfa/verify/code', codePage.html.slice(0, 300));
-      // The next step's code: the one registration used may not be used twice.
-      const code = codeAt(secret, new Date(Date.now() + 30_000));
-      const home = await browser.submit(codePage.url, codePage.html, '/mfa/verify/code', { code });
-      assert.equal(home.response.status, 200);
-      assert.equal(new URL(home.url).pathname, '/', 'signed in with the TOTP code after the restore');
-    } finally {
-      await app.close();
-    }
-
     const back = await coreOn(restored);
     try {
-      const signedIn = await back.core.legacySignIn({
-        email,
-        password: keyPassword,
-        protocol: 'ldap',
-        clientAddress: '127.0.0.1',
-      });
-      assert.equal(signedIn.email, email, 'the app password works after the restore');
       assert.ok(
         await back.core.accounts.find('during@example.org'),
         'written by the running portal before the copy',
