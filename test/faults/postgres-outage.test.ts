@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
 import { systemClock } from '../../src/core/clock.ts';
+import { startLdapGateway } from '../../src/gateways/ldap/server.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { postgresEngine } from '../../src/store/postgres.ts';
+import { ldapBind } from '../gateways/legacy-clients.ts';
 import type { TestDatabase } from '../helpers/engines.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { InjectClient } from '../helpers/inject-client.ts';
@@ -192,6 +195,33 @@ describe('PostgreSQL away under a running portal', () => {
     const status = await pc.get('/mfa/verify/status');
     assert.equal(status.json().status, 'approved');
     assert.equal((await pc.get(status.json().next)).statusCode, 200);
+  });
+
+  test('an LDAP bind while the database is away is answered "unavailable" (52), then works', async () => {
+    const account = await addUser(portal.core, 'ldap-outage@example.org');
+    await portal.core.enrolment.enable(account, '127.0.0.1');
+    const { keyPassword } = await portal.core.appPasswords.create(account, 'Mail on the laptop', '127.0.0.1');
+    const gateway = await startLdapGateway(
+      portal.core,
+      { host: '127.0.0.1', port: 0, baseDn: 'ou=people,dc=example,dc=org', allowPlain: false },
+      pino({ level: 'silent' }),
+    );
+    try {
+      const dn = 'uid=ldap-outage@example.org,ou=people,dc=example,dc=org';
+      await stopDatabase();
+      try {
+        assert.equal(
+          await ldapBind(gateway.port, dn, keyPassword),
+          52,
+          'unavailable, not invalid credentials',
+        );
+      } finally {
+        await startDatabase();
+      }
+      assert.equal(await ldapBind(gateway.port, dn, keyPassword), 0);
+    } finally {
+      await gateway.close();
+    }
   });
 
   test('restarted in the middle of a registration: the number and Next fail plainly, then finish', async () => {
