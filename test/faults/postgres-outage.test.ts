@@ -8,10 +8,13 @@ import { postgresEngine } from '../../src/store/postgres.ts';
 import { ldapBind } from '../gateways/legacy-clients.ts';
 import type { TestDatabase } from '../helpers/engines.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { HttpBrowser } from '../helpers/http-browser.ts';
 import { InjectClient } from '../helpers/inject-client.ts';
+import { pkiFolder } from '../helpers/pki.ts';
 import { addUser, startTestPortal, TEST_PASSWORD, type TestPortal } from '../helpers/portal.ts';
 import { type PrivatePostgres, privatePostgres } from '../helpers/private-postgres.ts';
 import { pushJourneys } from '../helpers/push-journeys.ts';
+import { cardWorld } from '../helpers/smartcard.ts';
 
 /**
  * PostgreSQL going away under a running portal: its own server (never the shared one), stopped,
@@ -221,6 +224,40 @@ describe('PostgreSQL away under a running portal', () => {
       assert.equal(await ldapBind(gateway.port, dn, keyPassword), 0);
     } finally {
       await gateway.close();
+    }
+  });
+
+  test('the smartcard endpoint, while the database is away: the same "try again" page', async () => {
+    const pki = pkiFolder();
+    const card = cardWorld(pki);
+    const alice = card.ca.issue('alice', { commonName: 'Alice Smartcard', email: 'card-outage@example.org' });
+    const withCards = await startTestPortal({
+      database: databaseOn(server),
+      listen: true,
+      smartcard: { trust: card.trust, trustedProxies: ['127.0.0.1'], certificateHeader: 'X-SSL-Client-Cert' },
+    });
+    try {
+      await addUser(withCards.core, 'card-outage@example.org');
+      const started = await new HttpBrowser().request(`${withCards.url}/signin/smartcard`);
+      const endpoint = started.headers.get('location') ?? '';
+      assert.ok(endpoint.startsWith(withCards.certificateEndpointUrl), endpoint);
+      const present = () =>
+        fetch(endpoint, { headers: { 'X-SSL-Client-Cert': encodeURIComponent(alice.certPem) } });
+      await stopDatabase();
+      try {
+        const away = await present();
+        assert.equal(away.status, 503);
+        assert.equal(away.headers.get('retry-after'), '5');
+        const body = await away.text();
+        assert.match(body, tryAgain);
+        assert.doesNotMatch(body, /ECONNREFUSED|database/i, 'nothing about the failure itself');
+      } finally {
+        await startDatabase();
+      }
+      assert.equal((await present()).status, 200);
+    } finally {
+      await withCards.close();
+      pki.remove();
     }
   });
 
