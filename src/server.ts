@@ -27,7 +27,10 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'],
   });
   const location = storeLocation(config);
-  const store = await openStore(location);
+  const store = await openStore(location, {
+    onConnectionError: (error) =>
+      logger.warn({ err: error }, 'a database connection failed; a new one is opened when needed'),
+  });
   const secrets = secretBoxFor(config);
   const vapid = await vapidKeys(store, secrets);
   const notifier = webPushNotifier(

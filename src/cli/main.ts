@@ -1,12 +1,18 @@
 import { coreSettings, loadConfig, storeLocation } from '../config/config.ts';
 import { secretBoxFor } from '../config/secrets-key.ts';
 import { emailSchema } from '../core/accounts/email.ts';
-import { GatehouseError, isGatehouseError } from '../core/errors.ts';
+import {
+  GatehouseError,
+  isDatabaseUnavailable,
+  isGatehouseError,
+  type OutageReason,
+} from '../core/errors.ts';
 import { type Core, createCore } from '../core/index.ts';
 import { openStore } from '../store/open-store.ts';
 import { describeZodError, displayNameSchema, groupNameSchema } from './account-input.ts';
 import { rotateKeys, runAppsCommand } from './apps.ts';
 import { runAuthenticatorCommand } from './authenticator.ts';
+import { backup, restore } from './backup.ts';
 import { importAccounts } from './import-accounts.ts';
 import { cliMessages } from './messages.ts';
 import { readPassword } from './read-password.ts';
@@ -16,6 +22,9 @@ const USAGE = `Usage: gatehouse <command>
 
   serve                                     run the portal (also: npm start)
   migrate                                   apply database migrations and exit
+  backup <file>                             online copy of the embedded database with its secrets key
+                                            (a new file, owner-only; with PostgreSQL use pg_dump: README)
+  restore <file>                            put a backup in place in a data folder without a database
   users add <email> --name "<name>" [--shared-mailbox] [--group <name>]...
                                             add an account; the password is read from standard input
   users list [--json]                       list accounts
@@ -55,6 +64,9 @@ async function main(argv: string[]): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close());
     return -1; // keep running
   }
+  // Before the database is opened: a restore must find no database, a backup needs none migrated.
+  if (command === 'backup') return backup(config, argv.slice(1));
+  if (command === 'restore') return restore(config, argv.slice(1));
   const store = await openStore(storeLocation(config));
   const secrets = secretBoxFor(config);
   const certs = command === 'certs' ? await import('./certs.ts') : undefined;
@@ -225,6 +237,16 @@ function parseEmail(value: string | undefined, _position: number): string {
   return parsed.data;
 }
 
+/** What an operator reads when the database failed mid-command; the command changed nothing. */
+const outageWords: Record<OutageReason, string> = {
+  unreachable: 'the database does not answer; nothing was changed: try again when it is back',
+  connection_lost:
+    'the connection to the database was lost; the change was made in full or not at all: check, then try again',
+  disk_full: 'the disk that holds the database is full; nothing was changed: free some space, then try again',
+  busy: 'the database stayed busy or locked; nothing was changed: try again',
+  io_error: 'the database file could not be read or written; nothing was changed: check the disk',
+};
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
@@ -233,6 +255,11 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       console.error(`gatehouse: ${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
+    } else if (isDatabaseUnavailable(error)) {
+      console.error(
+        `gatehouse: ${outageWords[error.reason]} (${(error.cause as Error)?.message ?? error.message})`,
+      );
+      process.exitCode = 1;
     } else if (isGatehouseError(error)) {
       const reason = typeof error.details.reason === 'string' ? ` (${error.details.reason})` : '';
       const text =

@@ -19,7 +19,7 @@ export function secretBoxFor(config: Config): SecretBox {
       'Gatehouse cannot start:\n  - GATEHOUSE_SECRETS_KEY is required with PostgreSQL: the same 32-byte key, in base64, on every instance (openssl rand -base64 32)',
     );
   }
-  const file = join(config.dataDir, 'secrets.key');
+  const file = secretsKeyFile(config);
   if (!existsSync(file)) {
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
@@ -32,4 +32,16 @@ export function secretBoxFor(config: Config): SecretBox {
       `Gatehouse cannot start:\n  - ${file} does not hold a 32-byte key`,
     );
   return aesGcmSecretBox(key);
+}
+
+/** Where the embedded database's secrets key lives: beside the database, in the data folder. */
+export function secretsKeyFile(config: Pick<Config, 'dataDir'>): string {
+  return join(config.dataDir, 'secrets.key');
+}
+
+/** The key as configured or kept in the data folder (base64), or undefined when there is none yet. */
+export function currentSecretsKey(config: Config): string | undefined {
+  if (config.secretsKey) return config.secretsKey;
+  const file = secretsKeyFile(config);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
 }

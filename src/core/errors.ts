@@ -97,3 +97,35 @@ export class GatehouseError extends Error {
 export function isGatehouseError(value: unknown, code?: ErrorCode): value is GatehouseError {
   return value instanceof GatehouseError && (code === undefined || value.code === code);
 }
+
+/** Why the database could not serve a request (for the operator's log; the user sees one page). */
+export type OutageReason = 'unreachable' | 'connection_lost' | 'disk_full' | 'busy' | 'io_error';
+
+/**
+ * The database did not answer: PostgreSQL is restarting, failing over or dropped the connection,
+ * or SQLite's disk is full or failing. Nothing is half-written (a transaction commits whole or
+ * not at all; only a lost COMMIT leaves which of the two unknown); the same request will work once the database is back, so people are told
+ * to try again in a moment (HTTP 503 with Retry-After) and /readyz says not ready meanwhile.
+ *
+ * Deliberately not a GatehouseError: routes catch GatehouseError to show its words in a form, and
+ * an outage must never read as "the password is not correct". It reaches the error handler instead.
+ */
+export class DatabaseUnavailableError extends Error {
+  readonly code = 'database_unavailable';
+  readonly status = 503;
+  /** What Retry-After says: a restart or failover usually takes a few seconds. */
+  readonly retryAfterSeconds = 5;
+  readonly reason: OutageReason;
+
+  constructor(reason: OutageReason, cause: unknown) {
+    super(`the database is unavailable (${reason}): ${(cause as Error)?.message ?? String(cause)}`, {
+      cause,
+    });
+    this.name = 'DatabaseUnavailableError';
+    this.reason = reason;
+  }
+}
+
+export function isDatabaseUnavailable(value: unknown): value is DatabaseUnavailableError {
+  return value instanceof DatabaseUnavailableError;
+}

@@ -11,9 +11,14 @@ export type StoreLocation =
   | { engine: 'sqlite'; file: string }
   | { engine: 'postgres'; url: string; schema?: string };
 
+export interface OpenOptions {
+  /** Told of a PostgreSQL connection that dropped while idle (see postgresEngine). */
+  onConnectionError?: (error: Error) => void;
+}
+
 /** Opens the configured database, checks that it answers, and applies migrations. */
-export async function openStore(location: StoreLocation): Promise<Store> {
-  const engine = createEngine(location);
+export async function openStore(location: StoreLocation, options: OpenOptions = {}): Promise<Store> {
+  const engine = createEngine(location, options);
   try {
     if (location.engine === 'postgres' && location.schema) {
       await sql.raw(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(location.schema)}`).execute(engine.db);
@@ -29,12 +34,13 @@ export async function openStore(location: StoreLocation): Promise<Store> {
   return kyselyStore(engine);
 }
 
-function createEngine(location: StoreLocation): Engine {
+function createEngine(location: StoreLocation, options: OpenOptions): Engine {
   return location.engine === 'sqlite'
     ? sqliteEngine(location.file)
     : postgresEngine({
         connectionString: location.url,
         ...(location.schema ? { schema: location.schema } : {}),
+        ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
       });
 }
 

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Engine } from './engine.ts';
+import { sqliteOutage, sqliteRolledBackAlready, withOutageErrors } from './outage.ts';
 import type { Database } from './schema.ts';
 
 /** SQLite, embedded: the default engine, one file on disk. */
@@ -20,7 +21,11 @@ export function sqliteEngine(file: string): Engine {
   connection.pragma('busy_timeout = 5000');
   connection.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(connection) }),
+    dialect: withOutageErrors(
+      new SqliteDialect({ database: withStatementCache(connection) }),
+      sqliteOutage,
+      sqliteRolledBackAlready,
+    ),
   });
   return {
     name: 'sqlite',

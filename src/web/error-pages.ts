@@ -1,5 +1,7 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type DatabaseUnavailableError, isDatabaseUnavailable } from '../core/errors.ts';
 import type { Core } from '../core/index.ts';
+import { databaseUnavailableWords } from './messages.ts';
 
 interface ErrorPage {
   status: number;
@@ -42,6 +44,7 @@ const serviceProblem: ErrorPage = {
 /** Every failure gets a page a person can act on; none shows a stack trace or internal detail. */
 export function registerErrorPages(app: FastifyInstance, core: Core): void {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (isDatabaseUnavailable(error)) return sendDatabaseUnavailable(request, reply, error);
     let page = serviceProblem;
     if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
       page = formExpired;
@@ -76,5 +79,39 @@ export function registerErrorPages(app: FastifyInstance, core: Core): void {
       },
       404,
     ),
+  );
+}
+
+/** Routes read by scripts rather than people: they get JSON, whatever their Accept header. */
+const JSON_ROUTES = new Set(['/mfa/verify/status', '/readyz']);
+
+/**
+ * 503 with Retry-After while the database is away: a page that says to try again in a moment,
+ * or JSON for the device API and the scripts that poll. One warning in the log says why.
+ */
+export function sendDatabaseUnavailable(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: DatabaseUnavailableError,
+) {
+  request.log.warn(
+    { reason: error.reason, err: error.cause, route: request.routeOptions.url ?? 'unmatched' },
+    'database unavailable: answered 503, try again',
+  );
+  reply.header('retry-after', String(error.retryAfterSeconds));
+  const wantsJson =
+    request.url.startsWith('/api/') ||
+    JSON_ROUTES.has(request.routeOptions.url ?? '') ||
+    /application\/json/.test(request.headers.accept ?? '');
+  if (wantsJson)
+    return reply.code(503).send({ error: { code: error.code, message: databaseUnavailableWords.api } });
+  return reply.page(
+    'error',
+    {
+      title: databaseUnavailableWords.title,
+      heading: databaseUnavailableWords.title,
+      paragraphs: [...databaseUnavailableWords.paragraphs],
+    },
+    503,
   );
 }

@@ -52,6 +52,20 @@ const errorMessages: Partial<Record<ErrorCode, string>> = {
   certificate_binding_not_found: 'That smartcard is no longer linked to your account.',
 };
 
+/**
+ * The database is away for a moment (a restart, a failover, a full disk): said plainly, with
+ * nothing about databases, because the person can do only one thing, try again shortly.
+ */
+export const databaseUnavailableWords = {
+  title: 'Sorry, the service is not available at the moment',
+  paragraphs: [
+    'Nothing you entered has been lost. Wait a moment, then try again.',
+    'If this keeps happening for more than a few minutes, contact your IT service desk.',
+  ],
+  /** For the authenticator app and the waiting page's script. */
+  api: 'The service is not available at the moment. Try again in a moment.',
+} as const;
+
 /** Where the same code needs other words: the page it is shown on says more than the code. */
 const inPlace = {
   /** Registering a code app: there is no service desk step yet. */

@@ -9,6 +9,8 @@ export const RESULT = {
   noSuchObject: 32,
   invalidCredentials: 49,
   insufficientAccessRights: 50,
+  /** The server cannot answer now (its database is away): the client may try again later. */
+  unavailable: 52,
   unwillingToPerform: 53,
 } as const;
 

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import { isGatehouseError } from '../../core/errors.ts';
+import { isDatabaseUnavailable, isGatehouseError } from '../../core/errors.ts';
 import type { Core } from '../../core/index.ts';
 import type { Account } from '../../core/model.ts';
 import { BerError, children, readInteger, readString, readTlv, type Tlv } from './ber.ts';
@@ -137,6 +137,13 @@ export async function startLdapGateway(core: Core, config: LdapConfig, log: Fast
         bound = await core.legacySignIn({ email, password, protocol: 'ldap', clientAddress: address });
         socket.write(bindResponse(id, RESULT.success));
       } catch (error) {
+        if (isDatabaseUnavailable(error)) {
+          log.warn(
+            { reason: error.reason, err: error.cause },
+            'LDAP bind answered unavailable: database away',
+          );
+          return void socket.write(bindResponse(id, RESULT.unavailable, 'try again in a moment'));
+        }
         if (!isGatehouseError(error)) throw error;
         socket.write(
           bindResponse(

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { GatehouseError, isGatehouseError } from '../../core/errors.ts';
+import { GatehouseError, isDatabaseUnavailable, isGatehouseError } from '../../core/errors.ts';
 import type { Core } from '../../core/index.ts';
 import { devicePublicKeySchema } from '../../core/methods/authenticator-app/device-signature.ts';
 import { pushSubscriptionSchema } from '../../core/methods/authenticator-app/notifier.ts';
 import type { PushRequest } from '../../core/model.ts';
+import { sendDatabaseUnavailable } from '../error-pages.ts';
 import { publicUrlOf } from '../public-url.ts';
 import { streamDeviceEvents } from './device-events.ts';
 
@@ -205,6 +206,7 @@ function describeRequest(r: PushRequest, account: string, issuer: string) {
 }
 
 function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+  if (isDatabaseUnavailable(error)) return sendDatabaseUnavailable(request, reply, error);
   if (isGatehouseError(error)) {
     return reply.code(errorStatus[error.code] ?? 400).send({
       error: { code: error.code, message: apiMessages[error.code] ?? 'The request cannot be completed.' },

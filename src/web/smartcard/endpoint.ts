@@ -1,9 +1,11 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Fastify, { LogController } from 'fastify';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../../core/errors.ts';
 import { type Core, isGatehouseError } from '../../core/index.ts';
 import type { CertificateSummary } from '../../core/methods/smartcard/certificate.ts';
 import { registerSecurityHeaders, registerStaticFiles } from '../app.ts';
+import { databaseUnavailableWords } from '../messages.ts';
 import { pageRenderer } from '../page.ts';
 import { formatDateTime } from '../time-format.ts';
 import { certificateMessage } from './messages.ts';
@@ -70,6 +72,18 @@ export async function buildCertificateEndpoint(
       .header('referrer-policy', 'no-referrer')
       .type('text/html; charset=utf-8')
       .send(render(template, { portalUrl, ...context }));
+
+  // The database away: the portal's "try again" page, not Fastify's JSON naming the failure.
+  app.setErrorHandler(async (error, request, reply) => {
+    if (!isDatabaseUnavailable(error)) throw error;
+    request.log.warn(
+      { reason: error.reason, err: error.cause },
+      'database unavailable: answered 503, try again',
+    );
+    reply.header('retry-after', String(error.retryAfterSeconds));
+    const { title, paragraphs } = databaseUnavailableWords;
+    return page(reply, 'error', { title, heading: title, paragraphs: [...paragraphs] }, 503);
+  });
 
   async function presentedChain(request: FastifyRequest) {
     const peer = plainAddress(request.socket.remoteAddress);
