@@ -88,6 +88,7 @@ export async function importAccounts(
     report.rejected.push({ line: row.line, email: row.request.email, reason });
 
   let batch: PendingRow[] = [];
+  let writing: Promise<void> = Promise.resolve();
   for await (const { record, info } of parser as AsyncIterable<{
     record: Record<string, string>;
     info: { lines: number };
@@ -111,10 +112,15 @@ export async function importAccounts(
       },
     });
     if (batch.length >= IMPORT_BATCH_ROWS) {
-      await flush(batch);
+      // One batch is written while the next is read and judged: the database and the parsing
+      // each keep a core busy. Batches are written one after the other, in file order.
+      await writing;
+      writing = flush(batch);
+      writing.catch(() => {}); // awaited (and thrown) before the next batch or at the end
       batch = [];
     }
   }
+  await writing;
   if (batch.length > 0) await flush(batch);
   report.rejected.sort((a, b) => a.line - b.line);
   return report;

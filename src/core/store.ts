@@ -58,9 +58,10 @@ export interface AccountStore {
   /**
    * Adds many accounts in a few multi-row statements, with their groups and memberships; an
    * account whose email is taken (in the database, or earlier in the same list) is skipped and
-   * writes nothing. Returns the emails added.
+   * writes nothing. Returns the emails added. Groups named in `knownGroups` are taken to exist
+   * already (a bulk import's earlier batches made them).
    */
-  insertMany(accounts: readonly NewAccount[]): Promise<Set<string>>;
+  insertMany(accounts: readonly NewAccount[], knownGroups?: ReadonlySet<string>): Promise<Set<string>>;
   /** Which of these emails already name an account. */
   existingEmails(emails: readonly string[]): Promise<Set<string>>;
   /** Removes the account with its sessions, memberships and methods; false when none existed. */

@@ -38,6 +38,10 @@ export type ImportOutcome = GatehouseError | null;
 export function bulkImport(deps: { store: Store; clock: Clock; hasher: PasswordHasher; audit: AuditLog }) {
   const { store, clock, hasher, audit } = deps;
   const parallelism = Math.max(1, availableParallelism());
+  // Groups this process has seen committed, so that each batch of a large import does not ask
+  // again for the same wards (groups are never removed; the set stops growing at its cap).
+  const knownGroups = new Set<string>();
+  const KNOWN_GROUPS_CAP = 100_000;
 
   async function passwordHashOf(request: ImportRequest, dryRun: boolean): Promise<string | null> {
     const { credential } = request;
@@ -71,7 +75,10 @@ export function bulkImport(deps: { store: Store; clock: Clock; hasher: PasswordH
         }
       }
     });
-    const existing = await store.accounts.existingEmails([...seen]);
+    // Plain-text rows are checked before they are hashed, and a dry run writes nothing; otherwise
+    // the insert itself skips a taken address (ON CONFLICT) and reports it just the same.
+    const needsCheck = dryRun || requests.some((r) => r.credential.kind === 'password');
+    const existing = needsCheck ? await store.accounts.existingEmails([...seen]) : new Set<string>();
     requests.forEach((request, i) => {
       if (outcomes[i] === null && existing.has(request.email))
         outcomes[i] = new GatehouseError('account_exists');
@@ -108,7 +115,7 @@ export function bulkImport(deps: { store: Store; clock: Clock; hasher: PasswordH
       });
     });
     const added = await store.transaction(async (tx) => {
-      const emails = await tx.accounts.insertMany(accounts);
+      const emails = await tx.accounts.insertMany(accounts, knownGroups);
       await audit.recordMany(
         accounts
           .filter((a) => emails.has(a.email))
@@ -122,6 +129,8 @@ export function bulkImport(deps: { store: Store; clock: Clock; hasher: PasswordH
       );
       return emails;
     });
+    for (const a of accounts)
+      for (const g of added.has(a.email) ? a.groups : []) if (knownGroups.size < KNOWN_GROUPS_CAP) knownGroups.add(g);
     // Taken since the check above, by someone else: refused like any other duplicate.
     requests.forEach((request, i) => {
       if (outcomes[i] === null && !added.has(request.email))

@@ -49,7 +49,7 @@ export function accountRepo(db: Kysely<Database>, engine: Engine): AccountStore 
       }
     },
 
-    async insertMany(accounts) {
+    async insertMany(accounts, knownGroups = new Set()) {
       const added = new Set<string>();
       // 8 parameters a row; chunks keep every statement below SQLite's and PostgreSQL's limits.
       for (let i = 0; i < accounts.length; i += ACCOUNT_CHUNK) {
@@ -63,7 +63,7 @@ export function accountRepo(db: Kysely<Database>, engine: Engine): AccountStore 
         for (const r of rows) added.add(r.email);
       }
       const inserted = accounts.filter((a) => added.has(a.email));
-      const groups = [...new Set(inserted.flatMap((a) => a.groups))];
+      const groups = [...new Set(inserted.flatMap((a) => a.groups))].filter((g) => !knownGroups.has(g));
       for (let i = 0; i < groups.length; i += MEMBERSHIP_CHUNK)
         await db
           .insertInto('groups')
