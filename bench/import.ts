@@ -9,7 +9,7 @@
  *   BENCH_IMPORT_ROWS=100000 node --import tsx bench/import.ts
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -78,9 +78,7 @@ try {
       { length: PLAIN_ROWS },
       (_, i) => `${prefix}${i}@plain.example,Plain ${i},Quiet-River-${1000 + i},no,ward 1`,
     );
-  await import('node:fs').then((fs) =>
-    fs.writeFileSync(plain, `email,name,password,shared_mailbox,groups\n${plainRows('new').join('\n')}\n`),
-  );
+  writeFileSync(plain, `email,name,password,shared_mailbox,groups\n${plainRows('new').join('\n')}\n`);
   const plainStart = performance.now();
   const plainReport = await importAccounts(core, plain, 'bench');
   const plainRate = plainReport.imported / ((performance.now() - plainStart) / 1000);
