@@ -130,7 +130,8 @@ export function bulkImport(deps: { store: Store; clock: Clock; hasher: PasswordH
       return emails;
     });
     for (const a of accounts)
-      for (const g of added.has(a.email) ? a.groups : []) if (knownGroups.size < KNOWN_GROUPS_CAP) knownGroups.add(g);
+      for (const g of added.has(a.email) ? a.groups : [])
+        if (knownGroups.size < KNOWN_GROUPS_CAP) knownGroups.add(g);
     // Taken since the check above, by someone else: refused like any other duplicate.
     requests.forEach((request, i) => {
       if (outcomes[i] === null && !added.has(request.email))
