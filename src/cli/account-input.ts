@@ -22,23 +22,55 @@ const yesNo = z
   .pipe(z.enum(['', 'yes', 'no', 'true', 'false', '1', '0'], { message: 'shared_mailbox must be yes or no' }))
   .transform((v) => v === 'yes' || v === 'true' || v === '1');
 
-/** One row of `users import`: email,name,password,shared_mailbox,groups (groups separated by ;). */
-export const importRowSchema = z.object({
-  email: emailSchema,
-  name: displayNameSchema,
-  password: z.string().min(1, 'a password is required'),
-  shared_mailbox: yesNo.default(false),
-  groups: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(';')
-        .map((g) => g.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(groupNameSchema).max(50, 'at most 50 groups')),
-});
+/** The password_hash value of an account without a password (it signs in with a smartcard only). */
+export const NO_PASSWORD = 'none';
+
+/**
+ * One row of `users import`: email,name,password or password_hash,shared_mailbox,groups (groups
+ * separated by ;). A row gives either a password in plain text or an existing hash, never both;
+ * password_hash `none` makes an account without a password.
+ */
+export const importRowSchema = z
+  .object({
+    email: emailSchema,
+    name: displayNameSchema,
+    password: z.string().default(''),
+    password_hash: z.string().trim().max(1024, 'the password_hash is too long').default(''),
+    shared_mailbox: yesNo.default(false),
+    groups: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(';')
+          .map((g) => g.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(groupNameSchema).max(50, 'at most 50 groups')),
+  })
+  .superRefine((row, ctx) => {
+    if (row.password !== '' && row.password_hash !== '')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password_hash'],
+        message: 'a row gives a password or a password_hash, not both',
+      });
+    else if (row.password === '' && row.password_hash === '')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message: `a password is required (or a password_hash; "${NO_PASSWORD}" for an account without a password)`,
+      });
+  })
+  .transform(({ password, password_hash, ...row }) => ({
+    ...row,
+    credential:
+      password !== ''
+        ? ({ kind: 'password', password } as const)
+        : password_hash === NO_PASSWORD
+          ? ({ kind: 'none' } as const)
+          : ({ kind: 'hash', passwordHash: password_hash } as const),
+  }));
 
 export function describeZodError(error: z.ZodError): string {
   return error.issues

@@ -29,7 +29,8 @@ const USAGE = `Usage: gatehouse <command>
                                             add an account; the password is read from standard input
   users list [--json]                       list accounts
   users remove <email>                      remove an account, its sessions and methods
-  users import <file.csv> [--dry-run]       add accounts in bulk (columns: email,name,password,shared_mailbox,groups)
+  users import <file.csv> [--dry-run]       add accounts in bulk (columns: email,name,password or
+                                            password_hash,shared_mailbox,groups)
   users reset-mfa <email>                   remove the account's methods, app passwords and sessions
                                             (lost phone); the user registers again at next sign-in
   groups exclude-from-mfa <group> --message "<text shown to members>"
@@ -138,26 +139,32 @@ async function usersAdd(core: Core, args: string[]): Promise<number> {
 
 async function usersList(core: Core, args: string[]): Promise<number> {
   const { values } = parse(args, { json: { type: 'boolean' } }, 0);
-  const accounts = await core.accounts.list({ limit: 1_000_000, offset: 0 });
-  if (values.json) {
-    console.log(
-      JSON.stringify(
-        accounts.map(({ passwordHash: _hidden, ...account }) => account),
-        null,
-        2,
-      ),
-    );
-    return 0;
+  // Written as read, a page at a time: memory stays flat with a million accounts.
+  let count = 0;
+  for await (const { passwordHash: _hidden, ...a } of core.accounts.listAll()) {
+    if (values.json) {
+      await write(`${count === 0 ? '[\n' : ',\n'}${JSON.stringify(a)}`);
+    } else {
+      const flags = [
+        a.sharedMailbox ? 'shared mailbox' : '',
+        a.mfaEnabled ? 'MFA enabled' : 'MFA not enabled',
+      ]
+        .filter(Boolean)
+        .join(', ');
+      const groups = a.groups.length > 0 ? ` [groups: ${a.groups.join(', ')}]` : '';
+      await write(`${a.email}\t${a.displayName}\t${flags}${groups}\n`);
+    }
+    count += 1;
   }
-  if (accounts.length === 0) console.log('No accounts.');
-  for (const a of accounts) {
-    const flags = [a.sharedMailbox ? 'shared mailbox' : '', a.mfaEnabled ? 'MFA enabled' : 'MFA not enabled']
-      .filter(Boolean)
-      .join(', ');
-    const groups = a.groups.length > 0 ? ` [groups: ${a.groups.join(', ')}]` : '';
-    console.log(`${a.email}\t${a.displayName}\t${flags}${groups}`);
-  }
+  if (values.json) await write(count === 0 ? '[]\n' : '\n]\n');
+  else if (count === 0) await write('No accounts.\n');
   return 0;
+}
+
+/** Writes to standard output, waiting while its buffer is full. */
+function write(text: string): Promise<void> | undefined {
+  if (process.stdout.write(text)) return;
+  return new Promise((resolve) => process.stdout.once('drain', resolve));
 }
 
 async function usersRemove(core: Core, args: string[]): Promise<number> {

@@ -21,4 +21,5 @@ export const cliMessages: Partial<Record<ErrorCode, string>> = {
     "the certificate's revocation could not be checked (no current CRL for its issuer)",
   certificate_already_bound: 'the certificate is already bound to an account',
   certificate_binding_not_found: 'there is no such smartcard binding for this account (see certs list)',
+  password_hash_invalid: 'the password_hash cannot be used',
 };

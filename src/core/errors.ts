@@ -69,6 +69,8 @@ const catalogue = {
   certificate_already_bound: { status: 409, shown: true },
   certificate_ticket_invalid: { status: 400, shown: true },
   certificate_binding_not_found: { status: 404, shown: true },
+  /** An imported password hash is malformed, of an unsupported scheme or too weak (details.reason). */
+  password_hash_invalid: { status: 400, shown: true },
 } as const satisfies Record<string, { status: number; shown: boolean }>;
 
 export type ErrorCode = keyof typeof catalogue;

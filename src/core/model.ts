@@ -4,7 +4,11 @@ export interface Account {
   id: string;
   email: string;
   displayName: string;
-  passwordHash: string;
+  /**
+   * argon2id, or a hash imported from another system until the next sign-in upgrades it; null for
+   * an account without a password (it signs in with a smartcard only).
+   */
+  passwordHash: string | null;
   sharedMailbox: boolean;
   mfaEnabled: boolean;
   mfaEnabledAt: Date | null;

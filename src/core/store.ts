@@ -53,6 +53,17 @@ export interface AccountStore {
   findByEmail(email: string): Promise<Account | undefined>;
   findById(id: string): Promise<Account | undefined>;
   list(page?: { limit: number; offset: number }): Promise<Account[]>;
+  /** Up to `limit` accounts in email order after `afterEmail` (keyset paging: flat at any size). */
+  listAfter(afterEmail: string | null, limit: number): Promise<Account[]>;
+  /**
+   * Adds many accounts in a few multi-row statements, with their groups and memberships; an
+   * account whose email is taken (in the database, or earlier in the same list) is skipped and
+   * writes nothing. Returns the emails added. Groups named in `knownGroups` are taken to exist
+   * already (a bulk import's earlier batches made them).
+   */
+  insertMany(accounts: readonly NewAccount[], knownGroups?: ReadonlySet<string>): Promise<Set<string>>;
+  /** Which of these emails already name an account. */
+  existingEmails(emails: readonly string[]): Promise<Set<string>>;
   /** Removes the account with its sessions, memberships and methods; false when none existed. */
   remove(id: string): Promise<boolean>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
@@ -121,6 +132,8 @@ export interface ThrottleStore {
 
 export interface AuditStore {
   append(event: AuditEventInput & { at: Date }): Promise<void>;
+  /** Appends many events in a few multi-row statements (bulk import). */
+  appendMany(events: readonly (AuditEventInput & { at: Date })[]): Promise<void>;
   list(filter: { email?: string; limit: number }): Promise<AuditEvent[]>;
 }
 

@@ -181,7 +181,7 @@ describe('password sign-in', () => {
     await store.accounts.updatePasswordHash(account!.id, await weak.hash(TEST_PASSWORD));
     await core.flow.signIn({ email: 'alice@example.org', password: TEST_PASSWORD, clientAddress: FROM });
     const upgraded = await core.accounts.find('alice@example.org');
-    assert.match(upgraded!.passwordHash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    assert.match(upgraded!.passwordHash ?? '', /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     const types = (await core.audit.list({ email: 'alice@example.org', limit: 3 })).map((e) => e.type);
     assert.ok(types.includes('account.password_rehashed'));
   });

@@ -7,6 +7,7 @@ import type { PasswordHasher } from '../passwords/hasher.ts';
 import { normalisedPassword } from '../passwords/normalise.ts';
 import { checkNewPassword } from '../passwords/password-policy.ts';
 import type { Store } from '../store.ts';
+import { bulkImport, type ImportOutcome, type ImportRequest } from './bulk-import.ts';
 
 export interface NewAccountRequest {
   /** Already validated and lower-cased at the edge (see emailSchema). */
@@ -24,6 +25,14 @@ export interface AccountService {
   find(email: string): Promise<Account | undefined>;
   findById(id: string): Promise<Account | undefined>;
   excludeGroupFromMfa(group: string, message: string, actor: string): Promise<void>;
+  /** `users import`: a batch of accounts, each refused or added on its own (bulk-import.ts). */
+  importBatch(
+    requests: readonly ImportRequest[],
+    actor: string,
+    options?: { dryRun?: boolean },
+  ): Promise<ImportOutcome[]>;
+  /** Every account in email order, a page at a time, so memory stays flat at any size. */
+  listAll(pageSize?: number): AsyncIterable<Account>;
 }
 
 export function accountService(deps: {
@@ -73,6 +82,16 @@ export function accountService(deps: {
     },
 
     list: (page) => store.accounts.list(page),
+    importBatch: bulkImport(deps),
+    async *listAll(pageSize = 1000) {
+      let after: string | null = null;
+      for (;;) {
+        const page = await store.accounts.listAfter(after, pageSize);
+        yield* page;
+        if (page.length < pageSize) return;
+        after = page[page.length - 1]?.email ?? null;
+      }
+    },
     find: (email) => store.accounts.findByEmail(email),
     findById: (id) => store.accounts.findById(id),
 

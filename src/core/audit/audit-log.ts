@@ -4,6 +4,8 @@ import type { Store } from '../store.ts';
 
 export interface AuditLog {
   record(event: AuditEventInput, store?: Store): Promise<void>;
+  /** Many events at one time, in a few statements (bulk import). */
+  recordMany(events: readonly AuditEventInput[], store?: Store): Promise<void>;
   list(filter: { email?: string; limit?: number }): Promise<AuditEvent[]>;
 }
 
@@ -12,6 +14,10 @@ export function auditLog(store: Store, clock: Clock): AuditLog {
   return {
     // Pass the transaction's store to make the event part of the change it describes.
     record: (event, within = store) => within.audit.append({ ...event, at: clock.now() }),
+    recordMany(events, within = store) {
+      const at = clock.now();
+      return within.audit.appendMany(events.map((event) => ({ ...event, at })));
+    },
     list: ({ email, limit = 100 }) => store.audit.list({ ...(email ? { email } : {}), limit }),
   };
 }

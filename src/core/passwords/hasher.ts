@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import { normalisedPassword, passwordForms } from './normalise.ts';
+import { storedHashScheme, verifyLegacyHash } from './stored-hashes.ts';
 
 // The library exports its algorithms as a const enum, which isolated modules cannot read.
 const ARGON2ID = 2 as Algorithm;
@@ -13,11 +15,20 @@ export interface Argon2Parameters {
 
 export const OWASP_ARGON2ID: Argon2Parameters = { memoryKiB: 19456, iterations: 2, parallelism: 1 };
 
-/** Passwords are hashed in NFC and verified in any form canonically equivalent to it (normalise.ts). */
+/**
+ * Passwords are hashed with argon2id in NFC and verified in any form canonically equivalent to it
+ * (normalise.ts). Verification also reads the hashes `users import` brings across (bcrypt,
+ * PBKDF2-SHA256: stored-hashes.ts); `needsRehash` is true for them, so the next sign-in replaces
+ * them with argon2id.
+ */
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  verify(passwordHash: string, password: string): Promise<boolean>;
-  /** True when the hash was made with other parameters than the current ones. */
+  /**
+   * False for a wrong password, a malformed hash, and an account without a password (null):
+   * those cost an argon2id verification too, so their time tells nothing.
+   */
+  verify(passwordHash: string | null, password: string): Promise<boolean>;
+  /** True when the hash is not argon2id at the current parameters (an imported one, or older ones). */
   needsRehash(passwordHash: string): boolean;
 }
 
@@ -29,15 +40,35 @@ export function argon2idHasher(parameters: Argon2Parameters = OWASP_ARGON2ID): P
     parallelism: parameters.parallelism,
   };
   const current = `$argon2id$v=19$m=${parameters.memoryKiB},t=${parameters.iterations},p=${parameters.parallelism}$`;
+  let decoy: Promise<string> | undefined;
+  const decoyHash = () => {
+    decoy ??= hash(randomBytes(16).toString('hex'), options);
+    return decoy;
+  };
+
+  async function verifyArgon2(passwordHash: string, form: string): Promise<boolean> {
+    try {
+      return await verify(passwordHash, form);
+    } catch {
+      return false; // a malformed stored hash never verifies
+    }
+  }
+
   return {
     hash: (password) => hash(normalisedPassword(password), options),
     async verify(passwordHash, password) {
+      const scheme = passwordHash === null ? undefined : storedHashScheme(passwordHash);
+      if (passwordHash === null || scheme === undefined) {
+        // No password, or none Gatehouse reads: as slow as a wrong one, and never true.
+        await verifyArgon2(await decoyHash(), password);
+        return false;
+      }
       for (const form of passwordForms(password)) {
-        try {
-          if (await verify(passwordHash, form)) return true;
-        } catch {
-          return false; // a malformed stored hash never verifies
-        }
+        const ok =
+          scheme === 'argon2id'
+            ? await verifyArgon2(passwordHash, form)
+            : await verifyLegacyHash(passwordHash, form);
+        if (ok) return true;
       }
       return false;
     },

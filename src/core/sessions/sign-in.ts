@@ -3,6 +3,7 @@ import type { Clock, Random } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Account, SessionStage } from '../model.ts';
 import type { PasswordHasher } from '../passwords/hasher.ts';
+import { upgradePasswordHash } from '../passwords/upgrade.ts';
 import { nextState } from '../sign-in-flow/transitions.ts';
 import type { Store } from '../store.ts';
 import type { Throttle } from '../throttle/throttle.ts';
@@ -73,7 +74,7 @@ export function signInWithPassword(deps: SignInDeps) {
         type: 'signin.failed',
         email,
         clientAddress,
-        detail: { reason: account ? 'wrong_password' : 'unknown_account' },
+        detail: { reason: failureReason(account) },
       });
       await client.failed();
       const lockedUntil = await attempt.failed();
@@ -87,10 +88,7 @@ export function signInWithPassword(deps: SignInDeps) {
     // The client's limit counts failures only; the address typed starts afresh, as before.
     await client.released();
     await attempt.passed();
-    if (hasher.needsRehash(account.passwordHash)) {
-      await store.accounts.updatePasswordHash(account.id, await hasher.hash(password));
-      await audit.record({ type: 'account.password_rehashed', email, actor: 'system' });
-    }
+    await upgradePasswordHash({ store, hasher, audit }, account, password);
 
     const { stage } = nextState(
       { stage: 'signed_out', factors: [] },
@@ -113,6 +111,12 @@ export function signInWithPassword(deps: SignInDeps) {
     });
     return { token, account, stage };
   };
+}
+
+/** For the audit log only: the person sees the same invalid_credentials in each case. */
+export function failureReason(account: Account | undefined): string {
+  if (!account) return 'unknown_account';
+  return account.passwordHash === null ? 'no_password' : 'wrong_password';
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import { GatehouseError } from '../../core/errors.ts';
 import type { Account, NewAccount } from '../../core/model.ts';
 import type { AccountStore } from '../../core/store.ts';
@@ -19,30 +19,19 @@ export function accountRepo(db: Kysely<Database>, engine: Engine): AccountStore 
       )
       .orderBy('group_name')
       .execute();
-    return rows.map((row) =>
-      toAccount(
-        row,
-        memberships.filter((m) => m.account_id === row.id),
-      ),
-    );
+    const byAccount = new Map<string, { group_name: string }[]>();
+    for (const m of memberships) {
+      const list = byAccount.get(m.account_id);
+      if (list) list.push(m);
+      else byAccount.set(m.account_id, [m]);
+    }
+    return rows.map((row) => toAccount(row, byAccount.get(row.id) ?? []));
   }
 
   return {
     async insert(account: NewAccount) {
       try {
-        await db
-          .insertInto('accounts')
-          .values({
-            id: account.id,
-            email: account.email,
-            display_name: account.displayName,
-            password_hash: account.passwordHash,
-            shared_mailbox: account.sharedMailbox ? 1 : 0,
-            mfa_enabled: 0,
-            mfa_enabled_at: null,
-            created_at: toMillis(account.createdAt),
-          })
-          .execute();
+        await db.insertInto('accounts').values(accountRow(account)).execute();
       } catch (error) {
         if (engine.isUniqueViolation(error)) throw new GatehouseError('account_exists');
         throw error;
@@ -58,6 +47,61 @@ export function accountRepo(db: Kysely<Database>, engine: Engine): AccountStore 
           .values(account.groups.map((group_name) => ({ account_id: account.id, group_name })))
           .execute();
       }
+    },
+
+    async insertMany(accounts, knownGroups = new Set()) {
+      const added = new Set<string>();
+      // 8 parameters a row; chunks keep every statement below SQLite's and PostgreSQL's limits.
+      for (let i = 0; i < accounts.length; i += ACCOUNT_CHUNK) {
+        const chunk = accounts.slice(i, i + ACCOUNT_CHUNK);
+        const rows = await db
+          .insertInto('accounts')
+          .values(chunk.map(accountRow))
+          .onConflict((oc) => oc.column('email').doNothing())
+          .returning('email')
+          .execute();
+        for (const r of rows) added.add(r.email);
+      }
+      const inserted = accounts.filter((a) => added.has(a.email));
+      const groups = [...new Set(inserted.flatMap((a) => a.groups))].filter((g) => !knownGroups.has(g));
+      for (let i = 0; i < groups.length; i += MEMBERSHIP_CHUNK)
+        await db
+          .insertInto('groups')
+          .values(
+            groups
+              .slice(i, i + MEMBERSHIP_CHUNK)
+              .map((name) => ({ name, mfa_excluded: 0, exclusion_message: null })),
+          )
+          .onConflict((oc) => oc.column('name').doNothing())
+          .execute();
+      const memberships = inserted.flatMap((a) =>
+        [...new Set(a.groups)].map((group_name) => ({ account_id: a.id, group_name })),
+      );
+      for (let i = 0; i < memberships.length; i += MEMBERSHIP_CHUNK)
+        await db
+          .insertInto('account_groups')
+          .values(memberships.slice(i, i + MEMBERSHIP_CHUNK))
+          .execute();
+      return added;
+    },
+
+    async existingEmails(emails) {
+      const found = new Set<string>();
+      for (let i = 0; i < emails.length; i += ACCOUNT_CHUNK * 8) {
+        const rows = await db
+          .selectFrom('accounts')
+          .select('email')
+          .where('email', 'in', emails.slice(i, i + ACCOUNT_CHUNK * 8))
+          .execute();
+        for (const r of rows) found.add(r.email);
+      }
+      return found;
+    },
+
+    async listAfter(afterEmail, limit) {
+      let query = db.selectFrom('accounts').selectAll().orderBy('email').limit(limit);
+      if (afterEmail !== null) query = query.where('email', '>', afterEmail);
+      return withGroups(await query.execute());
     },
 
     async findByEmail(email) {
@@ -102,16 +146,44 @@ export function accountRepo(db: Kysely<Database>, engine: Engine): AccountStore 
   };
 }
 
+/** Rows a multi-row statement carries: 8 or 2 parameters each, so well below 32,766 and 65,535. */
+const ACCOUNT_CHUNK = 1000;
+const MEMBERSHIP_CHUNK = 5000;
+
+function accountRow(account: NewAccount): Insertable<AccountsTable> {
+  return {
+    id: account.id,
+    email: account.email,
+    display_name: account.displayName,
+    password_hash: storedPasswordHash(account.passwordHash),
+    shared_mailbox: account.sharedMailbox ? 1 : 0,
+    mfa_enabled: 0,
+    mfa_enabled_at: null,
+    created_at: toMillis(account.createdAt),
+  };
+}
+
 function toAccount(row: Selectable<AccountsTable>, memberships: { group_name: string }[]): Account {
   return {
     id: row.id,
     email: row.email,
     displayName: row.display_name,
-    passwordHash: row.password_hash,
+    passwordHash: row.password_hash === NO_PASSWORD ? null : row.password_hash,
     sharedMailbox: row.shared_mailbox === 1,
     mfaEnabled: row.mfa_enabled === 1,
     mfaEnabledAt: row.mfa_enabled_at === null ? null : fromMillis(row.mfa_enabled_at),
     createdAt: fromMillis(row.created_at),
     groups: memberships.map((m) => m.group_name),
   };
+}
+
+/**
+ * An account without a password keeps an empty password_hash (the column is NOT NULL since 0001
+ * and SQLite cannot drop that without rebuilding the table its many foreign keys point at). No
+ * hasher ever produces or verifies an empty hash.
+ */
+const NO_PASSWORD = '';
+
+function storedPasswordHash(passwordHash: string | null): string {
+  return passwordHash ?? NO_PASSWORD;
 }

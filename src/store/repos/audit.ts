@@ -1,23 +1,29 @@
 import type { Kysely } from 'kysely';
-import type { AuditEventType } from '../../core/model.ts';
+import type { AuditEventInput, AuditEventType } from '../../core/model.ts';
 import type { AuditStore } from '../../core/store.ts';
 import type { Database } from '../schema.ts';
 import { fromMillis, toMillis } from './time.ts';
 
 export function auditRepo(db: Kysely<Database>): AuditStore {
+  const row = (event: AuditEventInput & { at: Date }) => ({
+    at: toMillis(event.at),
+    type: event.type,
+    email: event.email ?? null,
+    actor: event.actor ?? null,
+    client_address: event.clientAddress ?? null,
+    detail: JSON.stringify(event.detail ?? {}),
+  });
   return {
     async append(event) {
-      await db
-        .insertInto('audit_events')
-        .values({
-          at: toMillis(event.at),
-          type: event.type,
-          email: event.email ?? null,
-          actor: event.actor ?? null,
-          client_address: event.clientAddress ?? null,
-          detail: JSON.stringify(event.detail ?? {}),
-        })
-        .execute();
+      await db.insertInto('audit_events').values(row(event)).execute();
+    },
+    async appendMany(events) {
+      // 6 parameters a row: 1000 rows stay far below both engines' limits on bound parameters.
+      for (let i = 0; i < events.length; i += 1000)
+        await db
+          .insertInto('audit_events')
+          .values(events.slice(i, i + 1000).map(row))
+          .execute();
     },
     async list({ email, limit }) {
       let query = db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(limit);

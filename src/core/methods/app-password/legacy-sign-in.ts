@@ -1,6 +1,8 @@
 import type { Random } from '../../clock.ts';
 import { GatehouseError } from '../../errors.ts';
 import type { Account } from '../../model.ts';
+import { upgradePasswordHash } from '../../passwords/upgrade.ts';
+import { failureReason } from '../../sessions/sign-in.ts';
 import type { AppPasswordContext } from './app-passwords.ts';
 import { normaliseKeyPassword } from './key-password.ts';
 import { type LegacyLimitRules, reserveLegacyAttempt } from './legacy-limits.ts';
@@ -99,6 +101,7 @@ async function checkOneCredential(
     return { kind: 'refused' };
   }
   if (!(await ctx.hasher.verify(account.passwordHash, typed))) return { kind: 'refused' };
+  await upgradePasswordHash(ctx, account, typed);
   // Before MFA is enabled, legacy clients keep working with the account password.
   return account.mfaEnabled ? { kind: 'password_refused' } : { kind: 'password', name: null };
 }
@@ -123,10 +126,11 @@ export function legacyPasswordAndPush(
         type: 'signin.failed',
         email: input.email,
         clientAddress: input.clientAddress,
-        detail: { protocol: input.protocol, reason: account ? 'wrong_password' : 'unknown_account' },
+        detail: { protocol: input.protocol, reason: failureReason(account) },
       });
       return limits.failed();
     }
+    await upgradePasswordHash(ctx, account, input.password);
     await limits.succeeded();
     const status = await ctx.requestApproval(account, input.clientAddress, input.application);
     await ctx.audit.record({
