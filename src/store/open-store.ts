@@ -4,8 +4,6 @@ import type { Store } from '../core/store.ts';
 import type { Engine } from './engine.ts';
 import { kyselyStore } from './kysely-store.ts';
 import { migrateToLatest } from './migrate.ts';
-import { postgresEngine, quoteIdentifier } from './postgres.ts';
-import { sqliteEngine } from './sqlite.ts';
 
 export type StoreLocation =
   | { engine: 'sqlite'; file: string }
@@ -18,10 +16,10 @@ export interface OpenOptions {
 
 /** Opens the configured database, checks that it answers, and applies migrations. */
 export async function openStore(location: StoreLocation, options: OpenOptions = {}): Promise<Store> {
-  const engine = createEngine(location, options);
+  const engine = await createEngine(location, options);
   try {
     if (location.engine === 'postgres' && location.schema) {
-      await sql.raw(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(location.schema)}`).execute(engine.db);
+      await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(location.schema)}`.execute(engine.db);
     }
     await sql`select 1`.execute(engine.db);
   } catch (error) {
@@ -34,14 +32,15 @@ export async function openStore(location: StoreLocation, options: OpenOptions = 
   return kyselyStore(engine);
 }
 
-function createEngine(location: StoreLocation, options: OpenOptions): Engine {
-  return location.engine === 'sqlite'
-    ? sqliteEngine(location.file)
-    : postgresEngine({
-        connectionString: location.url,
-        ...(location.schema ? { schema: location.schema } : {}),
-        ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
-      });
+/** Each engine's driver (pg or better-sqlite3) is loaded only when it is the one configured. */
+async function createEngine(location: StoreLocation, options: OpenOptions): Promise<Engine> {
+  if (location.engine === 'sqlite') return (await import('./sqlite.ts')).sqliteEngine(location.file);
+  const { postgresEngine } = await import('./postgres.ts');
+  return postgresEngine({
+    connectionString: location.url,
+    ...(location.schema ? { schema: location.schema } : {}),
+    ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
+  });
 }
 
 /** Where the database is, without any password the URL may hold. */
