@@ -117,7 +117,12 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     }),
   );
   if (options.smartcard) await app.register(smartcardRoutes(options.core, options.smartcard));
-  await app.register(portalRoutes(options.core));
+  await app.register(
+    portalRoutes(options.core, {
+      singleSignOn: options.singleSignOn !== undefined,
+      publicUrl: options.publicUrl,
+    }),
+  );
   await app.register(profileRoutes(options.core));
   await app.register(
     mfaRegistrationRoutes(options.core, {
