@@ -60,7 +60,7 @@ describe('the registration pages say what the user chose and did', () => {
       [''],
       'only the empty choice is selected',
     );
-    for (const form of [{ method: '' }, {}]) {
+    for (const form of [{ method: '' }, {}] as Record<string, string>[]) {
       const confirmed = await pc.post('/mfa/register/different', form, {
         formPage: '/mfa/register/different',
       });
