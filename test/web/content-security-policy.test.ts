@@ -154,3 +154,24 @@ describe('a portal on a closed network loads nothing from outside', () => {
     );
   });
 });
+
+describe("the organisation's logo on a host of its own", () => {
+  test('is the one other host images may come from; a logo on the portal adds none', async () => {
+    const Fastify = (await import('fastify')).default;
+    const { registerSecurityHeaders } = await import('../../src/web/app.ts');
+    for (const [logoUrl, imgSrc] of [
+      ['https://intranet.example.org/brand/logo.svg', "'self' data: https://intranet.example.org"],
+      ['/static/logo.svg', "'self' data:"],
+      [undefined, "'self' data:"],
+    ] as const) {
+      const app = Fastify();
+      await registerSecurityHeaders(app, { logoUrl });
+      app.get('/', async () => 'ok');
+      const response = await app.inject({ url: '/' });
+      const csp = directives(response.headers['content-security-policy'] as string);
+      assert.equal(csp.get('img-src'), imgSrc, String(logoUrl));
+      assert.equal(csp.get('font-src'), "'self'");
+      await app.close();
+    }
+  });
+});
