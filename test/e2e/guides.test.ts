@@ -13,12 +13,15 @@ import {
 import { autoSelectCertificatePolicy, importPkcs12, nssHome, trustCaInNss } from '../helpers/nss.ts';
 import { pkiFolder } from '../helpers/pki.ts';
 import { addUser, TEST_PASSWORD, type TestPortal } from '../helpers/portal.ts';
+import { activationCodeOn } from '../helpers/push-journeys.ts';
 import { cardPortal, cardWorld } from '../helpers/smartcard.ts';
+import { TestDevice } from '../helpers/test-device.ts';
 
 /**
  * The printed guides, screen by screen, by their exact labels, on a PC's window and on a phone's
  * (390 px, the device most staff have): guide 000's self-enrolment and smartcard parts from the
- * portal's front page (`Email`), and guide 002 (a phone) from the first page after sign-in, back to
+ * portal's front page (`Email`), its authenticator app part (the phone's side spoken by a test
+ * device, as the app speaks it), and guide 002 (a phone) from the first page after sign-in, back to
  * the application first selected. Every page is checked with axe.
  */
 const VIEWPORTS = [
@@ -216,6 +219,75 @@ describe('the guides, screen by screen, in Chromium', () => {
       await page.getByRole('button', { name: 'Next', exact: true }).click();
       await expectInEmail(page, 'carol@example.org');
       expectEveryPageChecked(page);
+    });
+
+    test(`guide 000, the authenticator app, on a ${viewport.name} (${viewport.width} px): Click me to enrol > Next > Download Now > Next > the number > Notification approved > Next > Done, back in Email`, async () => {
+      const email = `guide.app${++counter}@example.org`;
+      const account = await addUser(portal.core, email);
+      await portal.core.enrolment.enable(account, '127.0.0.1');
+      const { page: pc } = await pageAt(viewport);
+      await selectEmail(pc);
+      await pc.getByLabel('Email address', { exact: true }).fill(email);
+      await pc.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
+      await pc.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await pc.waitForURL((u) => u.pathname === '/mfa/register');
+      await expectNoAxeViolations(pc);
+      // Step 1: `Click me to enrol for Multi-Factor Authentication`, then `Next`.
+      await pc
+        .getByRole('link', { name: 'Click me to enrol for Multi-Factor Authentication', exact: true })
+        .click();
+      expectPath(pc, '/mfa/register/start');
+      await expectNoAxeViolations(pc);
+      await pc.getByRole('link', { name: 'Next', exact: true }).click();
+      expectPath(pc, '/mfa/register/app');
+      await expectNoAxeViolations(pc);
+      // Step 2: `Download Now` opens the two QR codes (Android left, iPhone right) in a new window.
+      const [download] = await Promise.all([
+        pc.waitForEvent('popup'),
+        pc.getByRole('link', { name: /^Download Now/ }).click(),
+      ]);
+      await download.waitForLoadState('load');
+      await expectNoAxeViolations(download);
+      assert.equal(await download.locator('img.gh-qr').count(), 2);
+      await download.close();
+      // Steps 4-6: `Next`, the QR code to scan (its link, for the phone here), `Next`.
+      await pc.getByRole('button', { name: 'Next', exact: true }).click();
+      expectPath(pc, '/mfa/register/scan');
+      await expectNoAxeViolations(pc);
+      await pc.getByText("Can't scan image?", { exact: true }).click();
+      const code = activationCodeOn((await pc.locator('#activation-link').getAttribute('href')) ?? '');
+      assert.ok(code, 'the scan page shows the activation link');
+      await expectNoAxeViolations(pc);
+      const phone = await TestDevice.create(portal.app);
+      assert.equal((await phone.activate(code)).statusCode, 200);
+      await pc.getByRole('button', { name: 'Next', exact: true }).click();
+      expectPath(pc, '/mfa/register/number');
+      await expectNoAxeViolations(pc);
+      // Step 7: the unique number typed in the app, `Yes`; step 8: `Notification approved`, `Next`.
+      const number = (await pc.locator('#matching-number').innerText()).trim();
+      const [requestId] = await phone.pendingIds();
+      assert.equal((await phone.answer(requestId!, 'approve', number)).json().status, 'approved');
+      await pc.getByRole('heading', { name: 'Notification approved' }).waitFor();
+      assert.match(await pc.title(), /^Notification approved - /);
+      await expectNoAxeViolations(pc);
+      await pc.getByRole('button', { name: 'Next', exact: true }).click();
+      // Steps 8-9: a password of at least 8 characters, `Next`, the key password, `Done`.
+      await pc.getByLabel('Insert a password name of at least 8 characters').fill('Mail on my laptop');
+      await expectNoAxeViolations(pc);
+      await pc.getByRole('button', { name: 'Next', exact: true }).click();
+      assert.match(await pc.locator('#key-password').innerText(), /^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
+      await expectNoAxeViolations(pc);
+      await pc.getByRole('link', { name: 'Done', exact: true }).click();
+      // Step 9: the message that the app is set up, `Done`, and the user is in Email.
+      await pc.getByRole('heading', { name: 'Congratulations, you have successfully set up MFA!' }).waitFor();
+      assert.match(
+        await pc.locator('main').innerText(),
+        /You have finished setting up the Gatehouse Authenticator app\./,
+      );
+      await expectNoAxeViolations(pc);
+      await pc.getByRole('link', { name: 'Done', exact: true }).click();
+      await expectInEmail(pc, email);
+      expectEveryPageChecked(pc);
     });
 
     test(`guide 002, a phone, on a ${viewport.name} (${viewport.width} px): from the first page after sign-in to Done, back in Email`, async () => {
