@@ -158,6 +158,12 @@ describe('the guides, screen by screen, in Chromium', () => {
       true,
       'Escape puts the focus back on Profile',
     );
+    // A tap may leave the focus on the page rather than on Profile: Escape closes the menu all the same.
+    await profile.click();
+    await myProfile.waitFor({ state: 'visible' });
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.keyboard.press('Escape');
+    await myProfile.waitFor({ state: 'hidden' });
   }
 
   /** Guide 000, smartcard part, steps 1-2: the portal's front page, then `Email`. */

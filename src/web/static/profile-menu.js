@@ -1,9 +1,9 @@
 // The Profile menu is a <details> element, so it opens and closes without JavaScript. This adds
-// what a menu button is expected to do besides: Escape closes it (focus goes back to Profile), and
-// a click or focus outside it closes it.
+// what a menu button is expected to do besides: Escape closes it (wherever the focus is, since a
+// tap may not focus Profile; focus goes back to Profile), and a click or focus outside closes it.
 for (const menu of document.querySelectorAll('details.gh-menu')) {
   const toggle = menu.querySelector('summary');
-  menu.addEventListener('keydown', (event) => {
+  document.addEventListener('keydown', (event) => {
     if (event.key !== 'Escape' || !menu.open) return;
     event.preventDefault();
     menu.open = false;
