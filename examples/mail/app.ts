@@ -62,7 +62,11 @@ export async function startMailApp(options: MailOptions): Promise<{ url: string;
     if (request.method === 'GET' && url.pathname === '/') {
       return html(200, session.tokens ? inboxPage(session.tokens) : signedOutPage());
     }
-    if (request.method === 'POST' && url.pathname === '/login') {
+    // `Sign in` here (POST), or a login initiated by Gatehouse (GET with `iss`, OpenID Connect
+    // Core 4): its front page's link to Mail starts the sign-in at once, only from its issuer.
+    const initiated = request.method === 'GET' && url.pathname === '/login';
+    if (initiated && url.searchParams.get('iss') !== options.issuer) return redirect(response, '/');
+    if ((request.method === 'POST' || initiated) && url.pathname === '/login') {
       const verifier = oidc.randomPKCECodeVerifier();
       const state = oidc.randomState();
       session.pending = { verifier, state };

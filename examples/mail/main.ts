@@ -5,7 +5,7 @@ const required = (name: string) => {
   const value = process.env[name];
   if (!value) {
     console.error(
-      `mail: set ${name} (register Mail with: npx gatehouse apps add --name Mail --redirect-uri http://localhost:3000/callback --post-logout-redirect-uri http://localhost:3000/)`,
+      `mail: set ${name} (register Mail with: npx gatehouse apps add --name Email --redirect-uri http://localhost:3000/callback --post-logout-redirect-uri http://localhost:3000/ --launch-url http://localhost:3000/login)`,
     );
     process.exit(2);
   }

@@ -13,6 +13,7 @@ export async function runAppsCommand(core: Core, sub: string, args: string[]): P
           'post-logout-redirect-uri': { type: 'string', multiple: true },
           public: { type: 'boolean' },
           'require-mfa': { type: 'boolean' },
+          'launch-url': { type: 'string' },
         },
         0,
       );
@@ -24,6 +25,7 @@ export async function runAppsCommand(core: Core, sub: string, args: string[]): P
           postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
           confidential: !values.public,
           requireMfa: values['require-mfa'] === true,
+          launchUrl: values['launch-url'] ?? null,
         },
         'cli',
       );
@@ -42,7 +44,7 @@ export async function runAppsCommand(core: Core, sub: string, args: string[]): P
       for (const a of applications) {
         const kind = a.secretSealed ? 'confidential' : 'public';
         console.log(
-          `${a.clientId}\t${a.name}\t${kind}${a.requireMfa ? ', MFA required' : ''}\t${a.redirectUris.join(' ')}`,
+          `${a.clientId}\t${a.name}\t${kind}${a.requireMfa ? ', MFA required' : ''}\t${a.redirectUris.join(' ')}${a.launchUrl ? `\tlaunch ${a.launchUrl}` : ''}`,
         );
       }
       return 0;

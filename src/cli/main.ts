@@ -34,7 +34,7 @@ const USAGE = `Usage: gatehouse <command>
   users reset-mfa <email>                   remove the account's methods, app passwords and sessions
                                             (lost phone); the user registers again at next sign-in
   groups exclude-from-mfa <group> --message "<text shown to members>"
-  apps add --name <name> --redirect-uri <uri>... [--post-logout-redirect-uri <uri>]... [--public] [--require-mfa]
+  apps add --name <name> --redirect-uri <uri>... [--post-logout-redirect-uri <uri>]... [--launch-url <uri>] [--public] [--require-mfa]
                                             register an application for single sign-on (prints its client id and secret)
   apps list                                 list registered applications
   apps remove <client_id>                   remove an application

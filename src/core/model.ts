@@ -157,6 +157,8 @@ export interface Application {
   secretSealed: string | null;
   /** Every sign-in to it needs MFA, whatever the application asks for. */
   requireMfa: boolean;
+  /** Where the front page sends a user who selects it (its initiate_login_uri); null: see launchUrlOf. */
+  launchUrl: string | null;
   createdAt: Date;
 }
 

@@ -119,6 +119,7 @@ export interface ApplicationsTable {
   secret_sealed: string | null;
   require_mfa: number;
   created_at: number;
+  launch_url: string | null;
 }
 
 export interface OidcModelsTable {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
@@ -82,7 +83,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     );
   });
 
-  await registerSecurityHeaders(app);
+  await registerSecurityHeaders(app, options.organisation);
   await app.register(cookie, { secret: options.cookieSecret });
   await app.register(formbody);
   // Pages post HTML forms only; other body types are refused before they reach a route.
@@ -116,7 +117,12 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     }),
   );
   if (options.smartcard) await app.register(smartcardRoutes(options.core, options.smartcard));
-  await app.register(portalRoutes(options.core));
+  await app.register(
+    portalRoutes(options.core, {
+      singleSignOn: options.singleSignOn !== undefined,
+      publicUrl: options.publicUrl,
+    }),
+  );
   await app.register(profileRoutes(options.core));
   await app.register(
     mfaRegistrationRoutes(options.core, {
@@ -162,14 +168,21 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
 }
 
 /** Content Security Policy and the other headers every page of Gatehouse carries. */
-export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
+export async function registerSecurityHeaders(
+  app: FastifyInstance,
+  organisation: { logoUrl?: string | undefined } = {},
+): Promise<void> {
+  // Pages load only from the portal itself (a closed network reaches nothing else), but for the
+  // organisation's logo where the operator points it at another host.
+  const logoOrigin = organisation.logoUrl ? originOf(organisation.logoUrl) : undefined;
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
         // No page uses <base>; 'none' stops an injected one from re-pointing relative URLs.
         baseUri: ["'none'"],
-        imgSrc: ["'self'", 'data:', 'https:'],
+        imgSrc: ["'self'", 'data:', ...(logoOrigin ? [logoOrigin] : [])],
+        fontSrc: ["'self'"],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
         scriptSrc: ["'self'"],
@@ -179,8 +192,34 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
   });
 }
 
+function originOf(url: string): string | undefined {
+  try {
+    const { origin } = new URL(url);
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined; // a path on the portal itself: 'self'
+  }
+}
+
+const NHSUK_CSS = 'nhsuk-frontend.min.css';
+
+/** A stylesheet without its @font-face rules (and so without the hosts they load fonts from). */
+export function withoutWebFonts(css: string): string {
+  return css.replace(/@font-face\s*\{[^}]*\}/g, '');
+}
+
+/** The portal's own scripts (progressive enhancement only: every page works without them). */
+const SCRIPTS = new Set(['/approval-wait.js', '/profile-menu.js']);
+
 /** The NHS.UK frontend's styles and images and Gatehouse's own, which every page links to. */
 export async function registerStaticFiles(app: FastifyInstance): Promise<void> {
+  // NHS.UK frontend's styles without their web fonts, which it loads from assets.nhs.uk: a portal
+  // on a closed network loads nothing from outside. Frutiger is licensed and not in the package,
+  // so text is in the styles' own fallback, Arial (then the system's sans-serif).
+  const nhsukCss = withoutWebFonts(readFileSync(join(nhsukDist, 'nhsuk', NHSUK_CSS), 'utf8'));
+  app.get(`/static/${NHSUK_CSS}`, async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=0').send(nhsukCss),
+  );
   await app.register(fastifyStatic, {
     root: join(nhsukDist, 'nhsuk', 'assets'),
     prefix: '/assets/',
@@ -191,6 +230,6 @@ export async function registerStaticFiles(app: FastifyInstance): Promise<void> {
     prefix: '/static/',
     decorateReply: false,
     index: false,
-    allowedPath: (path) => path.endsWith('.css') || path === '/approval-wait.js',
+    allowedPath: (path) => (path.endsWith('.css') && path !== `/${NHSUK_CSS}`) || SCRIPTS.has(path),
   });
 }

@@ -119,3 +119,54 @@ export function messageFor(
   const words = error.shown ? (placed ?? errorMessages[error.code]) : undefined;
   return (words ?? fallback).replace('{wait}', waitUntil(error.details.until, now));
 }
+
+const countryNames = new Intl.DisplayNames(['en-GB'], { type: 'region' });
+/** Country names said with "the": the Isle of Man, the United States. */
+const WITH_THE = new Set([
+  'AE',
+  'BS',
+  'CD',
+  'CF',
+  'CZ',
+  'DO',
+  'FK',
+  'GB',
+  'GM',
+  'IM',
+  'KY',
+  'MH',
+  'MV',
+  'NL',
+  'PH',
+  'SB',
+  'SC',
+  'TC',
+  'US',
+  'VA',
+  'VG',
+  'VI',
+]);
+/** The Crown Dependencies: their mobiles start +44 7 like the United Kingdom's, but they are not in it. */
+const CROWN_DEPENDENCIES = new Set(['GG', 'JE', 'IM']);
+
+function countryName(code: string): string {
+  const name = countryNames.of(code) ?? code;
+  return WITH_THE.has(code) ? `the ${name}` : name;
+}
+
+/**
+ * A number refused for its country: which country it belongs to, and what to do. A Jersey,
+ * Guernsey or Isle of Man mobile typed with the United Kingdom chosen is told why it is not a UK
+ * number (they share +44), and that the IT team can allow its island.
+ */
+export function phoneCountryMessage(details: Record<string, unknown>): string {
+  const base = 'Only mobile numbers from the countries listed can be used';
+  const country =
+    typeof details.country === 'string' && /^[A-Z]{2}$/.test(details.country) ? details.country : undefined;
+  if (!country) return `${base}. Check the country code and the number`;
+  const name = countryName(country);
+  if (CROWN_DEPENDENCIES.has(country)) {
+    return `This is a mobile number from ${name}. ${base}: ${name} shares the +44 code with the United Kingdom but is not part of it. Enter a UK mobile number, or ask your IT team to allow numbers from ${name}`;
+  }
+  return `This number is from ${name}. ${base}. Enter a mobile number from one of them, or choose a different method`;
+}

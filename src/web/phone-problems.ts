@@ -24,3 +24,10 @@ export function callProblem(status: string): { heading: string; text: string } {
       return { heading: 'The call has expired', text: 'Select Try again to get a new call.' };
   }
 }
+
+/** The page title of the call page: the same words as its heading, whatever the call's state. */
+export function callTitle(status: string): string {
+  if (status === 'pending') return 'We are calling your phone';
+  if (status === 'confirmed') return 'Call answered';
+  return callProblem(status).heading;
+}

@@ -180,6 +180,34 @@ describe('gatehouse command line on SQLite', () => {
     assert.doesNotMatch((await run(['apps', 'list'])).stdout, /Evil/);
     assert.equal((await run(['apps', 'remove', clientId!])).code, 0);
     assert.match((await run(['apps', 'list'])).stdout, /No applications/);
+    // The front page's link: a launch URL of its own (the application's start of sign-in).
+    const email = await run([
+      'apps',
+      'add',
+      '--name',
+      'Email',
+      '--redirect-uri',
+      'https://mail.example.org/callback',
+      '--launch-url',
+      'https://mail.example.org/login',
+    ]);
+    assert.equal(email.code, 0, email.stderr);
+    assert.match(
+      (await run(['apps', 'list'])).stdout,
+      /\tEmail\tconfidential\t\S+\tlaunch https:\/\/mail\.example\.org\/login/,
+    );
+    const badLaunch = await run([
+      'apps',
+      'add',
+      '--name',
+      'Evil',
+      '--redirect-uri',
+      'https://evil.example/cb',
+      '--launch-url',
+      'http://evil.example/login',
+    ]);
+    assert.equal(badLaunch.code, 1);
+    assert.match(badLaunch.stderr, /a launch URL must use https/);
     const rotated = await run(['keys', 'rotate']);
     assert.equal(rotated.code, 0, rotated.stderr);
     assert.match((await run(['audit'])).stdout, /keys\.rotated/);

@@ -44,9 +44,8 @@ describe('registering a phone, following the guide', () => {
     await signIn(pc, portal.url, email);
     expectPath(pc, '/mfa/register');
     await expectNoAxeViolations(pc);
-    await pc.getByRole('link', { name: 'Click me to enrol for Multi-Factor Authentication' }).click();
-    await expectNoAxeViolations(pc);
-    // Step 1: "Select at the bottom of the box 'I want to set up a different method'".
+    // Step 1: "Select at the bottom of the box 'I want to set up a different method'", on the
+    // first page after sign-in.
     await pc.getByRole('link', { name: 'I want to set up a different method' }).click();
     await expectNoAxeViolations(pc);
     // Steps 2-4: the drop-down list, `Phone`, `Confirm`.
@@ -55,6 +54,7 @@ describe('registering a phone, following the guide', () => {
       !(await methods.locator('option').allTextContents()).includes('Office phone'),
       'office phone not offered',
     );
+    assert.equal(await methods.inputValue(), '', 'no method chosen before the user chooses');
     await methods.selectOption({ label: 'Phone' });
     await pc.getByRole('button', { name: 'Confirm' }).click();
     expectPath(pc, '/mfa/register/phone');
@@ -104,7 +104,7 @@ describe('registering a phone, following the guide', () => {
     expectEveryPageChecked(pc);
   });
 
-  test('a landline and a foreign number are refused with an explanation', async () => {
+  test('a landline, a foreign number and a Jersey mobile are refused with an explanation', async () => {
     const { pc } = await atPhoneForm();
     await enterNumber(pc, '020 7946 0018');
     await pc
@@ -112,7 +112,20 @@ describe('registering a phone, following the guide', () => {
       .first()
       .waitFor();
     await enterNumber(pc, '+33 6 12 34 56 78');
-    await pc.getByText('Only mobile numbers from the countries listed can be used').first().waitFor();
+    await pc
+      .getByText(
+        'This number is from France. Only mobile numbers from the countries listed can be used. Enter a mobile number from one of them, or choose a different method',
+      )
+      .first()
+      .waitFor();
+    // A Jersey mobile shares +44 with the United Kingdom: the message says whose it is, and what to do.
+    await enterNumber(pc, '07797 123456');
+    await pc
+      .getByText(
+        'This is a mobile number from Jersey. Only mobile numbers from the countries listed can be used',
+      )
+      .first()
+      .waitFor();
     expectPath(pc, '/mfa/register/phone');
     expectEveryPageChecked(pc);
   });

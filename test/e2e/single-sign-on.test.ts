@@ -111,8 +111,15 @@ describe('single sign-on from the Mail example application', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${mail.url}/`);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    await page.goto(`${portal.url}/`);
+    // Signed out of the portal too: its pages ask for the sign-in again, and its front page is the
+    // signed-out one, with Mail to select.
+    await page.goto(`${portal.url}/profile`);
     expectPath(page, '/signin');
+    await page.goto(`${portal.url}/`);
+    expectPath(page, '/');
+    await page.getByRole('link', { name: 'Mail', exact: true }).waitFor();
+    await page.getByRole('link', { name: 'sign in to the portal' }).waitFor();
+    await expectNoAxeViolations(page);
   });
 
   test('a verification code instead of the app: back in Mail', async () => {

@@ -47,7 +47,11 @@ for (const engine of ENGINES) {
           await sql`INSERT INTO app_passwords (id, account_id, name, password_hash, created_at)
             VALUES (${randomUUID()}, ${accountId}, ${name}, ${oldHash}, 0)`.execute(raw.db);
         }
-        assert.deepEqual(await migrateToLatest(raw), ['0008-app-password-fingerprints', '0009-sign-in-flow']);
+        assert.deepEqual(await migrateToLatest(raw), [
+          '0008-app-password-fingerprints',
+          '0009-sign-in-flow',
+          '0012-application-launch-url',
+        ]);
         const portal = await startTestPortal({ database });
         try {
           const account = (await portal.core.accounts.find('old.client@example.org'))!;

@@ -36,13 +36,15 @@ export function launchBrowser(options: { env?: Record<string, string> } = {}): P
  */
 export async function openPage(
   browser: Browser,
-  options: { javaScriptEnabled?: boolean } = {},
+  options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number } } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     bypassCSP: true,
     javaScriptEnabled: options.javaScriptEnabled ?? true,
     locale: 'en-GB',
-    viewport: { width: 1280, height: 800 },
+    viewport: options.viewport ?? { width: 1280, height: 800 },
+    // A phone-sized window is a phone: touch, and the page laid out at the device's width.
+    ...(options.viewport && options.viewport.width < 641 ? { isMobile: true, hasTouch: true } : {}),
   });
   context.setDefaultTimeout(10_000);
   context.setDefaultNavigationTimeout(15_000);

@@ -89,13 +89,17 @@ describe('the Phone method with the development phone', () => {
     assert.ok(types.includes('phone.call_placed') && types.includes('phone.registered'));
   });
 
-  test('refuses a landline, a premium-rate and a foreign number with an explanation', async () => {
+  test('refuses a landline, a premium-rate, a foreign number and a Guernsey mobile with an explanation', async () => {
     const { email, pc } = await pcAtRegistration();
     for (const [number, words] of [
       ['020 7946 0018', /Enter a mobile phone number/],
       ['09098 790000', /Enter a mobile phone number/],
-      ['+33 6 12 34 56 78', /Only mobile numbers from the countries listed/],
-      ['not a number', /Enter a valid phone number/],
+      ['+33 6 12 34 56 78', /This number is from France\. Only mobile numbers from the countries listed/],
+      [
+        '07781 123456',
+        /This is a mobile number from Guernsey\. Only mobile numbers from the countries listed can be used: Guernsey shares the \+44 code with the United Kingdom but is not part of it\. Enter a UK mobile number, or ask your IT team to allow numbers from Guernsey/,
+      ],
+      ['not a number', /Enter a valid phone number, like 07700 900 982/],
     ] as const) {
       const response = await registerNumber(pc, number);
       assert.equal(response.statusCode, 400, number);
@@ -105,7 +109,7 @@ describe('the Phone method with the development phone', () => {
     const refusals = (await portal.core.audit.list({ email, limit: 10 })).filter(
       (e) => e.type === 'phone.refused',
     );
-    assert.equal(refusals.length, 4);
+    assert.equal(refusals.length, 5);
   });
 
   test('a wrong key, a declined call and no answer each give a clear message and Try again', async () => {

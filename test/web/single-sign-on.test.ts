@@ -290,8 +290,13 @@ describe('single sign-on with a real relying party (openid-client)', () => {
       },
     );
     assert.equal(done.url, 'http://127.0.0.1:9/mail/');
-    const portalHome = await browser.request(`${portal.url}/`);
-    assert.equal(portalHome.headers.get('location'), '/signin');
+    // Signed out of the portal too: its pages send to the sign-in page, and the front page is the
+    // signed-out one that lists the applications.
+    const profile = await browser.request(`${portal.url}/profile`);
+    assert.equal(profile.headers.get('location'), '/signin');
+    const front = await browser.request(`${portal.url}/`);
+    assert.equal(front.status, 200);
+    assert.match(await front.text(), /Your applications[\s\S]*sign in to the portal/);
   });
 
   test('keys rotate: the new key is published and signs new ID tokens; the old one stays published', async () => {

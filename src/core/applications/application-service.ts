@@ -13,6 +13,8 @@ export interface NewApplication {
   /** A server-side application that can keep a secret; otherwise a public one (PKCE only). */
   confidential: boolean;
   requireMfa: boolean;
+  /** The application's own start of sign-in, linked from the portal's front page. */
+  launchUrl?: string | null;
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -32,6 +34,40 @@ export function checkRedirectUri(uri: string): string {
     throw new GatehouseError('invalid_input', 'a redirect URI must use https (http only on localhost)');
   }
   return uri;
+}
+
+/** A launch URL: absolute, HTTPS except on loopback (a fragment is allowed: it is only linked to). */
+export function checkLaunchUrl(uri: string): string {
+  const url = URL.canParse(uri) ? new URL(uri) : undefined;
+  if (!url) throw new GatehouseError('invalid_input', `"${uri.slice(0, 100)}" is not an absolute URL`);
+  if (uri.length > 2000) throw new GatehouseError('invalid_input', 'a launch URL is at most 2000 characters');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+    throw new GatehouseError('invalid_input', 'a launch URL must use https (http only on localhost)');
+  }
+  return uri;
+}
+
+/**
+ * Where selecting the application on the front page leads: its launch URL with the portal's
+ * issuer added as `iss` (OpenID Connect's login initiated by a third party), or else the origin
+ * of its first redirect URI (the application's home page, which offers its own sign-in).
+ */
+export function launchUrlOf(application: Application, issuer: string): string {
+  if (application.launchUrl) {
+    const url = new URL(application.launchUrl);
+    url.searchParams.set('iss', issuer);
+    return url.toString();
+  }
+  const first = application.redirectUris[0];
+  return first ? `${new URL(first).origin}/` : '/';
+}
+
+/** The applications in the order the front page lists them: one named "Email" first, then by name. */
+export function frontPageOrder(applications: readonly Application[]): Application[] {
+  const isEmail = (a: Application) => a.name.trim().toLowerCase() === 'email';
+  return [...applications].sort(
+    (a, b) => Number(isEmail(b)) - Number(isEmail(a)) || a.name.localeCompare(b.name, 'en-GB'),
+  );
 }
 
 export function applicationService(deps: {
@@ -59,6 +95,7 @@ export function applicationService(deps: {
         postLogoutRedirectUris: input.postLogoutRedirectUris.map(checkRedirectUri),
         secretSealed: clientSecret ? secrets.seal(clientSecret) : null,
         requireMfa: input.requireMfa,
+        launchUrl: input.launchUrl ? checkLaunchUrl(input.launchUrl) : null,
         createdAt: clock.now(),
       };
       await store.transaction(async (tx) => {

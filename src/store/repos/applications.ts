@@ -19,6 +19,7 @@ export function applicationRepo(db: Kysely<Database>, engine: Engine): Applicati
             post_logout_redirect_uris: JSON.stringify(a.postLogoutRedirectUris),
             secret_sealed: a.secretSealed,
             require_mfa: a.requireMfa ? 1 : 0,
+            launch_url: a.launchUrl,
             created_at: toMillis(a.createdAt),
           })
           .execute();
@@ -53,6 +54,7 @@ function toApplication(row: Selectable<ApplicationsTable>): Application {
     postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
     secretSealed: row.secret_sealed,
     requireMfa: row.require_mfa === 1,
+    launchUrl: row.launch_url ?? null,
     createdAt: fromMillis(row.created_at),
   };
 }

@@ -18,7 +18,6 @@ export interface RegistrationOptions {
   iphoneAppUrl?: string | undefined;
 }
 
-/** The methods offered by `I want to set up a different method`. */
 /** The methods offered by `I want to set up a different method`, as the operator allows them. */
 function differentMethods(core: Core) {
   const methods = [
@@ -28,6 +27,14 @@ function differentMethods(core: Core) {
   ];
   if (core.phone.settings.allowOfficePhone) methods.push({ value: 'office_phone', text: 'Office phone' });
   return methods;
+}
+
+/**
+ * The drop-down's items: none is chosen until the user chooses, so `Confirm` without a choice
+ * asks for one rather than quietly taking the first method.
+ */
+function methodChoices(core: Core) {
+  return [{ value: '', text: 'Choose a method', selected: true }, ...differentMethods(core)];
 }
 
 const methodPages: Record<string, string> = {
@@ -205,15 +212,24 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
     });
 
     app.get('/mfa/register/finished', async (request, reply) => {
-      const { session } = signedIn(request);
+      const { account, session } = signedIn(request);
       if (!session.factors.includes('mfa')) return reply.redirect('/mfa/register/start', 303);
+      // The page says what was set up: the method registered last is the one just finished.
+      const { methods } = await core.methods.list(account);
+      const latest = methods.reduce<(typeof methods)[number] | undefined>(
+        (newest, m) => (!newest || m.createdAt >= newest.createdAt ? m : newest),
+        undefined,
+      );
       return page(reply, 'mfa-register-finished', 'Congratulations, you have successfully set up MFA!', {
         next: homeFor('complete', session.returnTo),
+        kind: latest?.kind,
+        label: latest?.label,
+        calls: core.phone.settings.allowCalls,
       });
     });
 
     app.get('/mfa/register/different', async (_request, reply) =>
-      page(reply, 'mfa-register-different', 'Choose a different method', { methods: differentMethods(core) }),
+      page(reply, 'mfa-register-different', 'Choose a different method', { methods: methodChoices(core) }),
     );
 
     app.post('/mfa/register/different', async (request, reply) => {
@@ -226,7 +242,7 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
           reply,
           'mfa-register-different',
           'Choose a different method',
-          { methods: differentMethods(core), ...summaryAndFields(errors) },
+          { methods: methodChoices(core), ...summaryAndFields(errors) },
           400,
         );
       }

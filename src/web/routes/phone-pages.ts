@@ -4,7 +4,7 @@ import { type Core, isGatehouseError } from '../../core/index.ts';
 import type { PhoneChallenge, PhoneChannel } from '../../core/model.ts';
 import { formBody, summaryAndFields } from '../forms.ts';
 import { messageFor } from '../messages.ts';
-import { callProblem } from '../phone-problems.ts';
+import { callProblem, callTitle } from '../phone-problems.ts';
 import { afterProof, pathPastRefusal, signedIn } from '../session.ts';
 
 const codeField = z.string().max(20).catch('');
@@ -60,7 +60,7 @@ export function registerPhoneChallengePages(app: FastifyInstance, core: Core, pl
     }
     const status = challenge.status;
     return reply.page('phone-call', {
-      title: status === 'pending' ? 'We are calling your phone' : callProblem(status).heading,
+      title: callTitle(status),
       caption: place.caption,
       base,
       status,

@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type CountryCode, getCountryCallingCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import { type Core, isGatehouseError } from '../../core/index.ts';
+import { EXAMPLE_NUMBERS } from '../../core/methods/phone/phone-number.ts';
 import { formBody, summaryAndFields } from '../forms.ts';
-import { hasMessage, messageFor } from '../messages.ts';
+import { hasMessage, messageFor, phoneCountryMessage } from '../messages.ts';
 import { pathPastRefusal, requireStage, signedIn } from '../session.ts';
 import { callPhone } from './mfa-verification.ts';
 import { registerPhoneChallengePages } from './phone-pages.ts';
@@ -45,6 +46,7 @@ export function phoneRegistrationRoutes(core: Core) {
         {
           title: office ? 'Office phone' : 'Phone',
           office,
+          examples: EXAMPLE_NUMBERS,
           countries,
           channels,
           number: values.number,
@@ -80,7 +82,10 @@ export function phoneRegistrationRoutes(core: Core) {
           throw error;
         return render(request, reply, office === '1', {
           number: number.slice(0, 32),
-          problem: messageFor(error, core.clock.now()),
+          problem:
+            error.code === 'phone_country_not_allowed'
+              ? phoneCountryMessage(error.details)
+              : messageFor(error, core.clock.now()),
         });
       }
       return reply.redirect(`/mfa/register/phone/${channel === 'sms' ? 'code' : 'call'}`, 303);

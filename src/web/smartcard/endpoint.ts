@@ -58,7 +58,7 @@ export async function buildCertificateEndpoint(
         }
       : { http: { maxHeaderSize: MAX_HEADER_BYTES } }),
   });
-  await registerSecurityHeaders(app);
+  await registerSecurityHeaders(app, options.organisation);
   await registerStaticFiles(app);
   const render = pageRenderer(options.organisation);
   const trusted = new Set(options.trustedProxies.map(plainAddress));
