@@ -1,4 +1,5 @@
 import type { AuditLog } from '../../audit/audit-log.ts';
+import type { EventBus } from '../../events/bus.ts';
 import type { Clock, Random } from '../../clock.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Store } from '../../store.ts';
@@ -18,6 +19,8 @@ export interface AppContext {
   pushFailures: Throttle;
   /** Wakes the app when it is closed (Web Push); absent when not configured. */
   notifier?: DeviceNotifier | undefined;
+  /** Tells open streams and waiting pages, on every instance, that a request changed. */
+  events: EventBus;
 }
 
 export const pushKey = (accountId: string) => `push:account:${accountId}`;
