@@ -169,7 +169,10 @@ export interface PushRequestStore {
    */
   answer(id: string, status: Exclude<PushStatus, 'pending'>, now: Date): Promise<boolean>;
   /** Cancels every pending request of the account; returns those it cancelled. */
-  cancelPendingForAccount(accountId: string, now: Date): Promise<Pick<PushRequest, 'id' | 'deviceId' | 'sessionHash'>[]>;
+  cancelPendingForAccount(
+    accountId: string,
+    now: Date,
+  ): Promise<Pick<PushRequest, 'id' | 'deviceId' | 'sessionHash'>[]>;
   /** Marks an approved request of `sessionHash` as used to prove a factor: true only once. */
   consume(id: string, sessionHash: string, now: Date): Promise<boolean>;
 }

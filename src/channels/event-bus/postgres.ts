@@ -119,7 +119,10 @@ export function postgresBus(options: PostgresBusOptions): EventBus {
     async publish(topic, event) {
       if (closed) return;
       try {
-        await notifier.query('select pg_notify($1, $2)', [channelOf(topic), JSON.stringify({ topic, event })]);
+        await notifier.query('select pg_notify($1, $2)', [
+          channelOf(topic),
+          JSON.stringify({ topic, event }),
+        ]);
       } catch (error) {
         logger.warn({ err: error, topic }, 'event could not be published');
       }

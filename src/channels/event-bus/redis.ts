@@ -51,7 +51,9 @@ export function redisBus(options: RedisBusOptions): EventBus {
     if (parsed) fanOut.deliver(topic, parsed);
   });
   const started = Promise.all([
-    subscriber.connect().catch((error: unknown) => logger.warn({ err: error }, 'event bus could not connect')),
+    subscriber
+      .connect()
+      .catch((error: unknown) => logger.warn({ err: error }, 'event bus could not connect')),
     publisher.connect().catch((error: unknown) => logger.warn({ err: error }, 'event bus could not connect')),
   ]).then(() => {
     // Not connected yet: its first ready is a reconnection, after which subscribers read afresh.
@@ -74,8 +76,7 @@ export function redisBus(options: RedisBusOptions): EventBus {
         if (subscriber.status === 'ready') await subscribed;
       }
       return () => {
-        if (fanOut.remove(topic, handler))
-          subscriber.unsubscribe(options.prefix + topic).catch(() => {});
+        if (fanOut.remove(topic, handler)) subscriber.unsubscribe(options.prefix + topic).catch(() => {});
       };
     },
     async close() {

@@ -113,5 +113,7 @@ const busEventSchema = z.object({
 export function parseBusEvent(value: unknown): BusEvent | undefined {
   const parsed = busEventSchema.safeParse(value);
   if (!parsed.success) return undefined;
-  return parsed.data.id === undefined ? { type: parsed.data.type } : { type: parsed.data.type, id: parsed.data.id };
+  return parsed.data.id === undefined
+    ? { type: parsed.data.type }
+    : { type: parsed.data.type, id: parsed.data.id };
 }

@@ -2,8 +2,8 @@ import { GatehouseError } from '../../errors.ts';
 import type { MfaMethod, PushRequest, PushStatus } from '../../model.ts';
 import { deviceData } from './activation.ts';
 import { type AppContext, pushKey } from './context.ts';
-import { publishRequestEvent } from './events.ts';
 import { SIGNATURE_SKEW_MS, signedLines, verifyDeviceSignature } from './device-signature.ts';
+import { publishRequestEvent } from './events.ts';
 
 export interface SignedCall {
   deviceId: string;

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../../audit/audit-log.ts';
-import type { EventBus } from '../../events/bus.ts';
 import type { Clock, Random } from '../../clock.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { EventBus } from '../../events/bus.ts';
 import type { Store } from '../../store.ts';
 import type { Throttle } from '../../throttle/throttle.ts';
 import type { DeviceNotifier } from './notifier.ts';
