@@ -23,6 +23,8 @@ export class SseClient {
     const response = await fetch(url, {
       headers: { accept: 'text/event-stream', ...headers },
       signal: client.abort.signal,
+      // A refusal (a redirect to sign in) is the answer, not a page to follow.
+      redirect: 'manual',
     });
     client.status = response.status;
     if (!response.body || response.status !== 200) {

@@ -44,10 +44,17 @@ export function postgresBus(options: PostgresBusOptions): EventBus {
   let firstConnection: Promise<void>;
 
   const quote = (channel: string) => `"${channel}"`;
+  // One statement at a time on the listening connection (pg would queue them, but deprecates it).
+  let queue: Promise<unknown> = Promise.resolve();
+  const onListener = (client: pg.Client, statement: string) => {
+    const run = queue.then(() => client.query(statement));
+    queue = run.catch(() => {});
+    return run;
+  };
   const listen = async (client: pg.Client, topic: string) => {
     const channel = channelOf(topic);
     topicOfChannel.set(channel, topic);
-    await client.query(`LISTEN ${quote(channel)}`);
+    await onListener(client, `LISTEN ${quote(channel)}`);
   };
 
   function scheduleReconnect(client: pg.Client) {
@@ -94,6 +101,7 @@ export function postgresBus(options: PostgresBusOptions): EventBus {
     });
     try {
       await client.connect();
+      queue = Promise.resolve();
       listener = client;
       for (const topic of fanOut.names()) await listen(client, topic);
     } catch (error) {
@@ -139,7 +147,7 @@ export function postgresBus(options: PostgresBusOptions): EventBus {
         if (!fanOut.remove(topic, handler)) return;
         const channel = channelOf(topic);
         topicOfChannel.delete(channel);
-        listener?.query(`UNLISTEN ${quote(channel)}`).catch(() => {});
+        if (listener) onListener(listener, `UNLISTEN ${quote(channel)}`).catch(() => {});
       };
     },
     async close() {
