@@ -25,6 +25,10 @@ export function postgresEngine(options: PostgresOptions): Engine {
         oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection that the server ends (a restart, a failover) is an error event of the pool;
+  // unhandled, it would end the process. The pool has already dropped that connection: the next
+  // query opens a new one.
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     name: 'postgres',

@@ -126,13 +126,18 @@ export function postgresBus(options: PostgresBusOptions): EventBus {
   return {
     async publish(topic, event) {
       if (closed) return;
-      try {
-        await notifier.query('select pg_notify($1, $2)', [
-          channelOf(topic),
-          JSON.stringify({ topic, event }),
-        ]);
-      } catch (error) {
-        logger.warn({ err: error, topic }, 'event could not be published');
+      const args = [channelOf(topic), JSON.stringify({ topic, event })];
+      // Once more on failure: after a restart the first try may take a connection the server ended.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await notifier.query('select pg_notify($1, $2)', args);
+          return;
+        } catch (error) {
+          if (attempt >= 2) {
+            logger.warn({ err: error, topic }, 'event could not be published');
+            return;
+          }
+        }
       }
     },
     async subscribe(topic, handler) {

@@ -19,13 +19,9 @@ export function redisBus(options: RedisBusOptions): EventBus {
   const fanOut = new LocalFanOut((error) => logger.error({ err: error }, 'event subscriber failed'));
   const retryStrategy = (times: number) => Math.min(100 * 2 ** Math.min(times, 6), 5000);
   const subscriber = new Redis(options.url, { retryStrategy, maxRetriesPerRequest: null, lazyConnect: true });
-  // Offline, a publish fails at once rather than queueing: the subscribers resync when back.
-  const publisher = new Redis(options.url, {
-    retryStrategy,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    lazyConnect: true,
-  });
+  // Offline, a publish waits for a reconnection or two (well under a second), then fails and is
+  // logged: a request's write never waits long on the bus, and subscribers resync when it is back.
+  const publisher = new Redis(options.url, { retryStrategy, maxRetriesPerRequest: 2, lazyConnect: true });
   let lost = false;
   subscriber.on('error', (error) => logger.warn({ err: error }, 'event bus connection failed'));
   publisher.on('error', (error) => logger.warn({ err: error }, 'event bus publisher connection failed'));
