@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { systemClock } from '../../src/core/clock.ts';
 import { pkiFolder } from '../helpers/pki.ts';
 import { startTestPortal, type TestPortal } from '../helpers/portal.ts';
+import { pushJourneys } from '../helpers/push-journeys.ts';
 import { cardWorld } from '../helpers/smartcard.ts';
 
 /** The directives of a Content-Security-Policy header, by name. */
@@ -49,5 +51,23 @@ describe("base-uri 'none' on every kind of page", () => {
     const response = await fetch(`${portal.certificateEndpointUrl}/signin`);
     await response.arrayBuffer();
     assert.equal(directives(response.headers.get('content-security-policy')).get('base-uri'), "'none'");
+  });
+});
+
+describe('the waiting pages may open their event streams', () => {
+  test("connect-src (or default-src) allows 'self', and the stream is on the portal itself", async () => {
+    const portal = await startTestPortal();
+    try {
+      const flows = pushJourneys({ core: portal.core, pcApp: portal.app, clock: systemClock });
+      const { email } = await flows.registered();
+      const { pc } = await flows.pcAtVerification(email);
+      const page = await pc.get('/mfa/verify');
+      assert.match(page.body, /data-wait-events-url="\/mfa\/verify\/events"/);
+      const csp = directives(page.headers['content-security-policy'] as string | undefined);
+      const connect = csp.get('connect-src') ?? csp.get('default-src');
+      assert.ok(connect?.split(/\s+/).includes("'self'"), `connect-src: ${connect}`);
+    } finally {
+      await portal.close();
+    }
   });
 });
