@@ -150,6 +150,7 @@ export function deviceApiRoutes(
         pending: async () => accountNames(await core.authenticatorApp.pendingOf(device.id)),
         watch: (changed) => core.authenticatorApp.watchDevice(device.id, changed),
         onStop: (stopped) => streams.remove(stopped),
+        now: () => core.clock.now().getTime(),
       });
       streams.add(stream);
     });

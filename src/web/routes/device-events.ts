@@ -1,6 +1,9 @@
 import type { FastifyReply } from 'fastify';
 import { coalesced, type EventStream, openEventStream } from '../event-stream.ts';
 
+/** Longer than any stream lives (it ends after five minutes), and within setTimeout's range. */
+const MAX_EXPIRY_WAIT_MS = 10 * 60_000;
+
 interface Pending {
   expiresAt: string;
 }
@@ -17,6 +20,8 @@ export async function streamDeviceEvents(
     pending: () => Promise<Pending[]>;
     watch: (changed: () => void) => Promise<() => void>;
     onStop: (stream: EventStream) => void;
+    /** The core's clock, in which requests expire (milliseconds). */
+    now: () => number;
   },
 ): Promise<EventStream> {
   let unsubscribe: (() => void) | undefined;
@@ -42,8 +47,11 @@ export async function streamDeviceEvents(
       // A request that times out leaves the list: read again when the first one does.
       clearTimeout(expiry);
       const first = Math.min(...requests.map((r) => Date.parse(r.expiresAt)));
-      if (Number.isFinite(first) && !stream.closed)
-        expiry = setTimeout(read, Math.max(first - Date.now(), 0) + 50);
+      if (Number.isFinite(first) && !stream.closed) {
+        // At least a second apart (never a tight loop), and within the stream's own lifetime.
+        const delay = Math.min(Math.max(first - parts.now() + 50, 1000), MAX_EXPIRY_WAIT_MS);
+        expiry = setTimeout(read, delay);
+      }
     } catch (error) {
       reply.log.warn({ err: error }, 'reading the pending requests of a device failed');
     }
