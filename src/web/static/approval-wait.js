@@ -48,9 +48,10 @@ if (root) {
     });
     source.addEventListener('changed', check);
     source.addEventListener('error', () => {
-      // EventSource reconnects by itself; after repeated failures, ask slowly instead.
+      // EventSource reconnects by itself; when it gives up (a refusal) or keeps failing, the
+      // page asks slowly instead.
       failures += 1;
-      if (failures >= 3 && !done) {
+      if ((failures >= 3 || source.readyState === EventSource.CLOSED) && !done) {
         source.close();
         poll(5000);
         check();
