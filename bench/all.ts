@@ -6,21 +6,21 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const benchmarks: { name: string; file: string; args?: string[] }[] = [
+const benchmarks: { name: string; file: string; args?: string[]; flags?: string[] }[] = [
   { name: 'sign-in', file: 'bench/sign-in.ts' },
   { name: 'overhead', file: 'bench/overhead.ts', args: ['sqlite'] },
   { name: 'load', file: 'bench/load.ts' },
-  { name: 'push', file: 'bench/push.ts' },
+  { name: 'push', file: 'bench/push.ts', flags: ['--expose-gc'] },
   { name: 'import', file: 'bench/import.ts' },
   { name: 'scale', file: 'bench/scale.ts' },
 ];
 const only = process.env.BENCH_ONLY?.split(',');
 let failed = false;
-for (const { name, file, args = [] } of benchmarks) {
+for (const { name, file, args = [], flags = [] } of benchmarks) {
   if (only && !only.includes(name)) continue;
   if (!existsSync(file)) continue;
   console.log(`\n## ${name} (${file})`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', file, ...args], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, [...flags, '--import', 'tsx', file, ...args], { stdio: 'inherit' });
   if (run.status !== 0) {
     console.log(`${name}: failed (exit ${run.status})`);
     failed = true;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { developmentPhone } from './channels/dev-phone.ts';
+import { describeEventBus, type EventBusSettings, openEventBus } from './channels/event-bus/index.ts';
 import { type StartedTelephony, startTelephony } from './channels/telephony/index.ts';
 import { newVapidKeys, type VapidKeys, webPushNotifier } from './channels/web-push.ts';
 import { type Config, coreSettings, storeLocation } from './config/config.ts';
@@ -65,8 +66,15 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     config.smartcard && smartcardParts
       ? await smartcardParts.loadCertificateTrust(config.smartcard, logger)
       : undefined;
+  const busSettings: EventBusSettings = {
+    url: config.eventBusUrl,
+    prefix: config.eventBusPrefix,
+    postgres: location.engine === 'postgres' ? { url: location.url, schema: location.schema } : undefined,
+  };
+  const events = await openEventBus(busSettings, logger);
   const core = createCore({
     store,
+    events,
     settings: coreSettings(config),
     secrets,
     notifier,
@@ -122,6 +130,7 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     await radius?.close();
     await ldap?.close();
     await providers?.close();
+    await events.close();
     await store.close();
   });
   const address = await app.listen({ port: config.port, host: config.host });
@@ -135,7 +144,10 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     });
     logger.info({ port: config.smartcard.port }, 'smartcard certificate endpoint listening');
   }
-  logger.info({ database: describeLocation(location) }, 'Gatehouse portal started');
+  logger.info(
+    { database: describeLocation(location), events: describeEventBus(busSettings) },
+    'Gatehouse portal started',
+  );
   return app;
 }
 

@@ -30,6 +30,16 @@ export const configSchema = z
       )
       .optional(),
     dataDir: z.string().min(1).default('./data'),
+    /**
+     * Where instances tell each other that a sign-in request changed: redis://... (Redis pub/sub).
+     * Unset: PostgreSQL LISTEN/NOTIFY with databaseUrl, otherwise within the one process.
+     */
+    eventBusUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss:// (leave it unset for the default)')
+      .optional(),
+    /** Put before every Redis channel name, so deployments sharing a Redis stay apart. */
+    eventBusPrefix: z.string().min(1).max(100).default('gatehouse:'),
     organisationName: z.string().min(1).max(100).default('Gatehouse'),
     organisationLogoUrl: z.string().max(2000).optional(),
     /** Send cookies only over HTTPS. Browsers also accept them on http://localhost. */
@@ -138,6 +148,8 @@ const environmentKeys: Record<string, keyof Config> = {
   GATEHOUSE_HOST: 'host',
   GATEHOUSE_DATABASE_URL: 'databaseUrl',
   GATEHOUSE_DATA_DIR: 'dataDir',
+  GATEHOUSE_EVENT_BUS_URL: 'eventBusUrl',
+  GATEHOUSE_EVENT_BUS_PREFIX: 'eventBusPrefix',
   GATEHOUSE_ORGANISATION_NAME: 'organisationName',
   GATEHOUSE_ORGANISATION_LOGO_URL: 'organisationLogoUrl',
   GATEHOUSE_COOKIE_SECURE: 'cookieSecure',

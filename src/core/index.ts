@@ -6,6 +6,7 @@ import { type AuditLog, auditLog } from './audit/audit-log.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './clock.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
 import { GatehouseError } from './errors.ts';
+import { type EventBus, inProcessBus } from './events/bus.ts';
 import {
   type AppPasswordContext,
   createAppPassword,
@@ -133,6 +134,11 @@ export function createCore(parts: {
   secrets: SecretBox;
   /** Wakes closed authenticator apps (Web Push); optional. */
   notifier?: DeviceNotifier;
+  /**
+   * Tells waiting streams and pages that a request changed, across instances (PostgreSQL or
+   * Redis); in-process when not given. The caller that made it closes it.
+   */
+  events?: EventBus;
   /** Places verification calls and sends texts; without it the Phone method is unavailable. */
   telephony?: Telephony;
   /** The CAs smartcards must chain to, and their revocation lists; without it no card is accepted. */
@@ -167,6 +173,7 @@ export function createCore(parts: {
     settings: settings.push,
     pushFailures: throttle(store, clock, settings.push.failures),
     notifier: parts.notifier,
+    events: parts.events ?? inProcessBus(),
   };
   const app = authenticatorApp(appContext);
   const legacyThrottles = {

@@ -181,7 +181,11 @@ export interface PushRequestStore {
    * answers exactly one wins (true) and the rest lose (false).
    */
   answer(id: string, status: Exclude<PushStatus, 'pending'>, now: Date): Promise<boolean>;
-  cancelPendingForAccount(accountId: string, now: Date): Promise<number>;
+  /** Cancels every pending request of the account; returns those it cancelled. */
+  cancelPendingForAccount(
+    accountId: string,
+    now: Date,
+  ): Promise<Pick<PushRequest, 'id' | 'deviceId' | 'sessionHash'>[]>;
   /** Marks an approved request of `sessionHash` as used to prove a factor: true only once. */
   consume(id: string, sessionHash: string, now: Date): Promise<boolean>;
 }

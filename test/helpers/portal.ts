@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { developmentPhone } from '../../src/channels/dev-phone.ts';
+import { openEventBus } from '../../src/channels/event-bus/index.ts';
 import {
   type StartedTelephony,
   startTelephony,
@@ -52,6 +53,11 @@ export async function startTestPortal(
     cookieSecure?: boolean;
     /** Share a database with another portal (two instances); the caller then drops it. */
     database?: TestDatabase;
+    /**
+     * The event bus: Redis pub/sub when given (channels under `prefix`); otherwise the engine's
+     * default, PostgreSQL LISTEN/NOTIFY on the test's schema or in-process on SQLite.
+     */
+    eventBus?: { redisUrl: string; prefix: string };
     notifier?: DeviceNotifier;
     vapidPublicKey?: string;
     /** Serve the OpenID provider too (it makes an RSA key, so only tests that need it ask). */
@@ -89,8 +95,18 @@ export async function startTestPortal(
       })
     : undefined;
   const telephony = options.telephony ?? devPhone?.telephony ?? providers?.telephony;
+  const location = database.location;
+  const events = await openEventBus(
+    {
+      url: options.eventBus?.redisUrl,
+      prefix: options.eventBus?.prefix ?? 'gatehouse:',
+      postgres: location.engine === 'postgres' ? { url: location.url, schema: location.schema } : undefined,
+    },
+    logger,
+  );
   const core = createCore({
     store,
+    events,
     settings: { ...defaultCoreSettings, ...options.settings },
     clock: options.clock ?? systemClock,
     secrets: TEST_SECRETS,
@@ -166,6 +182,7 @@ export async function startTestPortal(
       await certificateEndpoint?.close();
       await app.close();
       await providers?.close();
+      await events.close();
       await store.close();
       if (ownDatabase) await database.drop();
     },

@@ -62,6 +62,13 @@ export class TestDevice {
     });
   }
 
+  /** The signed path of this device's event stream (protocol: "events"), for a real HTTP client. */
+  async eventsPath(timestamp = this.now()): Promise<string> {
+    const ts = String(timestamp);
+    const sig = await this.sign('events', this.deviceId, ts);
+    return `/api/authenticator/v1/devices/${this.deviceId}/events?ts=${ts}&sig=${sig}`;
+  }
+
   async pendingIds(): Promise<string[]> {
     const response = await this.requests();
     return (response.json() as { requests: { id: string }[] }).requests.map((r) => r.id);

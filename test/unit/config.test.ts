@@ -58,3 +58,19 @@ test('a configuration file that is not JSON is reported, not thrown raw', () => 
       e.code === 'config_invalid' && e.message.includes('cannot read configuration file'),
   );
 });
+
+test('the event bus: unset by default, Redis when named (environment or file), nothing else', () => {
+  const defaults = loadConfig({}, emptyDir());
+  assert.equal(defaults.eventBusUrl, undefined);
+  assert.equal(defaults.eventBusPrefix, 'gatehouse:');
+  const redis = loadConfig(
+    { GATEHOUSE_EVENT_BUS_URL: 'redis://cache:6379/0', GATEHOUSE_EVENT_BUS_PREFIX: 'trust-a:' },
+    emptyDir(),
+  );
+  assert.equal(redis.eventBusUrl, 'redis://cache:6379/0');
+  assert.equal(redis.eventBusPrefix, 'trust-a:');
+  assert.throws(
+    () => loadConfig({ GATEHOUSE_EVENT_BUS_URL: 'http://cache:6379' }, emptyDir()),
+    (error: GatehouseError) => error.code === 'config_invalid' && /eventBusUrl/.test(error.message),
+  );
+});

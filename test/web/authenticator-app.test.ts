@@ -273,7 +273,7 @@ describe('approval requests for applications without a screen (a VPN through RAD
       const flows = pushJourneys({ core: portal.core, pcApp: portal.app, clock: systemClock });
       const { email, phone } = await flows.registered();
       const account = (await portal.core.accounts.find(email))!;
-      const waiting = portal.core.authenticatorApp.requestApproval(account, '198.51.100.9', 'VPN', 20);
+      const waiting = portal.core.authenticatorApp.requestApproval(account, '198.51.100.9', 'VPN');
       let ids: string[] = [];
       for (let i = 0; i < 100 && ids.length === 0; i++) {
         ids = await phone.pendingIds();
@@ -290,7 +290,7 @@ describe('approval requests for applications without a screen (a VPN through RAD
       assert.equal(await waiting, 'approved');
       assert.equal((await phone.answer(ids[0]!, 'approve', '')).statusCode, 409);
 
-      const denied = portal.core.authenticatorApp.requestApproval(account, '198.51.100.9', 'VPN', 20);
+      const denied = portal.core.authenticatorApp.requestApproval(account, '198.51.100.9', 'VPN');
       let next: string[] = [];
       for (let i = 0; i < 100 && next.length === 0; i++) {
         next = await phone.pendingIds();

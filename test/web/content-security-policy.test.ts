@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { systemClock } from '../../src/core/clock.ts';
 import { InjectClient } from '../helpers/inject-client.ts';
 import { pkiFolder } from '../helpers/pki.ts';
 import { addUser, startTestPortal, TEST_PASSWORD, type TestPortal } from '../helpers/portal.ts';
+import { pushJourneys } from '../helpers/push-journeys.ts';
 import { cardWorld } from '../helpers/smartcard.ts';
 
 /** The directives of a Content-Security-Policy header, by name. */
@@ -172,6 +174,24 @@ describe("the organisation's logo on a host of its own", () => {
       assert.equal(csp.get('img-src'), imgSrc, String(logoUrl));
       assert.equal(csp.get('font-src'), "'self'");
       await app.close();
+    }
+  });
+});
+
+describe('the waiting pages may open their event streams', () => {
+  test("connect-src (or default-src) allows 'self', and the stream is on the portal itself", async () => {
+    const portal = await startTestPortal();
+    try {
+      const flows = pushJourneys({ core: portal.core, pcApp: portal.app, clock: systemClock });
+      const { email } = await flows.registered();
+      const { pc } = await flows.pcAtVerification(email);
+      const page = await pc.get('/mfa/verify');
+      assert.match(page.body, /data-wait-events-url="\/mfa\/verify\/events"/);
+      const csp = directives(page.headers['content-security-policy'] as string | undefined);
+      const connect = csp.get('connect-src') ?? csp.get('default-src');
+      assert.ok(connect?.split(/\s+/).includes("'self'"), `connect-src: ${connect}`);
+    } finally {
+      await portal.close();
     }
   });
 });

@@ -105,13 +105,14 @@ export function pushRequestRepo(db: Kysely<Database>, engine: Engine): PushReque
       return Number(result.numUpdatedRows) === 1;
     },
     async cancelPendingForAccount(accountId, now) {
-      const result = await db
+      const rows = await db
         .updateTable('push_requests')
         .set({ status: 'cancelled', answered_at: toMillis(now) })
         .where('account_id', '=', accountId)
         .where('status', '=', 'pending')
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+        .returning(['id', 'device_id', 'session_hash'])
+        .execute();
+      return rows.map((r) => ({ id: r.id, deviceId: r.device_id, sessionHash: r.session_hash }));
     },
   };
 }

@@ -6,6 +6,7 @@ import { devicePublicKeySchema } from '../../core/methods/authenticator-app/devi
 import { pushSubscriptionSchema } from '../../core/methods/authenticator-app/notifier.ts';
 import type { PushRequest } from '../../core/model.ts';
 import { sendDatabaseUnavailable } from '../error-pages.ts';
+import { streamRegistry } from '../event-stream.ts';
 import { publicUrlOf } from '../public-url.ts';
 import { streamDeviceEvents } from './device-events.ts';
 
@@ -100,10 +101,8 @@ export function deviceApiRoutes(
     );
     app.setErrorHandler(async (error, request, reply) => sendError(request, reply, error));
     // Open event streams would otherwise hold the server open at shutdown.
-    const streams = new Set<() => void>();
-    app.addHook('onClose', async () => {
-      for (const stop of streams) stop();
-    });
+    const streams = streamRegistry();
+    app.addHook('onClose', async () => streams.stopAll());
     app.setNotFoundHandler(async (request, reply) =>
       sendError(request, reply, new GatehouseError('request_not_found')),
     );
@@ -151,11 +150,13 @@ export function deviceApiRoutes(
         { deviceId, timestamp: ts, signature: sig, clientAddress: request.ip },
         'events',
       );
-      const stop = streamDeviceEvents(reply, async () =>
-        accountNames(await core.authenticatorApp.pendingOf(device.id)),
-      );
-      streams.add(stop);
-      reply.raw.on('close', () => streams.delete(stop));
+      const stream = await streamDeviceEvents(reply, {
+        pending: async () => accountNames(await core.authenticatorApp.pendingOf(device.id)),
+        watch: (changed) => core.authenticatorApp.watchDevice(device.id, changed),
+        onStop: (stopped) => streams.remove(stopped),
+        now: () => core.clock.now().getTime(),
+      });
+      streams.add(stream);
     });
 
     app.post('/requests/:requestId/answer', { config: { csrf: false } }, async (request) => {

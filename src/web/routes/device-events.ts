@@ -1,51 +1,67 @@
 import type { FastifyReply } from 'fastify';
+import { coalesced, type EventStream, openEventStream } from '../event-stream.ts';
 
-const POLL_MS = 1000;
-const HEARTBEAT_MS = 15_000;
-/** Clients reconnect with a fresh signature; a stream never outlives its signature's window. */
-const STREAM_MS = 5 * 60_000;
+/** Longer than any stream lives (it ends after five minutes), and within setTimeout's range. */
+const MAX_EXPIRY_WAIT_MS = 10 * 60_000;
+
+interface Pending {
+  expiresAt: string;
+}
 
 /**
- * Server-sent events of a device's pending requests. The database is polled, so a request raised
- * by any instance behind the load balancer reaches an app connected to any other.
+ * Server-sent events of a device's pending requests. On connect, one read of what is pending (a
+ * stream that reconnects misses nothing); after that, a read only when the bus says a request of
+ * this device changed (on any instance), when the bus reconnected, or when a listed request
+ * expires. An idle stream costs no database query.
  */
-export function streamDeviceEvents(reply: FastifyReply, pending: () => Promise<unknown[]>): () => void {
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    connection: 'keep-alive',
-    'access-control-allow-origin': '*',
-    'x-accel-buffering': 'no',
-  });
+export async function streamDeviceEvents(
+  reply: FastifyReply,
+  parts: {
+    pending: () => Promise<Pending[]>;
+    watch: (changed: () => void) => Promise<() => void>;
+    onStop: (stream: EventStream) => void;
+    /** The core's clock, in which requests expire (milliseconds). */
+    now: () => number;
+  },
+): Promise<EventStream> {
+  let unsubscribe: (() => void) | undefined;
+  let expiry: NodeJS.Timeout | undefined;
   let last = '';
-  let closed = false;
-  const send = async () => {
-    if (closed) return;
+  const stream: EventStream = openEventStream(reply, {
+    headers: { 'access-control-allow-origin': '*' },
+    onStop() {
+      clearTimeout(expiry);
+      unsubscribe?.();
+      parts.onStop(stream);
+    },
+  });
+  const read = coalesced(async () => {
+    if (stream.closed) return;
     try {
-      const requests = await pending();
+      const requests = await parts.pending();
       const json = JSON.stringify({ requests });
       if (json !== last) {
         last = json;
-        raw.write(`event: requests\ndata: ${json}\n\n`);
+        stream.send('requests', { requests });
+      }
+      // A request that times out leaves the list: read again when the first one does.
+      clearTimeout(expiry);
+      const first = Math.min(...requests.map((r) => Date.parse(r.expiresAt)));
+      if (Number.isFinite(first) && !stream.closed) {
+        // At least a second apart (never a tight loop), and within the stream's own lifetime.
+        const delay = Math.min(Math.max(first - parts.now() + 50, 1000), MAX_EXPIRY_WAIT_MS);
+        expiry = setTimeout(read, delay);
       }
     } catch (error) {
-      reply.log.warn({ err: error }, 'device event poll failed');
+      reply.log.warn({ err: error }, 'reading the pending requests of a device failed');
     }
-  };
-  const poll = setInterval(send, POLL_MS);
-  const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
-  const stop = () => {
-    if (closed) return;
-    closed = true;
-    clearInterval(poll);
-    clearInterval(heartbeat);
-    clearTimeout(end);
-    raw.end();
-  };
-  const end = setTimeout(stop, STREAM_MS);
-  raw.on('close', stop);
-  void send();
-  return stop;
+  });
+  try {
+    unsubscribe = await parts.watch(read);
+  } catch (error) {
+    reply.log.error({ err: error }, 'subscribing to device events failed');
+  }
+  if (stream.closed) unsubscribe?.();
+  else read();
+  return stream;
 }

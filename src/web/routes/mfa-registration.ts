@@ -10,6 +10,7 @@ import { qrDataUrl } from '../qr.ts';
 import { homeFor, pathPastRefusal, requireStage, signedIn } from '../session.ts';
 import { formatTime } from '../time-format.ts';
 import { registerAppPasswordPages } from './app-password-pages.ts';
+import { sessionEventsRoute } from './session-events.ts';
 
 export interface RegistrationOptions {
   issuer: string;
@@ -162,6 +163,8 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
         state.step === 'number' ? (state.device.status === 'active' ? 'approved' : state.status) : state.step;
       return { status, next: '/mfa/register/number' };
     });
+
+    sessionEventsRoute(app, core, '/mfa/register/events');
 
     app.post('/mfa/register/check', async (_request, reply) => reply.redirect('/mfa/register/number', 303));
 

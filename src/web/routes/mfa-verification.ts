@@ -7,6 +7,7 @@ import { messageFor } from '../messages.ts';
 import { pushProblem } from '../push-problems.ts';
 import { afterProof, requireStage, signedIn } from '../session.ts';
 import { formatTime } from '../time-format.ts';
+import { sessionEventsRoute } from './session-events.ts';
 
 export interface VerificationOptions {
   /** The application the sign-in is for, as the app shows it. */
@@ -133,7 +134,7 @@ export function mfaVerificationRoutes(core: Core, options: VerificationOptions) 
 
     app.post('/mfa/verify/check', async (_request, reply) => reply.redirect('/mfa/verify', 303));
 
-    // Polled by the waiting page's script: the PC moves on by itself once the app approved.
+    // Asked by the waiting page's script on each event: the PC moves on by itself once approved.
     app.get('/mfa/verify/status', async (request, reply) => {
       const active = signedIn(request);
       const outcome = await core.flow.finishChallenge(active, 'authenticator_app', {}, request.ip);
@@ -142,6 +143,9 @@ export function mfaVerificationRoutes(core: Core, options: VerificationOptions) 
       const status = outcome.status === 'waiting' ? (outcome.view?.status ?? 'none') : 'none';
       return { status, next: '/mfa/verify' };
     });
+
+    // The waiting page listens here instead of polling the status URL.
+    sessionEventsRoute(app, core, '/mfa/verify/events');
 
     app.get('/mfa/verify/code', async (request, reply) => renderCode(request, reply));
 

@@ -1,11 +1,22 @@
-// Progressive enhancement for the pages that wait for the authenticator app: ask the server
-// every 1.5 seconds and move on by itself, so the user does not have to press anything. Without
-// JavaScript the page's own button does the same.
+// Progressive enhancement for the pages that wait for the authenticator app (or a call): move on
+// by itself, so the user does not have to press anything. Without JavaScript the page's own
+// button does the same.
+//
+// With an events URL the server says when something changed (server-sent events) and the page
+// then asks the status URL once; when the events cannot be had (a proxy that buffers them, say)
+// it falls back to asking every few seconds. Without one it asks every 1.5 seconds.
 const root = document.querySelector('[data-wait-status-url]');
 if (root) {
   const statusUrl = root.getAttribute('data-wait-status-url');
+  const eventsUrl = root.getAttribute('data-wait-events-url');
   const initial = root.getAttribute('data-wait-initial');
-  const timer = setInterval(async () => {
+  let done = false;
+  let timer;
+  let source;
+  let failures = 0;
+
+  const check = async () => {
+    if (done) return;
     try {
       const response = await fetch(statusUrl, {
         headers: { accept: 'application/json' },
@@ -13,11 +24,40 @@ if (root) {
       });
       if (!response.ok) return;
       const { status, next } = await response.json();
-      if (status === initial) return;
+      if (status === initial || done) return;
+      done = true;
       clearInterval(timer);
+      source?.close();
       window.location.assign(next || window.location.href);
     } catch {
-      // A network blip: try again at the next tick.
+      // A network blip: the next event or tick asks again.
     }
-  }, 1500);
+  };
+
+  const poll = (ms) => {
+    clearInterval(timer);
+    timer = setInterval(check, ms);
+  };
+
+  if (eventsUrl && typeof EventSource === 'function') {
+    source = new EventSource(eventsUrl, { withCredentials: true });
+    // On (re)connecting the page asks once, so nothing that changed meanwhile is missed.
+    source.addEventListener('ready', () => {
+      failures = 0;
+      check();
+    });
+    source.addEventListener('changed', check);
+    source.addEventListener('error', () => {
+      // EventSource reconnects by itself; when it gives up (a refusal) or keeps failing, the
+      // page asks slowly instead.
+      failures += 1;
+      if ((failures >= 3 || source.readyState === EventSource.CLOSED) && !done) {
+        source.close();
+        poll(5000);
+        check();
+      }
+    });
+  } else {
+    poll(1500);
+  }
 }

@@ -3,6 +3,7 @@ import type { MfaMethod, PushRequest, PushStatus } from '../../model.ts';
 import { deviceData } from './activation.ts';
 import { type AppContext, pushKey } from './context.ts';
 import { SIGNATURE_SKEW_MS, signedLines, verifyDeviceSignature } from './device-signature.ts';
+import { publishRequestEvent } from './events.ts';
 
 export interface SignedCall {
   deviceId: string;
@@ -75,6 +76,7 @@ export async function answerRequest(ctx: AppContext, answer: Answer): Promise<Pu
   if (!(await ctx.store.pushRequests.answer(request.id, status, now))) {
     throw new GatehouseError('request_already_answered');
   }
+  await publishRequestEvent(ctx, request, 'push.answered');
   await afterAnswer(ctx, request, device, status, answer);
   return status;
 }
@@ -127,13 +129,19 @@ async function reportSuspicious(
 ) {
   const now = ctx.clock.now();
   const cancelled = await ctx.store.pushRequests.cancelPendingForAccount(request.accountId, now);
+  await Promise.all(cancelled.map((r) => publishRequestEvent(ctx, r, 'push.cancelled')));
   const until = new Date(now.getTime() + ctx.settings.reportBlockMinutes * 60_000);
   await ctx.pushFailures.block(pushKey(request.accountId), until);
   await ctx.audit.record({
     type: 'push.reported',
     email,
     clientAddress,
-    detail: { request: request.id, signInFrom: request.clientAddress, cancelled, blockedUntil: until },
+    detail: {
+      request: request.id,
+      signInFrom: request.clientAddress,
+      cancelled: cancelled.length,
+      blockedUntil: until,
+    },
   });
 }
 

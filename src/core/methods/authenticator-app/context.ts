@@ -1,6 +1,7 @@
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { Clock, Random } from '../../clock.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { EventBus } from '../../events/bus.ts';
 import type { Store } from '../../store.ts';
 import type { Throttle } from '../../throttle/throttle.ts';
 import type { DeviceNotifier } from './notifier.ts';
@@ -18,6 +19,8 @@ export interface AppContext {
   pushFailures: Throttle;
   /** Wakes the app when it is closed (Web Push); absent when not configured. */
   notifier?: DeviceNotifier | undefined;
+  /** Tells open streams and waiting pages, on every instance, that a request changed. */
+  events: EventBus;
 }
 
 export const pushKey = (accountId: string) => `push:account:${accountId}`;

@@ -5,8 +5,12 @@ import { activationForSession, completeActivation, startActivation } from './act
 import { type Answer, answerRequest, authenticateDevice, type SignedCall } from './answers.ts';
 import type { AppContext } from './context.ts';
 import type { DevicePublicKey } from './device-signature.ts';
+import { deviceTopic, sessionTopic, watchTopic } from './events.ts';
 import { endpointAllowed, type PushSubscription } from './notifier.ts';
 import { issueRequest, pushDevice, requestOfSession, signInRequest } from './requests.ts';
+
+/** A RADIUS wait reads the request again this often even without an event (one lost in transit). */
+const APPROVAL_RECHECK_MS = 10_000;
 
 /** The Gatehouse authenticator app as a sign-in method: registration by QR code, push with number matching. */
 export function authenticatorApp(ctx: AppContext) {
@@ -69,23 +73,45 @@ export function authenticatorApp(ctx: AppContext) {
      * shows the application's name and address and asks for Yes or No; the request still accepts
      * one answer only, from this account's own device.
      */
-    async requestApproval(account: Account, clientAddress: string, application: string, pollMs = 500) {
+    async requestApproval(account: Account, clientAddress: string, application: string) {
       const device = await pushDevice(ctx, account.id);
       if (!device) throw new GatehouseError('no_push_device');
       const sessionHash = `legacy:${randomUUID()}`;
-      const request = await issueRequest(ctx, {
-        account,
-        device,
-        purpose: 'approval',
-        sessionHash,
-        clientAddress,
-        application,
+      // Listening before the request exists, so its answer cannot come before the wait.
+      let wake = () => {};
+      let changed = false;
+      const unsubscribe = await watchTopic(ctx, sessionTopic(sessionHash), () => {
+        changed = true;
+        wake();
       });
-      for (;;) {
-        const state = await requestOfSession(ctx, sessionHash, 'approval');
-        if (state && state.status !== 'pending') return state.status;
-        if (request.expiresAt <= ctx.clock.now()) return 'expired' as const;
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      try {
+        const request = await issueRequest(ctx, {
+          account,
+          device,
+          purpose: 'approval',
+          sessionHash,
+          clientAddress,
+          application,
+        });
+        for (;;) {
+          changed = false;
+          const state = await requestOfSession(ctx, sessionHash, 'approval');
+          if (state && state.status !== 'pending') return state.status;
+          const left = request.expiresAt.getTime() - ctx.clock.now().getTime();
+          if (left <= 0) return 'expired' as const;
+          if (changed) continue;
+          // Woken by the answer's event; else at expiry, or after a while in case an event was lost.
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.min(left, APPROVAL_RECHECK_MS));
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = () => {};
+        }
+      } finally {
+        unsubscribe();
       }
     },
 
@@ -95,8 +121,18 @@ export function authenticatorApp(ctx: AppContext) {
       return { device, requests: await ctx.store.pushRequests.pendingForDevice(device.id, ctx.clock.now()) };
     },
 
-    /** The pending requests of an already authenticated device (for the event stream's polls). */
+    /** The pending requests of an already authenticated device (for its event stream's reads). */
     pendingOf: (deviceId: string) => ctx.store.pushRequests.pendingForDevice(deviceId, ctx.clock.now()),
+
+    /**
+     * Calls `changed` when a request of the device may have changed (raised, answered, cancelled,
+     * or the bus reconnected). Resolves once listening, with the way to stop. No database query.
+     */
+    watchDevice: (deviceId: string, changed: () => void) => watchTopic(ctx, deviceTopic(deviceId), changed),
+
+    /** The same for the requests a PC session waits on (sign-in or registration). */
+    watchSession: (session: Session, changed: () => void) =>
+      watchTopic(ctx, sessionTopic(session.idHash), changed),
 
     answer: (answer: Answer) => answerRequest(ctx, answer),
 

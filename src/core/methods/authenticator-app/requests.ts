@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GatehouseError } from '../../errors.ts';
 import type { Account, MfaMethod, PushPurpose, PushRequest } from '../../model.ts';
 import { type AppContext, pushKey } from './context.ts';
+import { publishRequestEvent } from './events.ts';
 import type { PushSubscription } from './notifier.ts';
 import { newMatchingNumber } from './numbers.ts';
 
@@ -58,6 +59,7 @@ export async function issueRequest(ctx: AppContext, input: RequestInput): Promis
     });
     throw new GatehouseError('too_many_attempts');
   }
+  await publishRequestEvent(ctx, request, 'push.created');
   await notifyDevice(ctx, device, request, account.email);
   await ctx.audit.record({
     type: 'push.sent',
