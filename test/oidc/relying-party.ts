@@ -129,8 +129,9 @@ export async function signOutAtPortal(browser: HttpBrowser, portal: TestPortal) 
   assert.match(after.url, /\/signin$/);
 }
 
-/** True when the browser's portal session still opens the portal's home page. */
+/** True when the browser's portal session still opens the portal's own pages. */
 export async function signedInAtPortal(browser: HttpBrowser, portal: TestPortal) {
-  const response = await browser.request(`${portal.url}/`);
+  // Not the front page: signed out, it lists the single sign-on applications (guide 000).
+  const response = await browser.request(`${portal.url}/profile`);
   return response.status === 200;
 }
