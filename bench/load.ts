@@ -28,10 +28,10 @@ import { openStore, type StoreLocation } from '../src/store/open-store.ts';
 import { POSTGRES_URL, postgresUnavailable, type TestDatabase } from '../test/helpers/engines.ts';
 import { InjectClient } from '../test/helpers/inject-client.ts';
 import { addUser, startTestPortal, TEST_PASSWORD } from '../test/helpers/portal.ts';
+import { overHttp } from '../test/helpers/portal-process.ts';
 import { freeTcpPort } from '../test/helpers/ports.ts';
 import { numberOn, pushJourneys } from '../test/helpers/push-journeys.ts';
 import type { TestDevice } from '../test/helpers/test-device.ts';
-import { httpApp } from './http-app.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -218,12 +218,23 @@ async function prepare(database: TestDatabase): Promise<Worker[]> {
   return workers;
 }
 
+// One keep-alive connection pool per server, as a browser keeps its connections.
+const clients = new Map<string, ReturnType<typeof overHttp>>();
+function clientOf(server: Server) {
+  let client = clients.get(server.url);
+  if (!client) {
+    client = overHttp(server.url, { keepAlive: true });
+    clients.set(server.url, client);
+  }
+  return client;
+}
+
 function check(condition: unknown, what: string): asserts condition {
   if (!condition) throw new Error(`bench: ${what}`);
 }
 
 async function fullMfaSignIn(server: Server, worker: Worker): Promise<void> {
-  const app = httpApp(server.url);
+  const app = clientOf(server);
   const pc = new InjectClient(app);
   const posted = await pc.post(
     '/signin',
@@ -244,7 +255,7 @@ async function fullMfaSignIn(server: Server, worker: Worker): Promise<void> {
 }
 
 async function passwordSignIn(server: Server, worker: Worker): Promise<void> {
-  const pc = new InjectClient(httpApp(server.url));
+  const pc = new InjectClient(clientOf(server));
   const posted = await pc.post(
     '/signin',
     { email: worker.plainEmail, password: TEST_PASSWORD },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { distDir, projectRoot, runningFromSources } from '../paths.ts';
@@ -51,7 +51,6 @@ function file(body: Buffer | string, contentType: string): AppFile {
 
 /** Writes the app's files where the built server reads them (called by scripts/build.ts). */
 export async function writePrebuiltApp(): Promise<void> {
-  const { mkdir, rm } = await import('node:fs/promises');
   await rm(prebuiltDir, { recursive: true, force: true });
   await mkdir(prebuiltDir, { recursive: true });
   const index: Record<string, PrebuiltEntry> = {};

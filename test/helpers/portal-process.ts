@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 
@@ -90,8 +90,11 @@ let sent = 0;
 /** How many requests have been written out in full so far (a test waits for its own to go). */
 export const requestsSent = () => sent;
 
-/** One request over a new connection (no keep-alive: a killed server leaves no stale socket). */
-export function send(base: string, options: InjectLike): Promise<HttpResponse> {
+/**
+ * One request, by default over a new connection (no keep-alive: a killed server leaves no stale
+ * socket); a benchmark passes a keep-alive agent, as browsers keep their connections.
+ */
+export function send(base: string, options: InjectLike, agent: Agent | false = false): Promise<HttpResponse> {
   const payload =
     options.payload === undefined
       ? undefined
@@ -105,7 +108,7 @@ export function send(base: string, options: InjectLike): Promise<HttpResponse> {
     const req = httpRequest(new URL(options.url, base), {
       method: options.method ?? 'GET',
       headers,
-      agent: false,
+      agent,
     });
     req.on('error', reject);
     req.on('finish', () => sent++);
@@ -151,6 +154,7 @@ function parseSetCookie(line: string) {
  * Stands in for a Fastify app where the test helpers only call `inject` (InjectClient,
  * TestDevice): the same calls, sent over HTTP to the server process.
  */
-export function overHttp(base: string): FastifyInstance {
-  return { inject: (options: InjectLike) => send(base, options) } as unknown as FastifyInstance;
+export function overHttp(base: string, options: { keepAlive?: boolean } = {}): FastifyInstance {
+  const agent = options.keepAlive ? new Agent({ keepAlive: true, maxSockets: 64 }) : false;
+  return { inject: (request: InjectLike) => send(base, request, agent) } as unknown as FastifyInstance;
 }
