@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,15 +46,24 @@ async function retry<T>(attempt: () => Promise<T> | T, timeoutMs: number): Promi
   }
 }
 
-/** UDP `port` and the next one are free (baresip binds the next SIP port for TLS). */
-async function udpPairFree(port: number): Promise<boolean> {
+/**
+ * `port` and the next one are free for both UDP and TCP: baresip binds the SIP port and, for TLS,
+ * a TCP socket on the next one (seen failing with "tcp: sock_bind: Address already in use" when
+ * only UDP was checked).
+ */
+async function portPairFree(port: number): Promise<boolean> {
   for (const p of [port, port + 1]) {
-    const free = await new Promise<boolean>((resolve) => {
+    const udpFree = await new Promise<boolean>((resolve) => {
       const socket = createSocket('udp4');
       socket.once('error', () => resolve(false));
       socket.bind(p, '127.0.0.1', () => socket.close(() => resolve(true)));
     });
-    if (!free) return false;
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(p, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (!udpFree || !tcpFree) return false;
   }
   return true;
 }
@@ -70,7 +79,7 @@ export async function startBaresip(
 ): Promise<Baresip> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-baresip-'));
   let sipPort = await freePort();
-  while (!(await udpPairFree(sipPort))) sipPort = await freePort();
+  while (!(await portPairFree(sipPort))) sipPort = await freePort();
   const ctrlPort = await freePort();
   const rtpFirst = 30000 + 2 * Math.floor(Math.random() * 4000);
   writeFileSync(
