@@ -5,12 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Algorithm, hash as argon2Hash } from '@node-rs/argon2';
-import { hash as bcryptHash } from '@node-rs/bcrypt';
+import { hash as bcryptHashY } from '@node-rs/bcrypt';
 import { importAccounts } from '../../src/cli/import-accounts.ts';
 import { type Core, createCore, defaultCoreSettings, type GatehouseError } from '../../src/core/index.ts';
 import type { Store } from '../../src/core/store.ts';
 import { ENGINES, postgresUnavailable, type TestDatabase, testDatabase } from '../helpers/engines.ts';
 import { addUser, TEST_SECRETS } from '../helpers/portal.ts';
+
+/**
+ * A bcrypt hash in the given version's prefix. @node-rs/bcrypt 1.10 (the release published for
+ * every platform, so that npm ci works everywhere) writes $2y$; $2a$, $2b$ and $2y$ are the same
+ * computation for these ASCII passwords of under 72 bytes, and differ only in the prefix.
+ */
+async function bcryptHash(password: string, options: { cost: number; version?: '2a' | '2b' | '2y' }) {
+  return (await bcryptHashY(password, options.cost)).replace(/^\$2y\$/, `$${options.version ?? '2b'}$`);
+}
 
 const ARGON2ID = 2 as Algorithm;
 const CURRENT = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/;
