@@ -3,11 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { coreSettings, loadConfig, storeLocation } from '../../src/config/config.ts';
-import { secretBoxFor } from '../../src/config/secrets-key.ts';
-import { createCore } from '../../src/core/index.ts';
-import type { Store } from '../../src/core/store.ts';
-import { openStore } from '../../src/store/open-store.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { csrfTokenIn, InjectClient } from '../helpers/inject-client.ts';
 import { addUser, TEST_PASSWORD } from '../helpers/portal.ts';
@@ -15,6 +10,7 @@ import { overHttp, portalProcess, requestsSent } from '../helpers/portal-process
 import { freeTcpPort } from '../helpers/ports.ts';
 import { type PrivatePostgres, privatePostgres } from '../helpers/private-postgres.ts';
 import { activationCodeOn, numberOn } from '../helpers/push-journeys.ts';
+import { withCoreOf } from '../helpers/restored.ts';
 import { TestDevice } from '../helpers/test-device.ts';
 
 /**
@@ -24,25 +20,9 @@ import { TestDevice } from '../helpers/test-device.ts';
  * falls after the previous step answered, so both "in the step" and "between steps" are covered.
  */
 
-async function withCore<T>(
-  env: Record<string, string>,
-  work: (core: ReturnType<typeof createCore>, store: Store) => Promise<T>,
-) {
-  const config = loadConfig(env, tmpdir());
-  const store = await openStore(storeLocation(config));
-  try {
-    return await work(
-      createCore({ store, settings: coreSettings(config), secrets: secretBoxFor(config) }),
-      store,
-    );
-  } finally {
-    await store.close();
-  }
-}
-
 async function wizardSurvivesKills(env: Record<string, string>) {
   const email = `kill-${Math.random().toString(36).slice(2, 8)}@example.org`;
-  await withCore(env, async (core) => {
+  await withCoreOf(env, async (core) => {
     const account = await addUser(core, email);
     await core.enrolment.enable(account, '192.0.2.1');
   });
@@ -138,7 +118,7 @@ async function wizardSurvivesKills(env: Record<string, string>) {
     );
 
     await server.kill();
-    await withCore(env, async (core, store) => {
+    await withCoreOf(env, async (core, store) => {
       const account = await core.legacySignIn({
         email,
         password: key,
