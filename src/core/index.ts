@@ -32,10 +32,16 @@ import { defaultSmartcardSettings, type SmartcardSettings } from './methods/smar
 import { type SmartcardMethod, smartcardMethod } from './methods/smartcard/smartcard-service.ts';
 import type { CertificateTrust } from './methods/smartcard/trust.ts';
 import { pendingStandardApp, type TotpContext, verifyCode } from './methods/totp/totp-service.ts';
+import { withNotices } from './notices/notices.ts';
+import { changePassword } from './own-account/change-password.ts';
+import { defaultNudgeSettings, type NudgeSettings, registrationNudge } from './own-account/nudge.ts';
+import { signInHistory } from './own-account/sign-in-history.ts';
 import { argon2idHasher, type PasswordHasher } from './passwords/hasher.ts';
 import { type SelfEnrolment, selfEnrolment } from './policy/self-enrolment.ts';
+import { type PasswordResetService, passwordReset } from './recovery/password-reset.ts';
 import { type SessionService, sessionService } from './sessions/session-service.ts';
 import { type SessionLifetime, signInWithPassword } from './sessions/sign-in.ts';
+import { type SignOutEverywhere, signOutEverywhere } from './sessions/sign-out-everywhere.ts';
 import { type SignInFlow, signInFlow } from './sign-in-flow/flow.ts';
 import type { Store } from './store.ts';
 import { type ThrottleRule, throttle } from './throttle/throttle.ts';
@@ -65,6 +71,8 @@ export interface CoreSettings {
   codeAttempts: ThrottleRule;
   /** How long a successful legacy bind is remembered (0: never); see bind-cache.ts. */
   legacyBindCacheSeconds: number;
+  /** The registration nudge towards the authenticator app (nobody is nudged by default). */
+  nudge?: NudgeSettings;
 }
 
 export const defaultCoreSettings: CoreSettings = {
@@ -119,6 +127,20 @@ export interface Core {
   smartcard: SmartcardMethod;
   /** The keys that sign ID tokens for single sign-on. */
   signingKeys: SigningKeys;
+  /**
+   * Ends every portal session, single sign-on session and refresh token of an account, on every
+   * instance (but the session given as `keep`). The one function for it: users, resets and the
+   * operator console all call this.
+   */
+  signOutEverywhere: SignOutEverywhere;
+  /** What users do with their own account: password, sign-in activity, the registration nudge. */
+  ownAccount: {
+    password: ReturnType<typeof changePassword>;
+    signIns: ReturnType<typeof signInHistory>;
+    nudge: ReturnType<typeof registrationNudge>;
+  };
+  /** Forgotten password, with two factors. */
+  passwordReset: PasswordResetService;
   /** Whether the database answers (readiness). */
   ping(): Promise<void>;
 }
@@ -146,7 +168,8 @@ export function createCore(parts: {
 }): Core {
   const { store, settings = defaultCoreSettings, clock = systemClock, random = systemRandom } = parts;
   const hasher = parts.hasher ?? argon2idHasher();
-  const audit = auditLog(store, clock);
+  const audit = withNotices(auditLog(store, clock), store, clock);
+  const events = parts.events ?? inProcessBus();
   const totpContext: TotpContext = {
     store,
     clock,
@@ -173,7 +196,7 @@ export function createCore(parts: {
     settings: settings.push,
     pushFailures: throttle(store, clock, settings.push.failures),
     notifier: parts.notifier,
-    events: parts.events ?? inProcessBus(),
+    events,
   };
   const app = authenticatorApp(appContext);
   const legacyThrottles = {
@@ -208,6 +231,15 @@ export function createCore(parts: {
   const management = methodManagement(store, audit);
   const sessions = sessionService({ store, clock, audit, lifetime: settings.session });
   const enrolment = selfEnrolment({ store, clock, audit });
+  const methods = methodRegistry({
+    app: { context: appContext, service: app },
+    totp: totpContext,
+    phone,
+    appPasswords: appPasswordContext,
+    smartcard,
+    management,
+  });
+  const endEverySession = signOutEverywhere({ store, audit, events });
   const flow = signInFlow({
     store,
     clock,
@@ -219,14 +251,7 @@ export function createCore(parts: {
     enrolment,
     management,
     smartcard,
-    methods: methodRegistry({
-      app: { context: appContext, service: app },
-      totp: totpContext,
-      phone,
-      appPasswords: appPasswordContext,
-      smartcard,
-      management,
-    }),
+    methods,
     passwordSignIn: signInWithPassword({
       store,
       clock,
@@ -270,6 +295,28 @@ export function createCore(parts: {
         pendingStandardApp(totpContext, account, issuer, session.idHash),
     },
     signingKeys: signingKeys({ store, secrets: parts.secrets, clock }),
+    signOutEverywhere: endEverySession,
+    ownAccount: {
+      password: changePassword({
+        store,
+        clock,
+        hasher,
+        audit,
+        signOutEverywhere: endEverySession,
+        freshMinutes: settings.session.freshMinutes,
+      }),
+      signIns: signInHistory({ store, clock, audit, signOutEverywhere: endEverySession }),
+      nudge: registrationNudge({ store, clock, audit, settings: settings.nudge ?? defaultNudgeSettings }),
+    },
+    passwordReset: passwordReset({
+      store,
+      clock,
+      random,
+      hasher,
+      audit,
+      methods,
+      signOutEverywhere: endEverySession,
+    }),
     ping: () => store.ping(),
   };
 }
