@@ -72,8 +72,13 @@ export function ownAccountRoutes(core: Core, options: { cookieSecure: boolean })
       }
     }
 
-    const passwordPage = (reply: FastifyReply, errors: FieldError[] = [], status = 200) =>
-      reply.page('change-password', { title: 'Change password', ...summaryAndFields(errors) }, status);
+    const passwordPage = (
+      reply: FastifyReply,
+      errors: FieldError[] = [],
+      status = 200,
+      flash?: string | null,
+    ) =>
+      reply.page('change-password', { title: 'Change password', flash, ...summaryAndFields(errors) }, status);
 
     app.get(PASSWORD_PATH, async (request, reply) => {
       try {
@@ -88,7 +93,7 @@ export function ownAccountRoutes(core: Core, options: { cookieSecure: boolean })
           backLink: { href: '/profile/security-info', text: 'Security info' },
         });
       }
-      return passwordPage(reply);
+      return passwordPage(reply, [], 200, await core.sessions.takeFlash(signedIn(request).session));
     });
 
     app.post(PASSWORD_PATH, async (request, reply) => {
