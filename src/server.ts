@@ -116,8 +116,7 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   // Security notices wait in the database until the mail server takes them (see notice-sender.ts).
   const noticeSender = config.smtp
     ? startNoticeSender({
-        notices: store.notices,
-        clock: systemClock,
+        notices: core.notices,
         audit: core.audit,
         settings: config.smtp,
         organisation: config.organisationName,

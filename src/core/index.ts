@@ -33,6 +33,7 @@ import { type SmartcardMethod, smartcardMethod } from './methods/smartcard/smart
 import type { CertificateTrust } from './methods/smartcard/trust.ts';
 import { pendingStandardApp, type TotpContext, verifyCode } from './methods/totp/totp-service.ts';
 import { withNotices } from './notices/notices.ts';
+import { type NoticeOutbox, noticeOutbox } from './notices/outbox.ts';
 import { changePassword } from './own-account/change-password.ts';
 import { defaultNudgeSettings, type NudgeSettings, registrationNudge } from './own-account/nudge.ts';
 import { signInHistory } from './own-account/sign-in-history.ts';
@@ -141,6 +142,8 @@ export interface Core {
   };
   /** Forgotten password, with two factors. */
   passwordReset: PasswordResetService;
+  /** Security notices waiting for the mail server (the mail channel sends them). */
+  notices: NoticeOutbox;
   /** Whether the database answers (readiness). */
   ping(): Promise<void>;
 }
@@ -317,6 +320,7 @@ export function createCore(parts: {
       methods,
       signOutEverywhere: endEverySession,
     }),
+    notices: noticeOutbox(store, clock),
     ping: () => store.ping(),
   };
 }

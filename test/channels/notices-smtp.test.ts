@@ -6,7 +6,6 @@ import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { type NoticeSender, startNoticeSender } from '../../src/channels/mail/notice-sender.ts';
 import { smtpConfigSchema } from '../../src/channels/mail/settings.ts';
-import { systemClock } from '../../src/core/clock.ts';
 import { aesGcmSecretBox } from '../../src/core/crypto/secret-box.ts';
 import { type Core, createCore } from '../../src/core/index.ts';
 import type { Store } from '../../src/core/store.ts';
@@ -64,8 +63,7 @@ for (const engine of ENGINES) {
     }, async () => {
       await sink.start();
       sender = startNoticeSender({
-        notices: store.notices,
-        clock: systemClock,
+        notices: core.notices,
         audit: core.audit,
         settings: settingsFor(sink.port),
         organisation: 'Gatehouse Test Trust',
@@ -101,8 +99,7 @@ for (const engine of ENGINES) {
     }, async () => {
       await sink.stop();
       sender = startNoticeSender({
-        notices: store.notices,
-        clock: systemClock,
+        notices: core.notices,
         audit: core.audit,
         settings: settingsFor(sink.port),
         organisation: 'Gatehouse Test Trust',

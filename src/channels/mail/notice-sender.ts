@@ -1,8 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../core/audit/audit-log.ts';
-import type { Clock } from '../../core/clock.ts';
-import type { NoticeStore } from '../../core/store.ts';
+import type { NoticeOutbox } from '../../core/notices/outbox.ts';
 import { noticeMessage } from './notice-words.ts';
 import type { SmtpSettings } from './settings.ts';
 
@@ -25,14 +24,13 @@ export interface NoticeSender {
  * claimed by one sender at a time.
  */
 export function startNoticeSender(deps: {
-  notices: NoticeStore;
-  clock: Clock;
+  notices: NoticeOutbox;
   audit: AuditLog;
   settings: SmtpSettings;
   organisation: string;
   logger: Logger;
 }): NoticeSender {
-  const { notices, clock, settings, logger } = deps;
+  const { notices, settings, logger } = deps;
   const transport = nodemailer.createTransport({
     host: settings.host,
     port: settings.port,
@@ -49,18 +47,18 @@ export function startNoticeSender(deps: {
 
   async function sendBatch(): Promise<number> {
     let sent = 0;
-    const due = await notices.claimDue(clock.now(), LEASE_MS, BATCH);
+    const due = await notices.claimDue(LEASE_MS, BATCH);
     for (const notice of due) {
       const message = noticeMessage(notice, deps.organisation, settings.helpText);
       try {
         await transport.sendMail({ from: settings.from, to: notice.email, ...message });
-        await notices.markSent(notice.id, clock.now());
+        await notices.markSent(notice.id);
         await deps.audit.record({ type: 'notice.sent', email: notice.email, detail: { kind: notice.kind } });
         sent++;
       } catch (error) {
         const wait = Math.min(MAX_RETRY_MS, settings.retrySeconds * 1000 * 2 ** (notice.attempts - 1));
         const reason = String((error as { code?: unknown }).code ?? (error as Error).message ?? 'error');
-        await notices.markFailed(notice.id, reason, new Date(clock.now().getTime() + wait));
+        await notices.markFailed(notice.id, reason, wait);
         logger.warn(
           { notice: notice.id, reason, retryInMs: wait },
           'a security notice could not be sent yet',
