@@ -225,6 +225,33 @@ for (const engine of ENGINES) {
       assert.ok((await portal.store.notices.listForEmail(email)).some((n) => n.kind === 'password_reset'));
     });
 
+    test("the app's number approved in the app is one factor of a reset; a wrong number is none", {
+      skip: skip ?? false,
+    }, async () => {
+      const { email, device } = await twoFactorUser();
+      const { browser, path } = await startReset(email);
+      assert.equal(
+        (await browser.post(`${path}/app`, {}, { formPage: path })).headers.location,
+        `${path}/app`,
+      );
+      const waiting = await browser.get(`${path}/app`);
+      const number = /id="matching-number">(\d\d)</.exec(waiting.body)?.[1];
+      assert.ok(number, 'the number to type in the app is shown');
+      const listed = (await device.requests()).json() as { requests: { id: string; application: string }[] };
+      assert.equal(listed.requests[0]?.application, 'Password reset');
+      // A wrong number closes the request without a factor.
+      await device.answer(listed.requests[0]!.id, 'approve', number === '10' ? '11' : '10');
+      assert.doesNotMatch((await browser.get(`${path}/app`)).body, /matching-number/);
+      assert.match((await browser.get(path)).body, /step 1 of 2/);
+      await browser.post(`${path}/app`, {}, { formPage: `${path}/app` });
+      const again = /id="matching-number">(\d\d)</.exec((await browser.get(`${path}/app`)).body)?.[1];
+      const [requestId] = await device.pendingIds();
+      await device.answer(requestId!, 'approve', again!);
+      assert.equal((await browser.get(`${path}/app`)).headers.location, path);
+      assert.match((await browser.get(path)).body, /step 2 of 2/);
+      assert.ok((await auditTypes(email)).includes('password_reset.factor_proved'));
+    });
+
     test('refuses a new password after one factor only, and the same factor twice', {
       skip: skip ?? false,
     }, async () => {
