@@ -47,6 +47,16 @@ export const configSchema = z
     /** Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated). */
     trustProxy: z.string().optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * Prometheus metrics: `GET /metrics` on the portal with `Authorization: Bearer <metricsToken>`,
+     * and/or on a port of their own (metricsPort, on metricsHost). Neither set: no metrics.
+     */
+    metricsToken: z
+      .string()
+      .regex(/^\S{24,512}$/, 'must be 24 to 512 characters without spaces (openssl rand -base64 32)')
+      .optional(),
+    metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
+    metricsHost: z.string().min(1).default('127.0.0.1'),
     sessionIdleMinutes: positiveInt.default(30),
     sessionAbsoluteHours: positiveInt.default(12),
     sessionFreshMinutes: positiveInt.default(15),
@@ -155,6 +165,9 @@ const environmentKeys: Record<string, keyof Config> = {
   GATEHOUSE_COOKIE_SECURE: 'cookieSecure',
   GATEHOUSE_TRUST_PROXY: 'trustProxy',
   GATEHOUSE_LOG_LEVEL: 'logLevel',
+  GATEHOUSE_METRICS_TOKEN: 'metricsToken',
+  GATEHOUSE_METRICS_PORT: 'metricsPort',
+  GATEHOUSE_METRICS_HOST: 'metricsHost',
   GATEHOUSE_SESSION_IDLE_MINUTES: 'sessionIdleMinutes',
   GATEHOUSE_SESSION_ABSOLUTE_HOURS: 'sessionAbsoluteHours',
   GATEHOUSE_SESSION_FRESH_MINUTES: 'sessionFreshMinutes',

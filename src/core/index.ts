@@ -32,6 +32,9 @@ import { defaultSmartcardSettings, type SmartcardSettings } from './methods/smar
 import { type SmartcardMethod, smartcardMethod } from './methods/smartcard/smartcard-service.ts';
 import type { CertificateTrust } from './methods/smartcard/trust.ts';
 import { pendingStandardApp, type TotpContext, verifyCode } from './methods/totp/totp-service.ts';
+import { type Monitoring, monitoring } from './monitoring/monitoring.ts';
+import { observedHasher } from './monitoring/observed-hasher.ts';
+import { type CoreObserver, noObserver } from './monitoring/observer.ts';
 import { argon2idHasher, type PasswordHasher } from './passwords/hasher.ts';
 import { type SelfEnrolment, selfEnrolment } from './policy/self-enrolment.ts';
 import { type SessionService, sessionService } from './sessions/session-service.ts';
@@ -121,6 +124,8 @@ export interface Core {
   signingKeys: SigningKeys;
   /** Whether the database answers (readiness). */
   ping(): Promise<void>;
+  /** What monitoring reads on each scrape: active sessions, the database pool. */
+  monitoring: Monitoring;
 }
 
 /** Wires the core from plain parts; nothing here reads the environment or knows about HTTP. */
@@ -143,10 +148,13 @@ export function createCore(parts: {
   telephony?: Telephony;
   /** The CAs smartcards must chain to, and their revocation lists; without it no card is accepted. */
   smartcard?: { trust: CertificateTrust; settings?: SmartcardSettings };
+  /** Told of audit events and hash times as they happen (Prometheus metrics); optional. */
+  observer?: CoreObserver;
 }): Core {
   const { store, settings = defaultCoreSettings, clock = systemClock, random = systemRandom } = parts;
-  const hasher = parts.hasher ?? argon2idHasher();
-  const audit = auditLog(store, clock);
+  const observer = parts.observer ?? noObserver;
+  const hasher = observedHasher(parts.hasher ?? argon2idHasher(), observer);
+  const audit = auditLog(store, clock, observer);
   const totpContext: TotpContext = {
     store,
     clock,
@@ -271,6 +279,7 @@ export function createCore(parts: {
     },
     signingKeys: signingKeys({ store, secrets: parts.secrets, clock }),
     ping: () => store.ping(),
+    monitoring: monitoring(store, clock),
   };
 }
 
