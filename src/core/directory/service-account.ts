@@ -55,8 +55,8 @@ export function directoryService(ctx: {
     }
     return found;
   };
-  /** Per service: the end of the lock whose refusal was last audited. */
-  const auditedLocks = new Map<string, number>();
+  /** Per service: until when the refusal last audited refused; later refusals within it are not. */
+  const auditedUntil = new Map<string, number>();
   return {
     async bindService(service, secret, clientAddress) {
       const reservation = await binds.reserve(`directory:service-bind:${clientAddress}`);
@@ -73,8 +73,8 @@ export function directoryService(ctx: {
     },
     async countSearch(service, clientAddress) {
       const until = await quota(service.searchesPerMinute).consume(`directory:search:${service.name}`);
-      if (until && auditedLocks.get(service.name) !== until.getTime()) {
-        auditedLocks.set(service.name, until.getTime());
+      if (until && (auditedUntil.get(service.name) ?? 0) <= clock.now().getTime()) {
+        auditedUntil.set(service.name, until.getTime());
         await audit.record({
           type: 'directory.search_limited',
           actor: service.name,
