@@ -235,13 +235,23 @@ export async function startLdapGateway(core: Core, config: LdapConfig, log: Fast
           searchDone(id, RESULT.unwillingToPerform, 'search for one entry by uid or mail'),
         );
       }
-      const until = await core.directory.countSearch(service, address);
-      if (until) {
-        services.note(address, { limited: 1 });
-        return void socket.write(searchDone(id, RESULT.busy, 'too many searches: try again in a minute'));
-      }
       const limit = Math.min(serviceSizeLimit, request.sizeLimit || serviceSizeLimit);
-      const accounts = await core.directory.lookup(named, limit);
+      let accounts: Account[];
+      try {
+        const until = await core.directory.countSearch(service, address);
+        if (until) {
+          services.note(address, { limited: 1 });
+          return void socket.write(searchDone(id, RESULT.busy, 'too many searches: try again in a minute'));
+        }
+        accounts = await core.directory.lookup(named, limit);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        log.warn(
+          { reason: error.reason, err: error.cause },
+          'LDAP search answered unavailable: database away',
+        );
+        return void socket.write(searchDone(id, RESULT.unavailable, 'try again in a moment'));
+      }
       const sent = send(id, request, accounts);
       services.note(address, { searches: 1, entries: sent });
       socket.write(searchDone(id, new Set(named).size > limit ? RESULT.sizeLimitExceeded : RESULT.success));
