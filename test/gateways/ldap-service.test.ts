@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { startLdapGateway } from '../../src/gateways/ldap/server.ts';
 import { ENGINES, postgresUnavailable } from '../helpers/engines.ts';
 import { addUser, startTestPortal, type TestPortal } from '../helpers/portal.ts';
+import { type PortalProcess, portalProcess } from '../helpers/portal-process.ts';
+import { freeTcpPort } from '../helpers/ports.ts';
 import { run } from './legacy-clients.ts';
 
 const BASE = 'ou=people,dc=example,dc=org';
@@ -183,3 +188,53 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('gatehouse serve with an LDAP service account from the environment', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-ldap-serve-'));
+  let server: PortalProcess;
+  let ldapPort = 0;
+
+  before(async () => {
+    ldapPort = await freeTcpPort();
+    const config = join(dir, 'gatehouse.config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        ldap: { host: '127.0.0.1', port: ldapPort, baseDn: BASE, serviceAccount: { dn: SERVICE_DN } },
+      }),
+    );
+    server = portalProcess(await freeTcpPort(), {
+      GATEHOUSE_CONFIG: config,
+      GATEHOUSE_DATA_DIR: join(dir, 'data'),
+      GATEHOUSE_LDAP_SERVICE_PASSWORD: SERVICE_PASSWORD,
+    });
+    await server.start();
+  });
+  after(async () => {
+    await server?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the service account binds with the password from GATEHOUSE_LDAP_SERVICE_PASSWORD only', async () => {
+    const url = `ldap://127.0.0.1:${ldapPort}`;
+    const whoami = await run('ldapwhoami', ['-x', '-H', url, '-D', SERVICE_DN, '-w', SERVICE_PASSWORD]);
+    assert.equal(whoami.code, 0, `${whoami.out}\n${server.stderr()}`);
+    assert.match(whoami.out, new RegExp(`dn:${SERVICE_DN}`));
+    const wrong = await run('ldapwhoami', ['-x', '-H', url, '-D', SERVICE_DN, '-w', `${SERVICE_PASSWORD}x`]);
+    assert.equal(wrong.code, 49, wrong.out);
+    const found = await run('ldapsearch', [
+      '-x',
+      '-LLL',
+      '-H',
+      url,
+      '-D',
+      SERVICE_DN,
+      '-w',
+      SERVICE_PASSWORD,
+      '-b',
+      BASE,
+      '(uid=nobody@example.org)',
+    ]);
+    assert.equal(found.code, 0, found.out);
+  });
+});
