@@ -10,6 +10,7 @@ import { ldapConfigSchema } from '../gateways/ldap/server.ts';
 import { radiusConfigSchema } from '../gateways/radius/server.ts';
 import { smartcardConfigSchema } from '../smartcard/settings.ts';
 import type { StoreLocation } from '../store/open-store.ts';
+import { LDAP_SERVICE_PASSWORD, withLdapServicePassword } from './ldap-secrets.ts';
 import { TELEPHONY_SECRET_VARIABLES, withTelephonySecrets } from './telephony-secrets.ts';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -197,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     else if (
       name.startsWith('GATEHOUSE_') &&
       name !== GATEHOUSE_CONFIG &&
+      name !== LDAP_SERVICE_PASSWORD &&
       !(TELEPHONY_SECRET_VARIABLES as readonly string[]).includes(name)
     ) {
       problems.push(`${name} is not a Gatehouse setting (see the README for the list)`);
@@ -204,6 +206,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const settings: Record<string, unknown> = { ...fromFile, ...fromEnv };
   settings.telephony = withTelephonySecrets(settings.telephony, env, problems);
+  if (settings.ldap !== undefined || env[LDAP_SERVICE_PASSWORD])
+    settings.ldap = withLdapServicePassword(settings.ldap, env, problems);
   const parsed = configSchema.safeParse(settings);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {

@@ -5,6 +5,7 @@ import { type SingleSignOnService, singleSignOnService } from './applications/si
 import { type AuditLog, auditLog } from './audit/audit-log.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './clock.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
+import { type DirectoryService, directoryService } from './directory/service-account.ts';
 import { GatehouseError } from './errors.ts';
 import { type EventBus, inProcessBus } from './events/bus.ts';
 import {
@@ -113,6 +114,8 @@ export interface Core {
   legacySignIn(input: LegacySignIn): Promise<Account>;
   /** A VPN's RADIUS request in password-and-push mode: the account password, then app approval. */
   legacyPasswordAndPush(input: LegacySignIn & { application: string }): Promise<Account>;
+  /** A directory's service account (LDAP search-then-bind): its binds, its search quota, lookups. */
+  directory: DirectoryService;
   methods: MethodManagement;
   applications: ApplicationService;
   /** The OpenID provider's storage and the account facts it needs. */
@@ -263,6 +266,7 @@ export function createCore(parts: {
       requestApproval: (account, clientAddress, application) =>
         app.requestApproval(account, clientAddress, application),
     }),
+    directory: directoryService({ store, clock, audit, bindFailures: settings.accountLockout }),
     methods: management,
     applications: applicationService({ store, clock, random, audit, secrets: parts.secrets }),
     phone,

@@ -265,6 +265,12 @@ export const AuditEventTypes = [
   'smartcard.removed',
   /** A certificate header from an address that is not a trusted proxy: ignored. */
   'smartcard.header_ignored',
+  /** A bind as the LDAP service account with a wrong secret (each one; they are throttled). */
+  'directory.service_refused',
+  /** The service account's searches reached their per-minute limit (once per lock). */
+  'directory.search_limited',
+  /** What a service account did over a few minutes: binds, searches, entries (one row, not one per search). */
+  'directory.searches',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];
