@@ -19,6 +19,7 @@ import { startLdapGateway } from './gateways/ldap/server.ts';
 import { startRadiusGateway } from './gateways/radius/server.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
 import { buildWebApp } from './web/app.ts';
+import { startMetricsListener } from './web/metrics.ts';
 
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
@@ -73,6 +74,11 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     postgres: location.engine === 'postgres' ? { url: location.url, schema: location.schema } : undefined,
   };
   const events = await openEventBus(busSettings, logger);
+  // prom-client is loaded only when metrics are asked for (memory of a portal without them).
+  const metricsWanted = config.metricsToken !== undefined || config.metricsPort !== undefined;
+  const metrics = metricsWanted
+    ? (await import('./channels/metrics/prometheus.ts')).prometheusMetrics()
+    : undefined;
   const core = createCore({
     store,
     events,
@@ -81,7 +87,9 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     notifier,
     telephony: devPhone?.telephony ?? providers?.telephony,
     ...(smartcard ? { smartcard: { trust: smartcard.trust, settings: smartcard.settings } } : {}),
+    ...(metrics ? { observer: metrics.observer } : {}),
   });
+  metrics?.readFrom(core.monitoring);
   recordOutcome = core.phone.recordOutcome;
   audit = (event) => core.audit.record(event);
   const cookieSecret = await store.secrets.getOrCreate(
@@ -100,6 +108,14 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     iphoneAppUrl: config.authenticatorIphoneUrl,
     vapidPublicKey: vapid.publicKey,
     extraRoutes: devPhone ? [devPhone.routes] : (providers?.routes ?? []),
+    ...(metrics
+      ? {
+          metrics: {
+            pushDelivered: metrics.pushDelivered,
+            ...(config.metricsToken ? { route: { source: metrics, token: config.metricsToken } } : {}),
+          },
+        }
+      : {}),
     smartcard: config.smartcard && {
       endpointUrl: config.smartcard.publicUrl,
       port: config.smartcard.port,
@@ -134,10 +150,20 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   const radius = config.radius ? await startRadiusGateway(core, config.radius, logger) : undefined;
   if (radius) logger.info({ port: radius.port }, 'RADIUS gateway listening');
   const ldap = config.ldap ? await startLdap(core, config.ldap, logger) : undefined;
+  const metricsListener =
+    metrics && config.metricsPort !== undefined
+      ? await startMetricsListener(metrics, {
+          port: config.metricsPort,
+          host: config.metricsHost,
+          token: config.metricsToken,
+        })
+      : undefined;
+  if (metricsListener) logger.info({ port: metricsListener.port }, 'metrics listening on /metrics');
   let certificateEndpoint: FastifyInstance | undefined;
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
     await noticeSender?.close();
+    await metricsListener?.close();
     await certificateEndpoint?.close();
     await radius?.close();
     await ldap?.close();

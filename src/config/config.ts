@@ -11,6 +11,7 @@ import { ldapConfigSchema } from '../gateways/ldap/server.ts';
 import { radiusConfigSchema } from '../gateways/radius/server.ts';
 import { smartcardConfigSchema } from '../smartcard/settings.ts';
 import type { StoreLocation } from '../store/open-store.ts';
+import { LDAP_SERVICE_PASSWORD, withLdapServicePassword } from './ldap-secrets.ts';
 import { TELEPHONY_SECRET_VARIABLES, withTelephonySecrets } from './telephony-secrets.ts';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -48,6 +49,16 @@ export const configSchema = z
     /** Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated). */
     trustProxy: z.string().optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * Prometheus metrics: `GET /metrics` on the portal with `Authorization: Bearer <metricsToken>`,
+     * and/or on a port of their own (metricsPort, on metricsHost). Neither set: no metrics.
+     */
+    metricsToken: z
+      .string()
+      .regex(/^\S{24,512}$/, 'must be 24 to 512 characters without spaces (openssl rand -base64 32)')
+      .optional(),
+    metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
+    metricsHost: z.string().min(1).default('127.0.0.1'),
     sessionIdleMinutes: positiveInt.default(30),
     sessionAbsoluteHours: positiveInt.default(12),
     sessionFreshMinutes: positiveInt.default(15),
@@ -168,6 +179,9 @@ const environmentKeys: Record<string, keyof Config> = {
   GATEHOUSE_COOKIE_SECURE: 'cookieSecure',
   GATEHOUSE_TRUST_PROXY: 'trustProxy',
   GATEHOUSE_LOG_LEVEL: 'logLevel',
+  GATEHOUSE_METRICS_TOKEN: 'metricsToken',
+  GATEHOUSE_METRICS_PORT: 'metricsPort',
+  GATEHOUSE_METRICS_HOST: 'metricsHost',
   GATEHOUSE_SESSION_IDLE_MINUTES: 'sessionIdleMinutes',
   GATEHOUSE_SESSION_ABSOLUTE_HOURS: 'sessionAbsoluteHours',
   GATEHOUSE_SESSION_FRESH_MINUTES: 'sessionFreshMinutes',
@@ -198,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       name.startsWith('GATEHOUSE_') &&
       name !== GATEHOUSE_CONFIG &&
       name !== SMTP_PASSWORD_VARIABLE &&
+      name !== LDAP_SERVICE_PASSWORD &&
       !(TELEPHONY_SECRET_VARIABLES as readonly string[]).includes(name)
     ) {
       problems.push(`${name} is not a Gatehouse setting (see the README for the list)`);
@@ -208,6 +223,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const smtpPassword = env[SMTP_PASSWORD_VARIABLE];
   if (smtpPassword && typeof settings.smtp === 'object' && settings.smtp !== null)
     settings.smtp = { ...settings.smtp, password: smtpPassword };
+  if (settings.ldap !== undefined || env[LDAP_SERVICE_PASSWORD])
+    settings.ldap = withLdapServicePassword(settings.ldap, env, problems);
   const parsed = configSchema.safeParse(settings);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {

@@ -5,6 +5,7 @@ import { type SingleSignOnService, singleSignOnService } from './applications/si
 import { type AuditLog, auditLog } from './audit/audit-log.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './clock.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
+import { type DirectoryService, directoryService } from './directory/service-account.ts';
 import { GatehouseError } from './errors.ts';
 import { type EventBus, inProcessBus } from './events/bus.ts';
 import {
@@ -32,6 +33,9 @@ import { defaultSmartcardSettings, type SmartcardSettings } from './methods/smar
 import { type SmartcardMethod, smartcardMethod } from './methods/smartcard/smartcard-service.ts';
 import type { CertificateTrust } from './methods/smartcard/trust.ts';
 import { pendingStandardApp, type TotpContext, verifyCode } from './methods/totp/totp-service.ts';
+import { type Monitoring, monitoring } from './monitoring/monitoring.ts';
+import { observedHasher } from './monitoring/observed-hasher.ts';
+import { type CoreObserver, noObserver } from './monitoring/observer.ts';
 import { withNotices } from './notices/notices.ts';
 import { type NoticeOutbox, noticeOutbox } from './notices/outbox.ts';
 import { changePassword } from './own-account/change-password.ts';
@@ -119,6 +123,8 @@ export interface Core {
   legacySignIn(input: LegacySignIn): Promise<Account>;
   /** A VPN's RADIUS request in password-and-push mode: the account password, then app approval. */
   legacyPasswordAndPush(input: LegacySignIn & { application: string }): Promise<Account>;
+  /** A directory's service account (LDAP search-then-bind): its binds, its search quota, lookups. */
+  directory: DirectoryService;
   methods: MethodManagement;
   applications: ApplicationService;
   /** The OpenID provider's storage and the account facts it needs. */
@@ -146,6 +152,8 @@ export interface Core {
   notices: NoticeOutbox;
   /** Whether the database answers (readiness). */
   ping(): Promise<void>;
+  /** What monitoring reads on each scrape: active sessions, the database pool. */
+  monitoring: Monitoring;
 }
 
 /** Wires the core from plain parts; nothing here reads the environment or knows about HTTP. */
@@ -168,10 +176,13 @@ export function createCore(parts: {
   telephony?: Telephony;
   /** The CAs smartcards must chain to, and their revocation lists; without it no card is accepted. */
   smartcard?: { trust: CertificateTrust; settings?: SmartcardSettings };
+  /** Told of audit events and hash times as they happen (Prometheus metrics); optional. */
+  observer?: CoreObserver;
 }): Core {
   const { store, settings = defaultCoreSettings, clock = systemClock, random = systemRandom } = parts;
-  const hasher = parts.hasher ?? argon2idHasher();
-  const audit = withNotices(auditLog(store, clock), store, clock);
+  const observer = parts.observer ?? noObserver;
+  const hasher = observedHasher(parts.hasher ?? argon2idHasher(), observer);
+  const audit = withNotices(auditLog(store, clock, observer), store, clock);
   const events = parts.events ?? inProcessBus();
   const totpContext: TotpContext = {
     store,
@@ -283,6 +294,7 @@ export function createCore(parts: {
       requestApproval: (account, clientAddress, application) =>
         app.requestApproval(account, clientAddress, application),
     }),
+    directory: directoryService({ store, clock, audit, bindFailures: settings.accountLockout }),
     methods: management,
     applications: applicationService({ store, clock, random, audit, secrets: parts.secrets }),
     phone,
@@ -322,6 +334,7 @@ export function createCore(parts: {
     }),
     notices: noticeOutbox(store, clock),
     ping: () => store.ping(),
+    monitoring: monitoring(store, clock),
   };
 }
 

@@ -282,6 +282,12 @@ export const AuditEventTypes = [
   /** The user put off the registration nudge (detail.snoozes). */
   'nudge.snoozed',
   'notice.sent',
+  /** A bind as the LDAP service account with a wrong secret (each one; they are throttled). */
+  'directory.service_refused',
+  /** The service account's searches reached their per-minute limit (once per lock). */
+  'directory.search_limited',
+  /** What a service account did over a few minutes: binds, searches, entries (one row, not one per search). */
+  'directory.searches',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

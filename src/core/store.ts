@@ -51,7 +51,17 @@ export interface Store {
   /** Runs `work` atomically: everything it writes lands, or nothing does. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /** The connection pool's use (PostgreSQL); undefined for an embedded database. */
+  connections(): ConnectionUse | undefined;
   close(): Promise<void>;
+}
+
+export interface ConnectionUse {
+  /** Connections open, idle among them, and requests waiting for one. */
+  open: number;
+  idle: number;
+  waiting: number;
+  max: number;
 }
 
 export interface AccountStore {
@@ -109,6 +119,8 @@ export interface SessionStore {
   removeExpired(now: Date): Promise<number>;
   /** Ends every session of the account, but `except` when given (the one that made the change). */
   removeAllForAccount(accountId: string, except?: string): Promise<number>;
+  /** Sessions not yet expired at `now`, by stage (monitoring). */
+  countActive(now: Date): Promise<Partial<Record<SessionStage, number>>>;
 }
 
 export interface ThrottleStore {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ConnectionUse } from '../core/store.ts';
 import type { Database } from './schema.ts';
 
 export type EngineName = 'sqlite' | 'postgres';
@@ -19,5 +20,7 @@ export interface Engine {
   lockAccount(trx: Kysely<Database>, accountId: string): Promise<void>;
   /** SQL statements that make the audit table append-only. */
   appendOnlyTriggers(table: string): string[];
+  /** The connection pool's use, for monitoring; undefined where there is no pool (SQLite). */
+  connections(): ConnectionUse | undefined;
   destroy(): Promise<void>;
 }

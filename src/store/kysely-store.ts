@@ -49,6 +49,7 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     async ping() {
       await sql`select 1`.execute(db);
     },
+    connections: () => engine.connections(),
     close: () => engine.destroy(),
   };
 }

@@ -41,6 +41,7 @@ export function sqliteEngine(file: string): Engine {
       `CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END`,
       `CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END`,
     ],
+    connections: () => undefined,
     destroy: () => db.destroy(),
   };
 }

@@ -11,6 +11,7 @@ import type { Core } from '../core/index.ts';
 import { applicationNameFor } from '../oidc/application-name.ts';
 import { mountSingleSignOn } from '../oidc/mount.ts';
 import { registerErrorPages } from './error-pages.ts';
+import { type MetricsSource, metricsRoute } from './metrics.ts';
 import { pageRenderer, registerPageRendering } from './page.ts';
 import { publicUrlOf } from './public-url.ts';
 import { nhsukDist, staticDir } from './render.ts';
@@ -54,6 +55,8 @@ export interface WebOptions {
   extraRoutes?: ((app: FastifyInstance) => Promise<void>)[];
   /** Smartcard sign-in (`Log in with my Care identity`), when its certificate endpoint runs. */
   smartcard?: SmartcardPortalOptions | undefined;
+  /** Prometheus metrics: push delivery times, and `GET /metrics` when a bearer token is set. */
+  metrics?: { pushDelivered(seconds: number): void; route?: { source: MetricsSource; token: string } };
   /** The OpenID provider's keys; single sign-on is served when given. */
   singleSignOn?:
     | { cookieKeys: string[]; signingKeys: () => Promise<PrivateJwk[]>; keyRefreshMs?: number }
@@ -165,9 +168,12 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
       issuer,
       publicUrl: options.publicUrl,
       vapidPublicKey: options.vapidPublicKey,
+      pushDelivered: options.metrics?.pushDelivered,
     }),
     { prefix: '/api/authenticator/v1' },
   );
+  const metrics = options.metrics?.route;
+  if (metrics) await app.register(metricsRoute(metrics.source, metrics.token));
   return app;
 }
 

@@ -2,11 +2,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
+import { type ServiceAccount, secretDigest } from '../../core/directory/service-account.ts';
 import { isDatabaseUnavailable, isGatehouseError } from '../../core/errors.ts';
 import type { Core } from '../../core/index.ts';
 import type { Account } from '../../core/model.ts';
 import { BerError, children, readInteger, readString, readTlv, type Tlv } from './ber.ts';
-import { type Entry, matches } from './filter.ts';
+import { matches } from './filter.ts';
 import {
   bindResponse,
   extendedResponse,
@@ -16,6 +17,19 @@ import {
   searchDone,
   searchEntry,
 } from './messages.ts';
+import {
+  emailFromDn,
+  entryDn,
+  entryOf,
+  inScope,
+  namedAddresses,
+  normaliseDn,
+  readSearch,
+  type SearchRequest,
+  SearchTooComplex,
+  selectAttributes,
+} from './search.ts';
+import { serviceActivity } from './service-activity.ts';
 
 export const ldapConfigSchema = z.object({
   host: z.string().default('127.0.0.1'),
@@ -26,6 +40,23 @@ export const ldapConfigSchema = z.object({
   baseDn: z.string().min(1).max(200),
   tls: z.object({ key: z.string(), cert: z.string() }).optional(),
   allowPlain: z.boolean().default(false),
+  /** Where the groups in `memberOf` are named (default: ou=groups under baseDn's parent). */
+  groupBaseDn: z.string().min(1).max(200).optional(),
+  /**
+   * A read-only service account that may search for one entry by uid or mail (search-then-bind,
+   * as Dovecot without auth_bind_userdn does). Its password comes from the environment.
+   */
+  serviceAccount: z
+    .object({
+      dn: z.string().min(3).max(200),
+      password: z.string().min(16, 'the LDAP service account password must be at least 16 characters'),
+      /** Searches per minute, across all instances (each search counted atomically). */
+      searchesPerMinute: z.number().int().positive().default(1200),
+      /** Entries one search may return. */
+      sizeLimit: z.number().int().min(1).max(100).default(10),
+    })
+    .strict()
+    .optional(),
 });
 
 export type LdapConfig = z.infer<typeof ldapConfigSchema>;
@@ -40,6 +71,16 @@ const MAX_CONNECTIONS = 500;
  */
 export async function startLdapGateway(core: Core, config: LdapConfig, log: FastifyBaseLogger) {
   const baseDn = config.baseDn.toLowerCase();
+  const groupBaseDn = config.groupBaseDn ?? defaultGroupBaseDn(config.baseDn);
+  const serviceDn = config.serviceAccount && normaliseDn(config.serviceAccount.dn);
+  // Only the digest of the service account's secret is kept (see core/directory).
+  const service: ServiceAccount | undefined = config.serviceAccount && {
+    name: config.serviceAccount.dn,
+    secretDigest: secretDigest(config.serviceAccount.password),
+    searchesPerMinute: config.serviceAccount.searchesPerMinute,
+  };
+  const serviceSizeLimit = config.serviceAccount?.sizeLimit ?? 1;
+  const services = serviceActivity(core, config.serviceAccount?.dn ?? '', log);
   const servers: Server[] = [];
   const open = new Set<Socket>();
 
@@ -54,7 +95,7 @@ export async function startLdapGateway(core: Core, config: LdapConfig, log: Fast
     let socket: Socket = initial;
     let encrypted = initiallyEncrypted;
     let buffered = Buffer.alloc(0);
-    let bound: Account | undefined;
+    let bound: { kind: 'user'; account: Account } | { kind: 'service'; service: ServiceAccount } | undefined;
     let queue = Promise.resolve();
     const address = (initial.remoteAddress ?? '').replace(/^::ffff:/, '');
     const loopback = address === '127.0.0.1' || address === '::1';
@@ -132,9 +173,23 @@ export async function startLdapGateway(core: Core, config: LdapConfig, log: Fast
         return void socket.write(bindResponse(id, RESULT.confidentialityRequired, 'use LDAPS or StartTLS'));
       }
       const email = emailFromDn(name, baseDn);
-      if (!email || !password) return void socket.write(bindResponse(id, RESULT.invalidCredentials));
+      const asService = service && normaliseDn(name) === serviceDn ? service : undefined;
+      if ((!email && !asService) || !password)
+        return void socket.write(bindResponse(id, RESULT.invalidCredentials));
       try {
-        bound = await core.legacySignIn({ email, password, protocol: 'ldap', clientAddress: address });
+        if (asService) {
+          await core.directory.bindService(asService, password, address);
+          bound = { kind: 'service', service: asService };
+          services.note(address, { binds: 1 });
+        } else if (email) {
+          const account = await core.legacySignIn({
+            email,
+            password,
+            protocol: 'ldap',
+            clientAddress: address,
+          });
+          bound = { kind: 'user', account };
+        }
         socket.write(bindResponse(id, RESULT.success));
       } catch (error) {
         if (isDatabaseUnavailable(error)) {
@@ -156,48 +211,63 @@ export async function startLdapGateway(core: Core, config: LdapConfig, log: Fast
     }
 
     async function search(id: number, op: Tlv) {
-      const [baseTlv, scopeTlv, , , , , filter, attributesTlv] = children(op.value);
-      const base = readString(baseTlv).toLowerCase();
-      const scope = readInteger(scopeTlv);
-      if (!filter) throw new BerError('search without filter');
+      let request: SearchRequest;
+      try {
+        request = readSearch(op);
+      } catch (error) {
+        if (!(error instanceof SearchTooComplex)) throw error;
+        if (bound?.kind === 'service') services.note(address, { refused: 1 });
+        return void socket.write(searchDone(id, RESULT.adminLimitExceeded, error.message));
+      }
       if (!bound) return void socket.write(searchDone(id, RESULT.insufficientAccessRights, 'bind first'));
-      const account = (await core.accounts.findById(bound.id)) ?? bound;
-      const dn = `uid=${account.email},${config.baseDn}`;
-      const entry: Entry = {
-        objectclass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
-        uid: [account.email],
-        mail: [account.email],
-        cn: [account.displayName],
-        displayname: [account.displayName],
-      };
-      const inScope =
-        scope === 0
-          ? base === dn.toLowerCase()
-          : base === baseDn || dn.toLowerCase().endsWith(`,${base}`) || base === dn.toLowerCase();
-      const wanted = attributesTlv
-        ? children(attributesTlv.value).map((a) => readString(a).toLowerCase())
-        : [];
-      // At most one entry is ever returned, so every size limit (0 = none) is met.
-      if (inScope && matches(filter, entry)) {
-        const all = wanted.length === 0 || wanted.includes('*');
-        const names: [string, string][] = [
-          ['objectClass', 'objectclass'],
-          ['uid', 'uid'],
-          ['mail', 'mail'],
-          ['cn', 'cn'],
-          ['displayName', 'displayname'],
-        ];
-        socket.write(
-          searchEntry(
-            id,
-            dn,
-            names
-              .filter(([, key]) => all || wanted.includes(key))
-              .map(([label, key]) => [label, entry[key] ?? []]),
-          ),
+      if (bound.kind === 'user') {
+        // A user sees their own entry and nothing else.
+        const account = (await core.accounts.findById(bound.account.id)) ?? bound.account;
+        send(id, request, [account]);
+        return void socket.write(searchDone(id, RESULT.success));
+      }
+      const service = bound.service;
+      const fromBase = request.scope === 0 ? emailFromDn(request.base, baseDn) : undefined;
+      const named = fromBase ? [fromBase] : namedAddresses(request.filter);
+      if (!named) {
+        services.note(address, { refused: 1 });
+        return void socket.write(
+          searchDone(id, RESULT.unwillingToPerform, 'search for one entry by uid or mail'),
         );
       }
-      socket.write(searchDone(id, RESULT.success));
+      const limit = Math.min(serviceSizeLimit, request.sizeLimit || serviceSizeLimit);
+      let accounts: Account[];
+      try {
+        const until = await core.directory.countSearch(service, address);
+        if (until) {
+          services.note(address, { limited: 1 });
+          return void socket.write(searchDone(id, RESULT.busy, 'too many searches: try again in a minute'));
+        }
+        accounts = await core.directory.lookup(named, limit);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        log.warn(
+          { reason: error.reason, err: error.cause },
+          'LDAP search answered unavailable: database away',
+        );
+        return void socket.write(searchDone(id, RESULT.unavailable, 'try again in a moment'));
+      }
+      const sent = send(id, request, accounts);
+      services.note(address, { searches: 1, entries: sent });
+      socket.write(searchDone(id, new Set(named).size > limit ? RESULT.sizeLimitExceeded : RESULT.success));
+    }
+
+    /** Writes the entries within the request's scope that match its filter; returns how many. */
+    function send(id: number, request: SearchRequest, accounts: Account[]) {
+      let count = 0;
+      for (const account of accounts) {
+        const dn = entryDn(account, config.baseDn);
+        const entry = entryOf(account, groupBaseDn);
+        if (!inScope(request, dn, config.baseDn) || !matches(request.filter, entry)) continue;
+        socket.write(searchEntry(id, dn, selectAttributes(entry, request.attributes)));
+        count++;
+      }
+      return count;
     }
 
     async function extended(id: number, op: Tlv) {
@@ -210,7 +280,11 @@ export async function startLdapGateway(core: Core, config: LdapConfig, log: Fast
             RESULT.success,
             '',
             undefined,
-            bound ? `dn:uid=${bound.email},${config.baseDn}` : '',
+            bound?.kind === 'user'
+              ? `dn:${entryDn(bound.account, config.baseDn)}`
+              : bound
+                ? `dn:${bound.service.name}`
+                : '',
           ),
         );
       }
@@ -254,17 +328,15 @@ export async function startLdapGateway(core: Core, config: LdapConfig, log: Fast
     port,
     tlsPort,
     async close() {
+      await services.flush();
       for (const socket of open) socket.destroy();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
   };
 }
 
-/** uid=<email>,<base>, mail=<email>,<base>, or the bare email address. */
-function emailFromDn(name: string, baseDn: string): string | undefined {
-  const text = name.trim().toLowerCase();
-  if (/^[^,=\s]+@[^,=\s]+$/.test(text)) return text;
-  const match = /^(?:uid|mail)=([^,]+),(.+)$/.exec(text);
-  if (!match || match[2]?.replace(/\s*,\s*/g, ',') !== baseDn.replace(/\s*,\s*/g, ',')) return undefined;
-  return match[1]?.trim();
+/** ou=groups beside the people: ou=people,dc=example,dc=org gives ou=groups,dc=example,dc=org. */
+function defaultGroupBaseDn(baseDn: string): string {
+  const comma = baseDn.indexOf(',');
+  return comma === -1 ? `ou=groups,${baseDn}` : `ou=groups${baseDn.slice(comma)}`;
 }

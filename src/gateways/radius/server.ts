@@ -26,6 +26,10 @@ export const radiusClientSchema = z.object({
   name: z.string().max(100).default('VPN'),
   /** `app-password`: an app password; `password-and-push`: the account password, then approval in the app. */
   mode: z.enum(['app-password', 'password-and-push']).default('app-password'),
+  /**
+   * Refuse (drop) a request without Message-Authenticator (RFC 3579; the BlastRADIUS defence).
+   * false: accept it, and log it, for an old client that cannot send one (a risk the operator takes).
+   */
   requireMessageAuthenticator: z.boolean().default(true),
 });
 
@@ -49,6 +53,7 @@ export async function startRadiusGateway(core: Core, config: RadiusConfig, log: 
     secret: Buffer.from(client.secret),
   }));
   const answered = new Map<string, { reply: Buffer | null; at: number }>();
+  const unprotected = unprotectedRequests(log);
   const socket = createSocket(isIP(config.host) === 6 ? 'udp6' : 'udp4');
 
   socket.on('message', (datagram, peer) => {
@@ -72,15 +77,20 @@ export async function startRadiusGateway(core: Core, config: RadiusConfig, log: 
     if (request.code !== ACCESS_REQUEST)
       return log.warn({ from: peer.address, code: request.code }, 'RADIUS packet type not handled');
     const hasAuthenticator = attribute(request, MESSAGE_AUTHENTICATOR) !== undefined;
-    if (
-      (known.client.requireMessageAuthenticator || hasAuthenticator) &&
-      !messageAuthenticatorValid(request, known.secret)
-    ) {
+    if (!hasAuthenticator && known.client.requireMessageAuthenticator) {
       return log.warn(
-        { from: peer.address },
-        'RADIUS request with a missing or wrong Message-Authenticator dropped',
+        { from: peer.address, client: known.client.name },
+        'RADIUS request without Message-Authenticator dropped: make the client send one, or set ' +
+          'requireMessageAuthenticator: false for this client if you accept the risk (see the README)',
       );
     }
+    if (hasAuthenticator && !messageAuthenticatorValid(request, known.secret)) {
+      return log.warn(
+        { from: peer.address, client: known.client.name },
+        'RADIUS request with a wrong Message-Authenticator dropped (is the shared secret the same on both sides?)',
+      );
+    }
+    if (!hasAuthenticator) unprotected.accepted(known.client, peer.address);
 
     const key = `${peer.address}:${peer.port}:${request.id}:${request.authenticator.toString('hex')}`;
     sweep();
@@ -163,4 +173,31 @@ function matcher(address: string): (peer: string) => boolean {
   const list = new BlockList();
   list.addSubnet(base, Number(bits), family);
   return (peer) => list.check(peer.replace(/^::ffff:/, ''), family);
+}
+
+/** How often a client allowed to omit Message-Authenticator is logged again (with its count). */
+const UNPROTECTED_LOG_MS = 60 * 60_000;
+
+/**
+ * Requests accepted without Message-Authenticator (the client's requireMessageAuthenticator is
+ * false): logged at the first one from each client, then once an hour with the number since.
+ */
+function unprotectedRequests(log: FastifyBaseLogger) {
+  const seen = new Map<string, { loggedAt: number; since: number }>();
+  return {
+    accepted(client: RadiusClient, from: string) {
+      const now = Date.now();
+      const entry = seen.get(client.address);
+      if (entry && now - entry.loggedAt < UNPROTECTED_LOG_MS) {
+        entry.since++;
+        return;
+      }
+      log.warn(
+        { client: client.name, from, requests: (entry?.since ?? 0) + 1 },
+        'RADIUS request accepted without Message-Authenticator (requireMessageAuthenticator is false ' +
+          'for this client): it is open to forged answers (BlastRADIUS); update the client when you can',
+      );
+      seen.set(client.address, { loggedAt: now, since: 0 });
+    },
+  };
 }

@@ -86,6 +86,17 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
       const result = await query.executeTakeFirst();
       return Number(result.numDeletedRows);
     },
+    async countActive(now) {
+      const at = toMillis(now);
+      const rows = await db
+        .selectFrom('sessions')
+        .select((eb) => ['stage', eb.fn.countAll<number | string>().as('count')])
+        .where('idle_expires_at', '>', at)
+        .where('absolute_expires_at', '>', at)
+        .groupBy('stage')
+        .execute();
+      return Object.fromEntries(rows.map((r) => [r.stage as SessionStage, Number(r.count)]));
+    },
     async removeExpired(now) {
       const at = toMillis(now);
       const result = await db

@@ -8,6 +8,7 @@ import type { PushRequest } from '../../core/model.ts';
 import { sendDatabaseUnavailable } from '../error-pages.ts';
 import { streamRegistry } from '../event-stream.ts';
 import { publicUrlOf } from '../public-url.ts';
+import { pushDeliveryTimer } from '../push-delivery.ts';
 import { streamDeviceEvents } from './device-events.ts';
 
 /** Bodies here are a key and a few fields. */
@@ -70,7 +71,13 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
 /** The JSON API the authenticator app speaks (docs/authenticator-protocol.md), version 1. */
 export function deviceApiRoutes(
   core: Core,
-  options: { issuer: string; publicUrl?: string | undefined; vapidPublicKey?: string | undefined },
+  options: {
+    issuer: string;
+    publicUrl?: string | undefined;
+    vapidPublicKey?: string | undefined;
+    /** Told how long each request took to reach its device (metrics). */
+    pushDelivered?: ((seconds: number) => void) | undefined;
+  },
 ) {
   return async (app: FastifyInstance) => {
     // The portal's pages take forms only; this API takes JSON, bounded.
@@ -107,7 +114,12 @@ export function deviceApiRoutes(
       sendError(request, reply, new GatehouseError('request_not_found')),
     );
 
+    const pushDelivered = options.pushDelivered;
+    const delivered = pushDelivered
+      ? pushDeliveryTimer(pushDelivered, () => core.clock.now().getTime())
+      : () => {};
     const accountNames = async (requests: PushRequest[]) => {
+      delivered(requests);
       const emails = new Map<string, string>();
       for (const r of requests) {
         if (!emails.has(r.accountId))
