@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { developmentPhone } from './channels/dev-phone.ts';
 import { describeEventBus, type EventBusSettings, openEventBus } from './channels/event-bus/index.ts';
+import { startNoticeSender } from './channels/mail/notice-sender.ts';
 import { type StartedTelephony, startTelephony } from './channels/telephony/index.ts';
 import { newVapidKeys, type VapidKeys, webPushNotifier } from './channels/web-push.ts';
 import { type Config, coreSettings, storeLocation } from './config/config.ts';
@@ -128,6 +129,16 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
       signingKeys: () => core.signingKeys.load(),
     },
   });
+  // Security notices wait in the database until the mail server takes them (see notice-sender.ts).
+  const noticeSender = config.smtp
+    ? startNoticeSender({
+        notices: core.notices,
+        audit: core.audit,
+        settings: config.smtp,
+        organisation: config.organisationName,
+        logger,
+      })
+    : undefined;
   const sweep = sweepExpired(store, systemClock);
   const sweeper = setInterval(() => {
     sweep().then(
@@ -151,6 +162,7 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   let certificateEndpoint: FastifyInstance | undefined;
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    await noticeSender?.close();
     await metricsListener?.close();
     await certificateEndpoint?.close();
     await radius?.close();

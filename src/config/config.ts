@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { SMTP_PASSWORD_VARIABLE, smtpConfigSchema } from '../channels/mail/settings.ts';
 import { telephonySchema } from '../channels/telephony/index.ts';
 import { GatehouseError } from '../core/errors.ts';
 import type { CoreSettings } from '../core/index.ts';
@@ -136,6 +137,18 @@ export const configSchema = z
       .extend({ tlsCertFile: z.string().optional(), tlsKeyFile: z.string().optional() })
       .strict()
       .optional(),
+    /** The mail server security notices go through (password: GATEHOUSE_SMTP_PASSWORD); off unless configured. */
+    smtp: smtpConfigSchema.optional(),
+    /** After sign-in, users whose only method is the phone are asked to set up the authenticator app. */
+    nudge: z
+      .object({
+        /** Groups whose members are asked; "*" for everyone. Empty: nobody. */
+        groups: z.array(z.string().min(1).max(200)).default([]),
+        snoozeDays: positiveInt.default(1),
+        maxSnoozes: z.coerce.number().int().min(0).max(20).default(3),
+      })
+      .strict()
+      .default({ groups: [], snoozeDays: 1, maxSnoozes: 3 }),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -198,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     else if (
       name.startsWith('GATEHOUSE_') &&
       name !== GATEHOUSE_CONFIG &&
+      name !== SMTP_PASSWORD_VARIABLE &&
       name !== LDAP_SERVICE_PASSWORD &&
       !(TELEPHONY_SECRET_VARIABLES as readonly string[]).includes(name)
     ) {
@@ -206,6 +220,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const settings: Record<string, unknown> = { ...fromFile, ...fromEnv };
   settings.telephony = withTelephonySecrets(settings.telephony, env, problems);
+  const smtpPassword = env[SMTP_PASSWORD_VARIABLE];
+  if (smtpPassword && typeof settings.smtp === 'object' && settings.smtp !== null)
+    settings.smtp = { ...settings.smtp, password: smtpPassword };
   if (settings.ldap !== undefined || env[LDAP_SERVICE_PASSWORD])
     settings.ldap = withLdapServicePassword(settings.ldap, env, problems);
   const parsed = configSchema.safeParse(settings);
@@ -268,6 +285,7 @@ export function coreSettings(config: Config): CoreSettings {
     },
     codeAttempts: config.codeAttempts,
     legacyBindCacheSeconds: config.legacyBindCacheSeconds,
+    nudge: config.nudge,
     phone: {
       ...config.phone,
       // "Call me" and "Text me a code" are offered only when something can call or text.

@@ -71,6 +71,18 @@ const catalogue = {
   certificate_binding_not_found: { status: 404, shown: true },
   /** An imported password hash is malformed, of an unsupported scheme or too weak (details.reason). */
   password_hash_invalid: { status: 400, shown: true },
+  /** Changing the password needs a registered second factor (there is none). */
+  second_factor_required: { status: 403, shown: true },
+  current_password_wrong: { status: 400, shown: true },
+  password_unchanged: { status: 400, shown: true },
+  /** A forgotten-password reset that is unknown, expired, finished, or of another browser. */
+  reset_invalid: { status: 400, shown: true },
+  /** A reset step taken before the steps it needs (a password before two factors). */
+  reset_step_not_allowed: { status: 403, shown: true },
+  /** The account has fewer than two second factors: only the service desk can help. */
+  reset_needs_service_desk: { status: 403, shown: true },
+  /** The registration nudge was put off as often as allowed. */
+  nudge_snoozes_used: { status: 409, shown: true },
 } as const satisfies Record<string, { status: number; shown: boolean }>;
 
 export type ErrorCode = keyof typeof catalogue;

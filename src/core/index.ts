@@ -36,10 +36,17 @@ import { pendingStandardApp, type TotpContext, verifyCode } from './methods/totp
 import { type Monitoring, monitoring } from './monitoring/monitoring.ts';
 import { observedHasher } from './monitoring/observed-hasher.ts';
 import { type CoreObserver, noObserver } from './monitoring/observer.ts';
+import { withNotices } from './notices/notices.ts';
+import { type NoticeOutbox, noticeOutbox } from './notices/outbox.ts';
+import { changePassword } from './own-account/change-password.ts';
+import { defaultNudgeSettings, type NudgeSettings, registrationNudge } from './own-account/nudge.ts';
+import { signInHistory } from './own-account/sign-in-history.ts';
 import { argon2idHasher, type PasswordHasher } from './passwords/hasher.ts';
 import { type SelfEnrolment, selfEnrolment } from './policy/self-enrolment.ts';
+import { type PasswordResetService, passwordReset } from './recovery/password-reset.ts';
 import { type SessionService, sessionService } from './sessions/session-service.ts';
 import { type SessionLifetime, signInWithPassword } from './sessions/sign-in.ts';
+import { type SignOutEverywhere, signOutEverywhere } from './sessions/sign-out-everywhere.ts';
 import { type SignInFlow, signInFlow } from './sign-in-flow/flow.ts';
 import type { Store } from './store.ts';
 import { type ThrottleRule, throttle } from './throttle/throttle.ts';
@@ -69,6 +76,8 @@ export interface CoreSettings {
   codeAttempts: ThrottleRule;
   /** How long a successful legacy bind is remembered (0: never); see bind-cache.ts. */
   legacyBindCacheSeconds: number;
+  /** The registration nudge towards the authenticator app (nobody is nudged by default). */
+  nudge?: NudgeSettings;
 }
 
 export const defaultCoreSettings: CoreSettings = {
@@ -125,6 +134,22 @@ export interface Core {
   smartcard: SmartcardMethod;
   /** The keys that sign ID tokens for single sign-on. */
   signingKeys: SigningKeys;
+  /**
+   * Ends every portal session, single sign-on session and refresh token of an account, on every
+   * instance (but the session given as `keep`). The one function for it: users, resets and the
+   * operator console all call this.
+   */
+  signOutEverywhere: SignOutEverywhere;
+  /** What users do with their own account: password, sign-in activity, the registration nudge. */
+  ownAccount: {
+    password: ReturnType<typeof changePassword>;
+    signIns: ReturnType<typeof signInHistory>;
+    nudge: ReturnType<typeof registrationNudge>;
+  };
+  /** Forgotten password, with two factors. */
+  passwordReset: PasswordResetService;
+  /** Security notices waiting for the mail server (the mail channel sends them). */
+  notices: NoticeOutbox;
   /** Whether the database answers (readiness). */
   ping(): Promise<void>;
   /** What monitoring reads on each scrape: active sessions, the database pool. */
@@ -157,7 +182,8 @@ export function createCore(parts: {
   const { store, settings = defaultCoreSettings, clock = systemClock, random = systemRandom } = parts;
   const observer = parts.observer ?? noObserver;
   const hasher = observedHasher(parts.hasher ?? argon2idHasher(), observer);
-  const audit = auditLog(store, clock, observer);
+  const audit = withNotices(auditLog(store, clock, observer), store, clock);
+  const events = parts.events ?? inProcessBus();
   const totpContext: TotpContext = {
     store,
     clock,
@@ -184,7 +210,7 @@ export function createCore(parts: {
     settings: settings.push,
     pushFailures: throttle(store, clock, settings.push.failures),
     notifier: parts.notifier,
-    events: parts.events ?? inProcessBus(),
+    events,
   };
   const app = authenticatorApp(appContext);
   const legacyThrottles = {
@@ -219,6 +245,15 @@ export function createCore(parts: {
   const management = methodManagement(store, audit);
   const sessions = sessionService({ store, clock, audit, lifetime: settings.session });
   const enrolment = selfEnrolment({ store, clock, audit });
+  const methods = methodRegistry({
+    app: { context: appContext, service: app },
+    totp: totpContext,
+    phone,
+    appPasswords: appPasswordContext,
+    smartcard,
+    management,
+  });
+  const endEverySession = signOutEverywhere({ store, audit, events });
   const flow = signInFlow({
     store,
     clock,
@@ -230,14 +265,7 @@ export function createCore(parts: {
     enrolment,
     management,
     smartcard,
-    methods: methodRegistry({
-      app: { context: appContext, service: app },
-      totp: totpContext,
-      phone,
-      appPasswords: appPasswordContext,
-      smartcard,
-      management,
-    }),
+    methods,
     passwordSignIn: signInWithPassword({
       store,
       clock,
@@ -282,6 +310,29 @@ export function createCore(parts: {
         pendingStandardApp(totpContext, account, issuer, session.idHash),
     },
     signingKeys: signingKeys({ store, secrets: parts.secrets, clock }),
+    signOutEverywhere: endEverySession,
+    ownAccount: {
+      password: changePassword({
+        store,
+        clock,
+        hasher,
+        audit,
+        signOutEverywhere: endEverySession,
+        freshMinutes: settings.session.freshMinutes,
+      }),
+      signIns: signInHistory({ store, clock, audit, signOutEverywhere: endEverySession }),
+      nudge: registrationNudge({ store, clock, audit, settings: settings.nudge ?? defaultNudgeSettings }),
+    },
+    passwordReset: passwordReset({
+      store,
+      clock,
+      random,
+      hasher,
+      audit,
+      methods,
+      signOutEverywhere: endEverySession,
+    }),
+    notices: noticeOutbox(store, clock),
     ping: () => store.ping(),
     monitoring: monitoring(store, clock),
   };

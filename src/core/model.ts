@@ -265,6 +265,23 @@ export const AuditEventTypes = [
   'smartcard.removed',
   /** A certificate header from an address that is not a trusted proxy: ignored. */
   'smartcard.header_ignored',
+  /** The user changed their password (detail.signedOutOthers). */
+  'account.password_changed',
+  /** A password change was refused (detail.reason: no fresh second factor, wrong current password). */
+  'account.password_change_refused',
+  /** The password was reset after two factors were proved (forgotten password). */
+  'account.password_reset',
+  /** A step of a forgotten-password reset was refused (detail.reason). */
+  'password_reset.refused',
+  /** A second factor was proved towards a forgotten-password reset. */
+  'password_reset.factor_proved',
+  /** Every portal session, single sign-on session and refresh token of the account ended. */
+  'session.ended_everywhere',
+  /** The user said a sign-in in My sign-ins was not them. */
+  'signin.reported',
+  /** The user put off the registration nudge (detail.snoozes). */
+  'nudge.snoozed',
+  'notice.sent',
   /** A bind as the LDAP service account with a wrong secret (each one; they are throttled). */
   'directory.service_refused',
   /** The service account's searches reached their per-minute limit (once per lock). */
@@ -289,4 +306,57 @@ export interface AuditEvent extends Required<Omit<AuditEventInput, 'detail'>> {
   id: number;
   at: Date;
   detail: Record<string, unknown>;
+}
+
+export type NoticeKind =
+  | 'method_added'
+  | 'method_removed'
+  | 'app_password_created'
+  | 'password_changed'
+  | 'password_reset'
+  | 'signin_reported'
+  | 'lockout';
+
+export interface NoticeFacts {
+  at: string;
+  clientAddress: string | null;
+  /** The method, app password or application concerned, when there is one. */
+  what?: string;
+}
+
+/** A security notice to the account's address, queued in the database until the mail server took it. */
+export interface Notice {
+  id: string;
+  email: string;
+  kind: NoticeKind;
+  /** What the words are made from when it is sent: when, from where, what (never a secret). */
+  facts: NoticeFacts;
+  createdAt: Date;
+  nextAttemptAt: Date;
+  attempts: number;
+  sentAt: Date | null;
+  lastError: string | null;
+}
+
+/** The second factors a forgotten-password reset counts: two different ones are needed. */
+export type ResetFactor = 'app' | 'phone' | 'smartcard';
+
+/** A forgotten-password reset in one browser: only hashes of its id and its browser secret are kept. */
+export interface PasswordReset {
+  idHash: string;
+  browserHash: string;
+  /** null when the email names no account (the pages look the same). */
+  accountId: string | null;
+  email: string;
+  factors: ResetFactor[];
+  createdAt: Date;
+  expiresAt: Date;
+  completedAt: Date | null;
+}
+
+/** How often the user has put off the registration nudge, and until when. */
+export interface RegistrationNudge {
+  accountId: string;
+  snoozes: number;
+  snoozedUntil: Date;
 }

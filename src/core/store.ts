@@ -10,9 +10,13 @@ import type {
   Group,
   MfaMethod,
   NewAccount,
+  Notice,
+  PasswordReset,
   PhoneChallenge,
   PushRequest,
   PushStatus,
+  RegistrationNudge,
+  ResetFactor,
   Session,
   SessionStage,
   SigningKey,
@@ -41,6 +45,9 @@ export interface Store {
   readonly phoneChallenges: PhoneChallengeStore;
   readonly certificateBindings: CertificateBindingStore;
   readonly certificateTickets: CertificateTicketStore;
+  readonly notices: NoticeStore;
+  readonly passwordResets: PasswordResetStore;
+  readonly nudges: NudgeStore;
   /** Runs `work` atomically: everything it writes lands, or nothing does. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -146,7 +153,14 @@ export interface AuditStore {
   append(event: AuditEventInput & { at: Date }): Promise<void>;
   /** Appends many events in a few multi-row statements (bulk import). */
   appendMany(events: readonly (AuditEventInput & { at: Date })[]): Promise<void>;
-  list(filter: { email?: string; limit: number }): Promise<AuditEvent[]>;
+  list(filter: {
+    email?: string;
+    limit: number;
+    /** Only events at or after this time. */
+    since?: Date;
+    types?: readonly AuditEvent['type'][];
+  }): Promise<AuditEvent[]>;
+  find(id: number): Promise<AuditEvent | undefined>;
 }
 
 /** Registered authentication methods (the authenticator app, phones...). */
@@ -238,6 +252,8 @@ export interface OidcModel {
   uid?: string | undefined;
   expiresAt: Date | null;
   consumedAt?: Date | null;
+  /** The account it is about (sessions, grants, tokens), when the payload names one. */
+  accountId?: string | undefined;
 }
 
 export interface OidcModelStore {
@@ -250,6 +266,8 @@ export interface OidcModelStore {
   destroy(model: string, id: string): Promise<void>;
   revokeByGrantId(grantId: string): Promise<void>;
   removeExpired(now: Date): Promise<number>;
+  /** Removes every record about the account (its sessions, grants, codes and tokens). */
+  removeAllForAccount(accountId: string): Promise<number>;
 }
 
 export interface SigningKeyStore {
@@ -289,4 +307,36 @@ export interface CertificateTicketStore {
    */
   take(idHash: string, now: Date): Promise<CertificateTicket | undefined>;
   removeExpired(now: Date): Promise<number>;
+}
+
+/** Security notices waiting for the mail server: each is claimed by one sender at a time. */
+export interface NoticeStore {
+  insert(notice: Notice): Promise<void>;
+  /**
+   * Claims up to `limit` unsent notices due at `now` for `leaseMs` (one conditional update per
+   * notice, so of several instances only one sends each); a sender that dies loses its lease.
+   */
+  claimDue(now: Date, leaseMs: number, limit: number): Promise<Notice[]>;
+  markSent(id: string, at: Date): Promise<void>;
+  /** Gives the notice back to be tried again at `retryAt`. */
+  markFailed(id: string, error: string, retryAt: Date): Promise<void>;
+  listForEmail(email: string): Promise<Notice[]>;
+}
+
+export interface PasswordResetStore {
+  insert(reset: PasswordReset): Promise<void>;
+  find(idHash: string): Promise<PasswordReset | undefined>;
+  /**
+   * Adds a proved factor while the reset is open and has exactly `had`: one conditional update,
+   * so a factor is counted once and steps cannot race. True for the winner.
+   */
+  addFactor(idHash: string, had: readonly ResetFactor[], factor: ResetFactor, now: Date): Promise<boolean>;
+  /** Closes an open, unexpired reset once; true only for the caller that closed it. */
+  complete(idHash: string, now: Date): Promise<boolean>;
+}
+
+export interface NudgeStore {
+  find(accountId: string): Promise<RegistrationNudge | undefined>;
+  /** Counts one more `Not now` unless `maxSnoozes` were used already; true when counted. */
+  snooze(accountId: string, until: Date, maxSnoozes: number): Promise<boolean>;
 }

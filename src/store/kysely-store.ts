@@ -9,7 +9,9 @@ import { auditRepo } from './repos/audit.ts';
 import { certificateBindingRepo, certificateTicketRepo } from './repos/certificates.ts';
 import { groupRepo } from './repos/groups.ts';
 import { methodRepo } from './repos/methods.ts';
+import { noticeRepo } from './repos/notices.ts';
 import { oidcModelRepo } from './repos/oidc-models.ts';
+import { nudgeRepo, passwordResetRepo } from './repos/password-resets.ts';
 import { phoneChallengeRepo } from './repos/phone-challenges.ts';
 import { pushRequestRepo } from './repos/push-requests.ts';
 import { secretRepo } from './repos/secrets.ts';
@@ -37,6 +39,9 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     phoneChallenges: phoneChallengeRepo(db),
     certificateBindings: certificateBindingRepo(db, engine),
     certificateTickets: certificateTicketRepo(db),
+    notices: noticeRepo(db),
+    passwordResets: passwordResetRepo(db),
+    nudges: nudgeRepo(db),
     async transaction(work) {
       if (db.isTransaction) return work(this);
       return db.transaction().execute((trx) => work(kyselyStore(engine, trx)));

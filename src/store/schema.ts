@@ -131,6 +131,8 @@ export interface OidcModelsTable {
   uid: string | null;
   expires_at: number | null;
   consumed_at: number | null;
+  /** The account the record is about (payload.accountId), for signing it out everywhere. */
+  account_id: string | null;
 }
 
 export interface SigningKeysTable {
@@ -194,4 +196,39 @@ export interface Database {
   phone_challenges: PhoneChallengesTable;
   certificate_bindings: CertificateBindingsTable;
   certificate_tickets: CertificateTicketsTable;
+  notices: NoticesTable;
+  password_resets: PasswordResetsTable;
+  registration_nudges: RegistrationNudgesTable;
+}
+
+/** A security notice waiting to be mailed, or mailed (sent_at). */
+export interface NoticesTable {
+  id: string;
+  email: string;
+  kind: string;
+  /** JSON: when, from where, what (never a secret); the words are made when it is sent. */
+  facts: string;
+  created_at: number;
+  next_attempt_at: number;
+  attempts: number;
+  claimed_until: number | null;
+  sent_at: number | null;
+  last_error: string | null;
+}
+
+export interface PasswordResetsTable {
+  id_hash: string;
+  browser_hash: string;
+  account_id: string | null;
+  email: string;
+  factors: string;
+  created_at: number;
+  expires_at: number;
+  completed_at: number | null;
+}
+
+export interface RegistrationNudgesTable {
+  account_id: string;
+  snoozes: number;
+  snoozed_until: number;
 }

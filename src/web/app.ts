@@ -20,6 +20,8 @@ import { deviceApiRoutes } from './routes/device-api.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRegistrationRoutes } from './routes/mfa-registration.ts';
 import { mfaVerificationRoutes } from './routes/mfa-verification.ts';
+import { ownAccountRoutes } from './routes/own-account.ts';
+import { passwordResetRoutes } from './routes/password-reset.ts';
 import { phoneRegistrationRoutes, phoneVerificationRoutes } from './routes/phone-registration.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { profileRoutes } from './routes/profile.ts';
@@ -136,6 +138,8 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     }),
   );
   await app.register(securityInfoRoutes(options.core, options.smartcard !== undefined));
+  await app.register(ownAccountRoutes(options.core, { cookieSecure: options.cookieSecure }));
+  await app.register(passwordResetRoutes(options.core, { cookieSecure: options.cookieSecure }));
   await app.register(phoneRegistrationRoutes(options.core));
   await app.register(phoneVerificationRoutes(options.core));
   for (const routes of options.extraRoutes ?? []) await app.register(routes);

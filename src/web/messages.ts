@@ -50,6 +50,18 @@ const errorMessages: Partial<Record<ErrorCode, string>> = {
   certificate_ticket_invalid:
     'Your smartcard sign-in took too long, or was started in another browser or tab. Start again from the sign-in page.',
   certificate_binding_not_found: 'That smartcard is no longer linked to your account.',
+  password_too_short: 'Enter a new password of at least 8 characters',
+  password_too_long: 'Enter a new password of at most 256 characters',
+  password_too_common: 'This password is too common and easy to guess. Choose a different one',
+  password_matches_email: 'Your password cannot be your email address. Choose a different one',
+  current_password_wrong: 'The current password is not correct',
+  password_unchanged: 'Choose a password different from your current one',
+  second_factor_required:
+    'Before you can change your password, add a sign-in method in Security info so that we can check it is you.',
+  reset_invalid:
+    'This password reset has ended, or was started in another browser. Start again from the sign-in page.',
+  reset_step_not_allowed:
+    'That step is not possible now. Prove it is you with two different methods first, then choose a new password.',
 };
 
 /**

@@ -123,6 +123,9 @@ export async function pathPastRefusal(
   }
 }
 
+/** The registration nudge's page (src/web/routes/own-account.ts). */
+export const NUDGE_PATH = '/profile/nudge';
+
 /**
  * Where a session goes once a factor was proved: the page or application it was going to. A
  * portal page is forgotten once reached; an application's interaction clears it itself.
@@ -130,6 +133,8 @@ export async function pathPastRefusal(
 export async function afterProof(core: Core, request: FastifyRequest, reply: FastifyReply, token: string) {
   reply.setSession(token);
   const active = signedIn(request);
+  // The registration nudge comes first; it continues to the same place (see own-account.ts).
+  if (await core.ownAccount.nudge.due(active.account)) return NUDGE_PATH;
   const next = homeFor('complete', active.session.returnTo);
   if (active.session.returnTo && !active.session.returnTo.startsWith('/interaction/'))
     await core.flow.returnTo(active, null);

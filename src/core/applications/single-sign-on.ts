@@ -73,6 +73,7 @@ export function singleSignOnService(deps: { store: Store; clock: Clock }): Singl
         userCode: text(payload.userCode),
         uid: text(payload.uid),
         expiresAt: expiry(expiresInSeconds),
+        accountId: text(payload.accountId),
       });
     },
     find: async (model, id) => live(await store.oidcModels.find(model, id)),

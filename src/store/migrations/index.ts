@@ -8,6 +8,7 @@ import { phone } from './0006-phone.ts';
 import { smartcard } from './0007-smartcard.ts';
 import { appPasswordFingerprints } from './0008-app-password-fingerprints.ts';
 import { signInFlow } from './0009-sign-in-flow.ts';
+import { ownAccount } from './0011-own-account.ts';
 import { applicationLaunchUrl } from './0012-application-launch-url.ts';
 
 /** One list of migrations for both engines; each receives the engine for its few differences. */
@@ -21,6 +22,7 @@ const migrations: Record<string, (engine: Engine) => Migration> = {
   '0007-smartcard': smartcard,
   '0008-app-password-fingerprints': appPasswordFingerprints,
   '0009-sign-in-flow': signInFlow,
+  '0011-own-account': ownAccount,
   '0012-application-launch-url': applicationLaunchUrl,
 };
 

@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
-import type { AuditEventInput, AuditEventType } from '../../core/model.ts';
+import type { Kysely, Selectable } from 'kysely';
+import type { AuditEvent, AuditEventInput, AuditEventType } from '../../core/model.ts';
 import type { AuditStore } from '../../core/store.ts';
-import type { Database } from '../schema.ts';
+import type { AuditEventsTable, Database } from '../schema.ts';
 import { fromMillis, toMillis } from './time.ts';
 
 export function auditRepo(db: Kysely<Database>): AuditStore {
@@ -25,19 +25,29 @@ export function auditRepo(db: Kysely<Database>): AuditStore {
           .values(events.slice(i, i + 1000).map(row))
           .execute();
     },
-    async list({ email, limit }) {
+    async list({ email, limit, since, types }) {
       let query = db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(limit);
       if (email !== undefined) query = query.where('email', '=', email);
+      if (since !== undefined) query = query.where('at', '>=', toMillis(since));
+      if (types !== undefined && types.length > 0) query = query.where('type', 'in', [...types]);
       const rows = await query.execute();
-      return rows.map((row) => ({
-        id: Number(row.id),
-        at: fromMillis(row.at),
-        type: row.type as AuditEventType,
-        email: row.email,
-        actor: row.actor,
-        clientAddress: row.client_address,
-        detail: JSON.parse(row.detail) as Record<string, unknown>,
-      }));
+      return rows.map(toEvent);
     },
+    async find(id) {
+      const row = await db.selectFrom('audit_events').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toEvent(row) : undefined;
+    },
+  };
+}
+
+function toEvent(row: Selectable<AuditEventsTable>): AuditEvent {
+  return {
+    id: Number(row.id),
+    at: fromMillis(row.at),
+    type: row.type as AuditEventType,
+    email: row.email,
+    actor: row.actor,
+    clientAddress: row.client_address,
+    detail: JSON.parse(row.detail) as Record<string, unknown>,
   };
 }

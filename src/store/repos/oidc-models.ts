@@ -15,6 +15,7 @@ export function oidcModelRepo(db: Kysely<Database>): OidcModelStore {
         uid: record.uid ?? null,
         expires_at: record.expiresAt ? toMillis(record.expiresAt) : null,
         consumed_at: record.consumedAt ? toMillis(record.consumedAt) : null,
+        account_id: record.accountId ?? null,
       };
       await db
         .insertInto('oidc_models')
@@ -56,6 +57,13 @@ export function oidcModelRepo(db: Kysely<Database>): OidcModelStore {
     async revokeByGrantId(grantId) {
       await db.deleteFrom('oidc_models').where('grant_id', '=', grantId).execute();
     },
+    async removeAllForAccount(accountId) {
+      const result = await db
+        .deleteFrom('oidc_models')
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     async removeExpired(now) {
       const result = await db
         .deleteFrom('oidc_models')
@@ -74,5 +82,6 @@ function toRecord(row: Selectable<OidcModelsTable>): OidcModel {
     uid: row.uid ?? undefined,
     expiresAt: optionalDate(row.expires_at),
     consumedAt: optionalDate(row.consumed_at),
+    accountId: row.account_id ?? undefined,
   };
 }
