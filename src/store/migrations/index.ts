@@ -8,10 +8,14 @@ import { phone } from './0006-phone.ts';
 import { smartcard } from './0007-smartcard.ts';
 import { appPasswordFingerprints } from './0008-app-password-fingerprints.ts';
 import { signInFlow } from './0009-sign-in-flow.ts';
-import { ownAccount } from './0011-own-account.ts';
 import { applicationLaunchUrl } from './0012-application-launch-url.ts';
+import { ownAccount } from './0014-own-account.ts';
 
-/** One list of migrations for both engines; each receives the engine for its few differences. */
+/**
+ * One list of migrations for both engines; each receives the engine for its few differences. A new
+ * migration's number must sort after every released one (kysely refuses to apply one numbered
+ * below a migration a database already has), so the gaps (0005, 0010, 0011) stay empty.
+ */
 const migrations: Record<string, (engine: Engine) => Migration> = {
   '0001-foundation': foundation,
   '0002-authenticator': authenticator,
@@ -22,8 +26,8 @@ const migrations: Record<string, (engine: Engine) => Migration> = {
   '0007-smartcard': smartcard,
   '0008-app-password-fingerprints': appPasswordFingerprints,
   '0009-sign-in-flow': signInFlow,
-  '0011-own-account': ownAccount,
   '0012-application-launch-url': applicationLaunchUrl,
+  '0014-own-account': ownAccount,
 };
 
 export function migrationProvider(engine: Engine): MigrationProvider {
