@@ -5,6 +5,7 @@ import type { Core } from '../core/index.ts';
 import type { SessionStage } from '../core/model.ts';
 import type { ActiveSession } from '../core/sessions/session-service.ts';
 import { acrFor, mfaDemanded } from './acr.ts';
+import { HAND_OFF_TEMPLATE, handOffPage } from './hand-off.ts';
 import { signInFreshEnough, signInTime } from './sign-in-time.ts';
 
 export const INTERACTION_PATH = /^\/interaction\/[A-Za-z0-9_-]{1,64}$/;
@@ -114,7 +115,9 @@ async function finish(
   const url = await provider.interactionResult(request.raw, reply.raw, result, {
     mergeWithLastSubmission: false,
   });
-  return reply.redirect(url, 303);
+  // A page, not a redirect: this request may be the last hop of a form's redirects, and the next
+  // hops end on the application's origin, which form-action 'self' refuses (see hand-off.ts).
+  return reply.page(HAND_OFF_TEMPLATE, handOffPage(url, 'sign_in'));
 }
 
 function expired(reply: FastifyReply) {
