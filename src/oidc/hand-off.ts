@@ -21,19 +21,43 @@
  */
 export const HAND_OFF_TEMPLATE = 'hand-off';
 
-export type HandOffPurpose = 'sign_in' | 'sign_out';
+export type HandOff =
+  | { purpose: 'sign_in' }
+  | { purpose: 'sign_out' }
+  /** The application demands MFA and the account has none: said here, then the application is told. */
+  | { purpose: 'mfa_required'; application: string };
 
-/** The page's context: `url` is where the browser goes next (the provider's resume URL, or the application). */
-export function handOffPage(url: string, purpose: HandOffPurpose) {
-  const title = purpose === 'sign_in' ? 'Signing you in' : 'You have signed out';
-  return {
-    title,
-    heading: title,
-    next: url,
-    paragraphs: [
-      purpose === 'sign_in'
-        ? 'You are being taken back to the application.'
-        : 'You are being taken back to the application you signed out of.',
-    ],
-  };
+/**
+ * The page's context: `next` is where the browser goes (the provider's resume URL, or the
+ * application). A refusal waits for the user to read it; the others move on at once.
+ */
+export function handOffPage(next: string, handOff: HandOff) {
+  switch (handOff.purpose) {
+    case 'sign_in':
+      return page(next, 'Signing you in', ['You are being taken back to the application.'], 'Continue');
+    case 'sign_out':
+      return page(
+        next,
+        'You have signed out',
+        ['You are being taken back to the application you signed out of.'],
+        'Continue',
+      );
+    case 'mfa_required':
+      return {
+        ...page(
+          next,
+          `${handOff.application} needs multi-factor authentication`,
+          [
+            `${handOff.application} can only be used after signing in with multi-factor authentication (MFA), which is not set up on your account.`,
+            'To set it up, select Profile, then My Profile, then Self-Service, and then Self-enrol. If you cannot, ask your IT team.',
+          ],
+          `Return to ${handOff.application}`,
+        ),
+        automatic: false,
+      };
+  }
+}
+
+function page(next: string, title: string, paragraphs: string[], linkText: string) {
+  return { title, heading: title, paragraphs, next, linkText, automatic: true };
 }

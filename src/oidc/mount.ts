@@ -28,7 +28,18 @@ export interface SingleSignOnOptions {
     homeFor(stage: SessionStage): string;
     /** The address a request reached the portal at (the issuer is <it>/oidc). */
     publicUrlOf(request: FastifyRequest): string;
+    /** Whether the browser reached it over HTTPS (or on localhost), where Secure cookies work. */
+    secureTransport(request: FastifyRequest): boolean;
+    /** Logged (once) when a request comes over plain HTTP while cookies must be Secure. */
+    plainHttpWarning: string;
   };
+}
+
+/** What the portal worked out about a request to the provider, before the provider sees it. */
+interface ProviderRequest {
+  origin: string;
+  protocol: string;
+  secure: boolean;
 }
 
 /** Without a configured address, issuers follow the Host header; a few are kept, no more. */
@@ -83,11 +94,47 @@ export async function mountSingleSignOn(app: FastifyInstance, options: SingleSig
     return entry;
   };
 
+  // The portal's reading of each request (trustProxy, publicUrl), made before middie runs it:
+  // the provider then agrees with the portal's own pages on the issuer and on the scheme.
+  const seen = new WeakMap<IncomingMessage, ProviderRequest>();
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/oidc')) return;
+    seen.set(request.raw, {
+      origin: options.portal.publicUrlOf(request),
+      protocol: request.protocol,
+      secure: options.portal.secureTransport(request),
+    });
+  });
+  let warned = false;
   await app.register(middie);
   app.use('/oidc', (req: IncomingMessage, res: ServerResponse) => {
-    const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
-    const origin =
-      options.publicUrl ?? `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+    const { origin, protocol, secure } = seen.get(req) ?? {
+      origin: options.publicUrl ?? '',
+      protocol: 'http',
+      secure: false,
+    };
+    if (options.secureCookies && !secure) {
+      // Koa would refuse to send the provider's Secure cookies over plain HTTP (a 500): say why.
+      if (!warned) app.log.warn({ host: req.headers.host }, options.portal.plainHttpWarning);
+      warned = true;
+      res.statusCode = 503;
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.setHeader('cache-control', 'no-store');
+      res.end(
+        options.renderPage('error', {
+          title: 'Sorry, single sign-on is not available',
+          heading: 'Sorry, single sign-on is not available',
+          paragraphs: [
+            'The portal is not set up for this address. Tell your IT team: the portal’s log says which setting to change.',
+          ],
+        }),
+      );
+      return;
+    }
+    // The provider trusts X-Forwarded-Proto (provider.proxy); it gets the portal's own conclusion,
+    // never what the client sent. With Secure cookies that is https (on localhost too: browsers
+    // keep Secure cookies there).
+    req.headers['x-forwarded-proto'] = options.secureCookies ? 'https' : protocol;
     providerAt(origin).then(
       (entry) => entry.handle(req, res),
       (error: unknown) => {

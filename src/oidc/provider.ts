@@ -131,7 +131,7 @@ function handOffAfterLogout(renderPage: ProviderOptions['renderPage']) {
     ctx.status = 200;
     ctx.type = 'html';
     ctx.set('cache-control', 'no-store');
-    ctx.body = renderPage(HAND_OFF_TEMPLATE, handOffPage(location, 'sign_out'));
+    ctx.body = renderPage(HAND_OFF_TEMPLATE, handOffPage(location, { purpose: 'sign_out' }));
   };
 }
 
