@@ -38,7 +38,6 @@ export interface SingleSignOnOptions {
 /** What the portal worked out about a request to the provider, before the provider sees it. */
 interface ProviderRequest {
   origin: string;
-  protocol: string;
   secure: boolean;
 }
 
@@ -81,7 +80,9 @@ export async function mountSingleSignOn(app: FastifyInstance, options: SingleSig
         issuer: `${origin}/oidc`,
         cookieKeys: options.cookieKeys,
         signingKeys,
-        secureCookies: options.secureCookies,
+        // Plain http://localhost (the quick start): the provider's cookies cannot be Secure there
+        // as far as Koa is concerned, and need not be; the portal's own stay as configured.
+        secureCookies: options.secureCookies && origin.startsWith('https:'),
         renderPage: options.renderPage,
         sessionCookie: options.portal.sessionCookie,
       });
@@ -101,18 +102,13 @@ export async function mountSingleSignOn(app: FastifyInstance, options: SingleSig
     if (!request.url.startsWith('/oidc')) return;
     seen.set(request.raw, {
       origin: options.portal.publicUrlOf(request),
-      protocol: request.protocol,
       secure: options.portal.secureTransport(request),
     });
   });
   let warned = false;
   await app.register(middie);
   app.use('/oidc', (req: IncomingMessage, res: ServerResponse) => {
-    const { origin, protocol, secure } = seen.get(req) ?? {
-      origin: options.publicUrl ?? '',
-      protocol: 'http',
-      secure: false,
-    };
+    const { origin, secure } = seen.get(req) ?? { origin: options.publicUrl ?? '', secure: false };
     if (options.secureCookies && !secure) {
       // Koa would refuse to send the provider's Secure cookies over plain HTTP (a 500): say why.
       if (!warned) app.log.warn({ host: req.headers.host }, options.portal.plainHttpWarning);
@@ -131,10 +127,9 @@ export async function mountSingleSignOn(app: FastifyInstance, options: SingleSig
       );
       return;
     }
-    // The provider trusts X-Forwarded-Proto (provider.proxy); it gets the portal's own conclusion,
-    // never what the client sent. With Secure cookies that is https (on localhost too: browsers
-    // keep Secure cookies there).
-    req.headers['x-forwarded-proto'] = options.secureCookies ? 'https' : protocol;
+    // The provider trusts X-Forwarded-Proto (provider.proxy); it gets the scheme of the issuer
+    // the portal worked out, never what the client sent (its URLs and cookies follow it).
+    req.headers['x-forwarded-proto'] = new URL(origin).protocol.replace(':', '');
     providerAt(origin).then(
       (entry) => entry.handle(req, res),
       (error: unknown) => {

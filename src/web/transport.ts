@@ -31,3 +31,10 @@ export const PLAIN_HTTP_WITH_SECURE_COOKIES =
   'address in trustProxy (GATEHOUSE_TRUST_PROXY), or set publicUrl (GATEHOUSE_PUBLIC_URL) to the ' +
   "portal's https:// address. Plain HTTP on a name other than localhost needs GATEHOUSE_COOKIE_SECURE=false " +
   '(never in production)';
+
+/** Said at start when the configured address itself is plain HTTP (not localhost) with Secure cookies. */
+export const PLAIN_HTTP_PUBLIC_URL =
+  'publicUrl (GATEHOUSE_PUBLIC_URL) is a plain http:// address while cookieSecure (GATEHOUSE_COOKIE_SECURE) ' +
+  'is true: browsers keep Secure cookies only over HTTPS (and on localhost), so sign-in and single sign-on ' +
+  'would fail. Set publicUrl to the https:// address users reach (a TLS proxy in front, sending ' +
+  'X-Forwarded-Proto), or GATEHOUSE_COOKIE_SECURE=false on a closed test network only';

@@ -1,5 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -96,6 +104,9 @@ export async function startApache(
   // Workers run as nobody when the test runs as root (Apache will not run them as root).
   const root = process.getuid?.() === 0;
   if (root) chmodSync(dir, 0o755);
+  // mod_auth_openidc reads the CA bundle in the workers: a copy of it they can read.
+  const caBundle = options.caBundle ? join(dir, 'ca-bundle.pem') : undefined;
+  if (options.caBundle && caBundle) copyFileSync(options.caBundle, caBundle);
   const modules = [
     ['mpm_event_module', 'mod_mpm_event.so'],
     ['authn_core_module', 'mod_authn_core.so'],
@@ -124,7 +135,7 @@ export async function startApache(
   OIDCCookieSameSite On
   OIDCSessionInactivityTimeout 3600
   OIDCCacheShmMax 1000
-  ${options.caBundle ? `OIDCCABundlePath ${options.caBundle}` : ''}
+  ${caBundle ? `OIDCCABundlePath ${caBundle}` : ''}
   ${client.authRequestParams ? `OIDCAuthRequestParams ${client.authRequestParams}` : ''}
   <Location /protected>
     AuthType openid-connect
