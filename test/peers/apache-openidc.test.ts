@@ -6,7 +6,7 @@ import { codeAt } from '../../src/core/methods/totp/totp-codes.ts';
 import type { Store } from '../../src/core/store.ts';
 import { ACR_MFA, ACR_PASSWORD } from '../../src/oidc/acr.ts';
 import { type Apache, type ApacheSite, apacheSites, startApache } from '../helpers/apache.ts';
-import { launchBrowser } from '../helpers/browser.ts';
+import { expectNoAxeViolations, launchBrowser } from '../helpers/browser.ts';
 import { autoSelectCertificatePolicy, importPkcs12, nssHome, trustCaInNss } from '../helpers/nss.ts';
 import { pkiFolder } from '../helpers/pki.ts';
 import { addUser, insertCodeApp, TEST_PASSWORD, type TestPortal } from '../helpers/portal.ts';
@@ -226,6 +226,10 @@ describe('Apache with mod_auth_openidc as a relying party, in Chromium with the 
     // The portal says why, and what to do, before the application is told (access_denied).
     await strict.page.getByRole('heading', { name: 'Payroll needs multi-factor authentication' }).waitFor();
     assert.match(await strict.page.locator('main').innerText(), /Self-Service, and then Self-enrol/);
+    assert.deepEqual(strict.violations, []);
+    // The hand-off page, as every user sees it (axe runs on a copy: this page keeps its CSP).
+    await expectNoAxeViolations(strict.page);
+    strict.violations.length = 0;
     await strict.page.getByRole('link', { name: 'Return to Payroll' }).click();
     await strict.page.waitForURL(`${payroll.redirectUri}?**`);
     const answer = new URL(strict.page.url()).searchParams;
