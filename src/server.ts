@@ -20,6 +20,7 @@ import { startRadiusGateway } from './gateways/radius/server.ts';
 import { describeLocation, openStore } from './store/open-store.ts';
 import { buildWebApp } from './web/app.ts';
 import { startMetricsListener } from './web/metrics.ts';
+import { isLoopbackName, PLAIN_HTTP_PUBLIC_URL } from './web/transport.ts';
 
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
@@ -171,6 +172,10 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     await events.close();
     await store.close();
   });
+  if (config.cookieSecure && config.publicUrl) {
+    const { protocol, hostname } = new URL(config.publicUrl);
+    if (protocol === 'http:' && !isLoopbackName(hostname)) logger.warn(PLAIN_HTTP_PUBLIC_URL);
+  }
   const address = await app.listen({ port: config.port, host: config.host });
   if (config.smartcard && smartcard && smartcardParts) {
     certificateEndpoint = await smartcardParts.startCertificateEndpoint(core, config.smartcard, {

@@ -5,6 +5,7 @@ import type { Core } from '../core/index.ts';
 import type { SessionStage } from '../core/model.ts';
 import type { ActiveSession } from '../core/sessions/session-service.ts';
 import { acrFor, mfaDemanded } from './acr.ts';
+import { HAND_OFF_TEMPLATE, type HandOff, handOffPage } from './hand-off.ts';
 import { signInFreshEnough, signInTime } from './sign-in-time.ts';
 
 export const INTERACTION_PATH = /^\/interaction\/[A-Za-z0-9_-]{1,64}$/;
@@ -65,11 +66,20 @@ export function interactionRoutes(core: Core, options: InteractionOptions) {
           clientAddress: request.ip,
           detail: { application: clientId, reason: 'mfa_required_but_not_set_up' },
         });
-        return finish(provider, request, reply, {
-          error: 'access_denied',
-          error_description:
-            'This application requires multi-factor authentication, which is not set up on this account.',
-        });
+        // The user reads why here, in the portal's words: applications show an error response
+        // as they can (mod_auth_openidc 2.4.12 takes one carrying RFC 9207's iss for a
+        // discovery response), if at all.
+        return finish(
+          provider,
+          request,
+          reply,
+          {
+            error: 'access_denied',
+            error_description:
+              'This application requires multi-factor authentication, which is not set up on this account.',
+          },
+          { purpose: 'mfa_required', application: application?.name ?? 'This application' },
+        );
       }
 
       const grant = details.grantId
@@ -110,11 +120,14 @@ async function finish(
   request: FastifyRequest,
   reply: FastifyReply,
   result: InteractionResults,
+  handOff: HandOff = { purpose: 'sign_in' },
 ) {
   const url = await provider.interactionResult(request.raw, reply.raw, result, {
     mergeWithLastSubmission: false,
   });
-  return reply.redirect(url, 303);
+  // A page, not a redirect: this request may be the last hop of a form's redirects, and the next
+  // hops end on the application's origin, which form-action 'self' refuses (see hand-off.ts).
+  return reply.page(HAND_OFF_TEMPLATE, handOffPage(url, handOff));
 }
 
 function expired(reply: FastifyReply) {

@@ -28,7 +28,17 @@ export interface SingleSignOnOptions {
     homeFor(stage: SessionStage): string;
     /** The address a request reached the portal at (the issuer is <it>/oidc). */
     publicUrlOf(request: FastifyRequest): string;
+    /** Whether the browser reached it over HTTPS (or on localhost), where Secure cookies work. */
+    secureTransport(request: FastifyRequest): boolean;
+    /** Logged (once) when a request comes over plain HTTP while cookies must be Secure. */
+    plainHttpWarning: string;
   };
+}
+
+/** What the portal worked out about a request to the provider, before the provider sees it. */
+interface ProviderRequest {
+  origin: string;
+  secure: boolean;
 }
 
 /** Without a configured address, issuers follow the Host header; a few are kept, no more. */
@@ -70,7 +80,9 @@ export async function mountSingleSignOn(app: FastifyInstance, options: SingleSig
         issuer: `${origin}/oidc`,
         cookieKeys: options.cookieKeys,
         signingKeys,
-        secureCookies: options.secureCookies,
+        // Plain http://localhost (the quick start): the provider's cookies cannot be Secure there
+        // as far as Koa is concerned, and need not be; the portal's own stay as configured.
+        secureCookies: options.secureCookies && origin.startsWith('https:'),
         renderPage: options.renderPage,
         sessionCookie: options.portal.sessionCookie,
       });
@@ -83,11 +95,41 @@ export async function mountSingleSignOn(app: FastifyInstance, options: SingleSig
     return entry;
   };
 
+  // The portal's reading of each request (trustProxy, publicUrl), made before middie runs it:
+  // the provider then agrees with the portal's own pages on the issuer and on the scheme.
+  const seen = new WeakMap<IncomingMessage, ProviderRequest>();
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/oidc')) return;
+    seen.set(request.raw, {
+      origin: options.portal.publicUrlOf(request),
+      secure: options.portal.secureTransport(request),
+    });
+  });
+  let warned = false;
   await app.register(middie);
   app.use('/oidc', (req: IncomingMessage, res: ServerResponse) => {
-    const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
-    const origin =
-      options.publicUrl ?? `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+    const { origin, secure } = seen.get(req) ?? { origin: options.publicUrl ?? '', secure: false };
+    if (options.secureCookies && !secure) {
+      // Koa would refuse to send the provider's Secure cookies over plain HTTP (a 500): say why.
+      if (!warned) app.log.warn({ host: req.headers.host }, options.portal.plainHttpWarning);
+      warned = true;
+      res.statusCode = 503;
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.setHeader('cache-control', 'no-store');
+      res.end(
+        options.renderPage('error', {
+          title: 'Sorry, single sign-on is not available',
+          heading: 'Sorry, single sign-on is not available',
+          paragraphs: [
+            'The portal is not set up for this address. Tell your IT team: the portal’s log says which setting to change.',
+          ],
+        }),
+      );
+      return;
+    }
+    // The provider trusts X-Forwarded-Proto (provider.proxy); it gets the scheme of the issuer
+    // the portal worked out, never what the client sent (its URLs and cookies follow it).
+    req.headers['x-forwarded-proto'] = new URL(origin).protocol.replace(':', '');
     providerAt(origin).then(
       (entry) => entry.handle(req, res),
       (error: unknown) => {

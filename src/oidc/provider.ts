@@ -3,6 +3,7 @@ import type { PrivateJwk } from '../core/applications/signing-keys.ts';
 import type { Core } from '../core/index.ts';
 import { ACR_MFA, ACR_PASSWORD, mfaDemanded } from './acr.ts';
 import { databaseAdapter } from './adapter.ts';
+import { HAND_OFF_TEMPLATE, handOffPage } from './hand-off.ts';
 import { signInTime, withinMaxAge } from './sign-in-time.ts';
 
 export interface ProviderOptions {
@@ -109,7 +110,29 @@ export function createProvider(options: ProviderOptions): Provider {
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = true;
   provider.use(endPortalSessionOnConfirmedLogout(portal));
+  provider.use(handOffAfterLogout(options.renderPage));
   return provider;
+}
+
+/**
+ * The Sign out page is a form, and its answer redirects to the application's
+ * post_logout_redirect_uri on another origin, which the portal's form-action 'self' refuses:
+ * the way back is a page instead (see hand-off.ts).
+ */
+function handOffAfterLogout(renderPage: ProviderOptions['renderPage']) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<unknown>) => {
+    await next();
+    const oidc = ctx.oidc as KoaContextWithOIDC['oidc'] | undefined;
+    const location = ctx.response.get('location');
+    if (oidc?.route !== 'end_session_confirm' || ctx.status < 300 || ctx.status >= 400 || !location) return;
+    // Without a post_logout_redirect_uri the provider's own "signed out" page follows: no hand-off.
+    if (new URL(location, oidc.issuer).origin === new URL(oidc.issuer).origin) return;
+    ctx.remove('location');
+    ctx.status = 200;
+    ctx.type = 'html';
+    ctx.set('cache-control', 'no-store');
+    ctx.body = renderPage(HAND_OFF_TEMPLATE, handOffPage(location, { purpose: 'sign_out' }));
+  };
 }
 
 /** Marks the provider's logout state when the user was shown the Sign out page. */

@@ -29,6 +29,7 @@ import { securityInfoRoutes } from './routes/security-info.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { type SmartcardPortalOptions, smartcardRoutes } from './routes/smartcard.ts';
 import { homeFor, portalCookieNames, registerSessionLoading } from './session.ts';
+import { PLAIN_HTTP_WITH_SECURE_COOKIES, transportOf } from './transport.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -158,6 +159,8 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
         sessionOf: (request) => request.auth,
         homeFor: (stage) => homeFor(stage),
         publicUrlOf: (request) => publicUrlOf(request, options.publicUrl),
+        secureTransport: (request) => transportOf(request, options.publicUrl) !== 'plain',
+        plainHttpWarning: PLAIN_HTTP_WITH_SECURE_COOKIES,
       },
     });
   }

@@ -37,9 +37,18 @@ export class HttpBrowser {
   ) {
     let response = await this.request(url, init);
     let current = url;
-    for (let hops = 0; hops < 20 && response.status >= 300 && response.status < 400; hops++) {
-      current = new URL(response.headers.get('location') ?? '', current).toString();
-      if (stopAt(current)) return { url: current, response, html: '' };
+    for (let hops = 0; hops < 20; hops++) {
+      let next: string | undefined;
+      let html = '';
+      if (response.status >= 300 && response.status < 400) next = response.headers.get('location') ?? '';
+      else {
+        // A page that moves on by itself (the portal's hand-off to an application), as browsers do.
+        html = await response.text();
+        next = refreshTarget(html);
+        if (next === undefined) return { url: current, response, html };
+      }
+      current = new URL(next, current).toString();
+      if (stopAt(current)) return { url: current, response, html };
       response = await this.request(current);
     }
     return { url: current, response, html: await response.text() };
@@ -74,4 +83,16 @@ export class HttpBrowser {
     }
     this.jar.set(host, cookies);
   }
+}
+
+/** The address of a `<meta http-equiv="refresh" content="0;url=...">`, entities decoded. */
+export function refreshTarget(html: string): string | undefined {
+  const content = /<meta http-equiv="refresh" content="0;url=([^"]*)">/i.exec(html)?.[1];
+  return content
+    ?.replaceAll('&#39;', "'")
+    .replaceAll('&#92;', '\\')
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&quot;', '"')
+    .replaceAll('&amp;', '&');
 }

@@ -18,12 +18,15 @@ export interface PortalProcess {
   kill(): Promise<void>;
   /** What the process wrote to standard error (for failure messages). */
   stderr(): string;
+  /** What it wrote to standard output: its log lines. */
+  stdout(): string;
 }
 
 export function portalProcess(port: number, env: Record<string, string>): PortalProcess {
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let errors = '';
+  let output = '';
   return {
     url,
     async start() {
@@ -37,10 +40,11 @@ export function portalProcess(port: number, env: Record<string, string>): Portal
           GATEHOUSE_LOG_LEVEL: 'warn',
           ...env,
         },
-        stdio: ['ignore', 'ignore', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
       child = started;
       started.stderr?.on('data', (d) => (errors += d));
+      started.stdout?.on('data', (d) => (output += d));
       started.on('exit', () => {
         if (child === started) child = undefined;
       });
@@ -67,6 +71,7 @@ export function portalProcess(port: number, env: Record<string, string>): Portal
       await gone;
     },
     stderr: () => errors,
+    stdout: () => output,
   };
 }
 

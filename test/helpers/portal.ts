@@ -51,6 +51,9 @@ export async function startTestPortal(
     /** E.g. a hasher that counts its verifications. */
     hasher?: PasswordHasher;
     cookieSecure?: boolean;
+    /** Behind a proxy (nginx): the address users reach, and the proxy addresses that are believed. */
+    publicUrl?: string;
+    trustProxy?: string;
     /** Share a database with another portal (two instances); the caller then drops it. */
     database?: TestDatabase;
     /**
@@ -74,6 +77,9 @@ export async function startTestPortal(
       tls?: { key: string; cert: string };
       trustedProxies?: string[];
       certificateHeader?: string;
+      /** Where browsers reach the endpoint, and the portal from it, when a proxy is in front. */
+      publicUrl?: string;
+      portalUrl?: string;
     };
   } = {},
 ): Promise<TestPortal> {
@@ -137,6 +143,8 @@ export async function startTestPortal(
     organisation: { name: 'Gatehouse Test Trust' },
     cookieSecure: options.cookieSecure ?? false,
     cookieSecret: 'test-cookie-secret-0123456789abcdef',
+    publicUrl: options.publicUrl,
+    trustProxy: options.trustProxy,
     vapidPublicKey: options.vapidPublicKey,
     extraRoutes: [...(devPhone ? [devPhone.routes] : []), ...(providers?.routes ?? [])],
     smartcard: smartcardOptions,
@@ -159,7 +167,7 @@ export async function startTestPortal(
         core,
         logger,
         organisation: { name: 'Gatehouse Test Trust' },
-        portalUrl: url,
+        portalUrl: options.smartcard.portalUrl ?? options.publicUrl ?? url,
         tls: options.smartcard.tls,
         trustedProxies: options.smartcard.trustedProxies ?? [],
         certificateHeader: options.smartcard.certificateHeader ?? 'X-SSL-Client-Cert',
@@ -167,7 +175,7 @@ export async function startTestPortal(
       await certificateEndpoint.listen({ port: 0, host: '127.0.0.1' });
       const port = (certificateEndpoint.server.address() as AddressInfo).port;
       certificateEndpointUrl = `${options.smartcard.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-      smartcardOptions.endpointUrl = certificateEndpointUrl;
+      smartcardOptions.endpointUrl = options.smartcard.publicUrl ?? certificateEndpointUrl;
     }
   } else {
     await app.ready();

@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 
 /** A loopback port the kernel found free (bound on 0, then released), for a peer that needs one. */
 export function freeTcpPort(): Promise<number> {
@@ -22,4 +22,16 @@ export async function freePort(): Promise<number> {
     });
     if (udpFree) return port;
   }
+}
+
+/** Whether something accepts TCP connections on the loopback port now (a peer that has started). */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

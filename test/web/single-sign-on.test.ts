@@ -216,8 +216,13 @@ describe('single sign-on with a real relying party (openid-client)', () => {
       { email: 'nomfa@example.org', password: TEST_PASSWORD },
       atRedirect,
     );
-    assert.ok(atRedirect(landed.url), landed.url);
-    const answer = new URL(landed.url).searchParams;
+    // The portal says why first; its link then tells the application.
+    assert.match(landed.html, /needs multi-factor authentication/);
+    const onward = /<a class="nhsuk-button" href="([^"]+)"/.exec(landed.html)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(onward, 'a link back to the application');
+    const answered = await browser.follow(new URL(onward, landed.url).toString(), atRedirect);
+    assert.ok(atRedirect(answered.url), answered.url);
+    const answer = new URL(answered.url).searchParams;
     assert.equal(answer.get('code'), null);
     assert.equal(answer.get('error'), 'access_denied');
     const [event] = await portal.core.audit.list({ email: 'nomfa@example.org', limit: 1 });
