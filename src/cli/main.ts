@@ -13,6 +13,7 @@ import { describeZodError, displayNameSchema, groupNameSchema } from './account-
 import { rotateKeys, runAppsCommand } from './apps.ts';
 import { runAuthenticatorCommand } from './authenticator.ts';
 import { backup, restore } from './backup.ts';
+import { CONSOLE_COMMANDS, CONSOLE_USAGE, runConsoleCommand } from './console.ts';
 import { importAccounts } from './import-accounts.ts';
 import { cliMessages } from './messages.ts';
 import { readPassword } from './read-password.ts';
@@ -31,8 +32,10 @@ const USAGE = `Usage: gatehouse <command>
   users remove <email>                      remove an account, its sessions and methods
   users import <file.csv> [--dry-run]       add accounts in bulk (columns: email,name,password or
                                             password_hash,shared_mailbox,groups)
-  users reset-mfa <email>                   remove the account's methods, app passwords and sessions
+  users reset-mfa <email> [--reason "<text>"]
+                                            remove the account's methods, app passwords and sessions
                                             (lost phone); the user registers again at next sign-in
+${CONSOLE_USAGE}
   groups exclude-from-mfa <group> --message "<text shown to members>"
   apps add --name <name> --redirect-uri <uri>... [--post-logout-redirect-uri <uri>]... [--launch-url <uri>] [--public] [--require-mfa]
                                             register an application for single sign-on (prints its client id and secret)
@@ -106,6 +109,8 @@ async function main(argv: string[]): Promise<number> {
       case 'groups exclude-from-mfa':
         return await excludeGroup(core, argv.slice(2));
       default:
+        if (command === 'users' && CONSOLE_COMMANDS.has(sub ?? ''))
+          return await runConsoleCommand(core, sub ?? '', argv.slice(2));
         if (command === 'audit') return await audit(core, argv.slice(1));
         throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
     }
@@ -176,11 +181,11 @@ async function usersRemove(core: Core, args: string[]): Promise<number> {
 }
 
 async function usersResetMfa(core: Core, args: string[]): Promise<number> {
-  const { positionals } = parse(args, {});
+  const { values, positionals } = parse(args, { reason: { type: 'string' } });
   const email = parseEmail(positionals[0], 1);
   const account = await core.accounts.find(email);
   if (!account) throw new GatehouseError('account_not_found');
-  await core.methods.resetMfa(account, ACTOR);
+  await core.methods.resetMfa(account, ACTOR, values.reason?.trim() || undefined);
   console.log(`Reset MFA for ${email}: methods, app passwords and sessions removed.`);
   return 0;
 }

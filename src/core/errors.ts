@@ -71,6 +71,13 @@ const catalogue = {
   certificate_binding_not_found: { status: 404, shown: true },
   /** An imported password hash is malformed, of an unsupported scheme or too weak (details.reason). */
   password_hash_invalid: { status: 400, shown: true },
+  /** The operator console (issue 13). */
+  console_read_only: { status: 403, shown: true },
+  console_reason_required: { status: 400, shown: true },
+  search_too_long: { status: 400, shown: true },
+  temporary_pass_lifetime: { status: 400, shown: true },
+  /** A pass that is wrong, used up, expired or replaced: one answer for all, nothing told apart. */
+  temporary_pass_invalid: { status: 401, shown: true },
 } as const satisfies Record<string, { status: number; shown: boolean }>;
 
 export type ErrorCode = keyof typeof catalogue;

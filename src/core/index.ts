@@ -4,6 +4,8 @@ import { type SigningKeys, signingKeys } from './applications/signing-keys.ts';
 import { type SingleSignOnService, singleSignOnService } from './applications/single-sign-on.ts';
 import { type AuditLog, auditLog } from './audit/audit-log.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './clock.ts';
+import { type OperatorConsole, operatorConsole } from './console/operator-console.ts';
+import { type TemporaryPasses, temporaryPasses } from './console/temporary-pass.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
 import { GatehouseError } from './errors.ts';
 import { type EventBus, inProcessBus } from './events/bus.ts';
@@ -119,6 +121,10 @@ export interface Core {
   smartcard: SmartcardMethod;
   /** The keys that sign ID tokens for single sign-on. */
   signingKeys: SigningKeys;
+  /** The operator console and its command-line twins (issue 13): every change by an operator. */
+  console: OperatorConsole;
+  /** Temporary Access Passes: issued through `console`, used through `flow`, swept here. */
+  passes: Pick<TemporaryPasses, 'sweep'>;
   /** Whether the database answers (readiness). */
   ping(): Promise<void>;
 }
@@ -208,7 +214,15 @@ export function createCore(parts: {
   const management = methodManagement(store, audit);
   const sessions = sessionService({ store, clock, audit, lifetime: settings.session });
   const enrolment = selfEnrolment({ store, clock, audit });
+  const passes = temporaryPasses({
+    store,
+    clock,
+    random,
+    audit,
+    attempts: throttle(store, clock, settings.codeAttempts),
+  });
   const flow = signInFlow({
+    passes,
     store,
     clock,
     random,
@@ -270,6 +284,8 @@ export function createCore(parts: {
         pendingStandardApp(totpContext, account, issuer, session.idHash),
     },
     signingKeys: signingKeys({ store, secrets: parts.secrets, clock }),
+    console: operatorConsole({ store, clock, audit, enrolment, management, passes }),
+    passes: { sweep: passes.sweep },
     ping: () => store.ping(),
   };
 }

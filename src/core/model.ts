@@ -14,9 +14,29 @@ export interface Account {
   mfaEnabledAt: Date | null;
   createdAt: Date;
   groups: string[];
+  /** Set while an operator has disabled the account: it signs in nowhere (portal, LDAP, RADIUS). */
+  disabledAt?: Date | null;
 }
 
-export type NewAccount = Omit<Account, 'mfaEnabled' | 'mfaEnabledAt'>;
+export type NewAccount = Omit<Account, 'mfaEnabled' | 'mfaEnabledAt' | 'disabledAt'>;
+
+/** Console roles: an operator changes things, an auditor only reads. */
+export type ConsoleRole = 'operator' | 'auditor';
+
+/**
+ * A Temporary Access Pass: lets its user past the second factor only to register a new method.
+ * One per account (a new one replaces the old); only the pass's hash is kept.
+ */
+export interface TemporaryPass {
+  accountId: string;
+  passHash: string;
+  oneTime: boolean;
+  createdAt: Date;
+  expiresAt: Date;
+  createdBy: string;
+  uses: number;
+  lastUsedAt: Date | null;
+}
 
 export interface Group {
   name: string;
@@ -265,6 +285,17 @@ export const AuditEventTypes = [
   'smartcard.removed',
   /** A certificate header from an address that is not a trusted proxy: ignored. */
   'smartcard.header_ignored',
+  /** The operator console (issue 13): actor is the operator, email the target, detail.reason theirs. */
+  'role.granted',
+  'role.revoked',
+  'console.account_viewed',
+  'temporary_pass.issued',
+  'temporary_pass.used',
+  'temporary_pass.refused',
+  'temporary_pass.revoked',
+  'temporary_pass.expired',
+  'account.disabled',
+  'account.enabled',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -7,6 +7,7 @@ import type {
   AuditEventInput,
   CertificateBinding,
   CertificateTicket,
+  ConsoleRole,
   Group,
   MfaMethod,
   NewAccount,
@@ -16,6 +17,7 @@ import type {
   Session,
   SessionStage,
   SigningKey,
+  TemporaryPass,
   ThrottleState,
 } from './model.ts';
 
@@ -41,6 +43,8 @@ export interface Store {
   readonly phoneChallenges: PhoneChallengeStore;
   readonly certificateBindings: CertificateBindingStore;
   readonly certificateTickets: CertificateTicketStore;
+  readonly roles: RoleStore;
+  readonly temporaryPasses: TemporaryPassStore;
   /** Runs `work` atomically: everything it writes lands, or nothing does. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -69,6 +73,13 @@ export interface AccountStore {
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
   /** Enables MFA unless already enabled; true only for the caller that changed it. */
   enableMfa(id: string, at: Date): Promise<boolean>;
+  /**
+   * Accounts whose email, or whose name (ignoring case), starts with `prefix`, in email order:
+   * two index range scans (see migration 0013), so as fast with 1,500,000 accounts as with 10.
+   */
+  search(prefix: string, limit: number, offset: number): Promise<Account[]>;
+  /** Disables (a date) or re-enables (null) the account; true when it changed. */
+  setDisabled(id: string, at: Date | null): Promise<boolean>;
 }
 
 export interface GroupStore {
@@ -102,6 +113,8 @@ export interface SessionStore {
   removeExpired(now: Date): Promise<number>;
   /** Ends every session of the account, but `except` when given (the one that made the change). */
   removeAllForAccount(accountId: string, except?: string): Promise<number>;
+  /** The account's sessions, newest first (the operator console shows the active ones). */
+  listForAccount(accountId: string): Promise<Session[]>;
 }
 
 export interface ThrottleStore {
@@ -277,4 +290,26 @@ export interface CertificateTicketStore {
    */
   take(idHash: string, now: Date): Promise<CertificateTicket | undefined>;
   removeExpired(now: Date): Promise<number>;
+}
+
+export interface RoleStore {
+  set(accountId: string, role: ConsoleRole, at: Date, grantedBy: string): Promise<void>;
+  /** True when the account had a role. */
+  remove(accountId: string): Promise<boolean>;
+  find(accountId: string): Promise<ConsoleRole | undefined>;
+}
+
+export interface TemporaryPassStore {
+  /** Stores the account's pass in place of any earlier one; true when one was replaced. */
+  replace(pass: TemporaryPass): Promise<boolean>;
+  find(accountId: string): Promise<TemporaryPass | undefined>;
+  /**
+   * Counts one use of the account's pass with this hash in one conditional update: only while it
+   * has not expired, and for a one-time pass only if it was never used, so of concurrent uses of a
+   * one-time pass exactly one wins (true). Records the session that used it.
+   */
+  claim(accountId: string, passHash: string, now: Date, sessionHash: string): Promise<boolean>;
+  remove(accountId: string): Promise<boolean>;
+  /** Removes passes expired at `now` (and used one-time passes); returns their account ids. */
+  removeFinished(now: Date): Promise<{ accountId: string; expired: boolean }[]>;
 }

@@ -10,6 +10,7 @@ export interface AccountsTable {
   mfa_enabled: number;
   mfa_enabled_at: number | null;
   created_at: number;
+  disabled_at: number | null;
 }
 
 export interface GroupsTable {
@@ -176,6 +177,25 @@ export interface CertificateTicketsTable {
   expires_at: number;
 }
 
+export interface AccountRolesTable {
+  account_id: string;
+  role: string;
+  granted_at: number;
+  granted_by: string;
+}
+
+export interface TemporaryPassesTable {
+  account_id: string;
+  pass_hash: string;
+  one_time: number;
+  created_at: number;
+  expires_at: number;
+  created_by: string;
+  uses: number;
+  last_used_at: number | null;
+  last_used_session: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   groups: GroupsTable;
@@ -194,4 +214,6 @@ export interface Database {
   phone_challenges: PhoneChallengesTable;
   certificate_bindings: CertificateBindingsTable;
   certificate_tickets: CertificateTicketsTable;
+  account_roles: AccountRolesTable;
+  temporary_passes: TemporaryPassesTable;
 }

@@ -50,6 +50,15 @@ const errorMessages: Partial<Record<ErrorCode, string>> = {
   certificate_ticket_invalid:
     'Your smartcard sign-in took too long, or was started in another browser or tab. Start again from the sign-in page.',
   certificate_binding_not_found: 'That smartcard is no longer linked to your account.',
+  // The operator console (issue 13)
+  console_read_only: 'Your console role is auditor: you can look, but not change anything. Ask an operator.',
+  console_reason_required:
+    'Enter the reason for this action (at most 500 characters): it is kept in the audit log',
+  search_too_long:
+    'The search is too long. Enter the start of an email address or name (at most 254 characters)',
+  temporary_pass_lifetime: 'Choose a lifetime from 10 minutes to 8 hours',
+  temporary_pass_invalid:
+    'The Temporary Access Pass is not correct, has been used or has expired. Check it, or ask your IT service desk for a new one.',
 };
 
 /**

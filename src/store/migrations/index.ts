@@ -9,6 +9,7 @@ import { smartcard } from './0007-smartcard.ts';
 import { appPasswordFingerprints } from './0008-app-password-fingerprints.ts';
 import { signInFlow } from './0009-sign-in-flow.ts';
 import { applicationLaunchUrl } from './0012-application-launch-url.ts';
+import { operatorConsole } from './0013-operator-console.ts';
 
 /** One list of migrations for both engines; each receives the engine for its few differences. */
 const migrations: Record<string, (engine: Engine) => Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, (engine: Engine) => Migration> = {
   '0008-app-password-fingerprints': appPasswordFingerprints,
   '0009-sign-in-flow': signInFlow,
   '0012-application-launch-url': applicationLaunchUrl,
+  '0013-operator-console': operatorConsole,
 };
 
 export function migrationProvider(engine: Engine): MigrationProvider {

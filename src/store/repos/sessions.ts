@@ -86,6 +86,15 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
       const result = await query.executeTakeFirst();
       return Number(result.numDeletedRows);
     },
+    async listForAccount(accountId) {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('created_at', 'desc')
+        .execute();
+      return rows.map(toSession);
+    },
     async removeExpired(now) {
       const at = toMillis(now);
       const result = await db
