@@ -140,8 +140,8 @@ export function temporaryPasses(deps: TemporaryPassDeps) {
           clientAddress,
           detail: { reason: 'invalid_used_or_expired', evaluated: true },
         });
-        const until = await attempt.failed();
-        if (until) throw new GatehouseError('too_many_attempts', undefined, { until });
+        // Checked and wrong: said so; a lock this failure set refuses the next attempts.
+        await attempt.failed();
         throw new GatehouseError('temporary_pass_invalid');
       }
       // Not a failure; the count is not reset either (a pass is no reason to forget wrong ones).
