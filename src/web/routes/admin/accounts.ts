@@ -267,4 +267,3 @@ function unknownAccount(reply: FastifyReply, role: string) {
     404,
   );
 }
-
