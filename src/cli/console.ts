@@ -1,5 +1,6 @@
 import { emailSchema } from '../core/accounts/email.ts';
 import { CLI_ACTOR } from '../core/console/actor.ts';
+import { registerCsv } from '../core/console/exemptions.ts';
 import type { Core } from '../core/index.ts';
 import type { ConsoleRole } from '../core/model.ts';
 import { parseOptions, UsageError } from './usage.ts';
@@ -13,7 +14,11 @@ export const CONSOLE_USAGE = `  users grant <email> operator|auditor      give t
   users revoke-pass <email> --reason "<text>"
   users end-sessions <email> --reason "<text>"
   users disable <email> --reason "<text>"   the account signs in nowhere; its sessions end
-  users enable <email> --reason "<text>"`;
+  users enable <email> --reason "<text>"
+  users exempt <email> --owner "<who>" --reason "<text>" --review-date <YYYY-MM-DD>
+                                            the account is exempt from MFA until the review date
+  users unexempt <email> --reason "<text>"
+  exemptions [--csv]                        the exemption register, due within 30 days first`;
 
 export const CONSOLE_COMMANDS = new Set([
   'grant',
@@ -24,7 +29,34 @@ export const CONSOLE_COMMANDS = new Set([
   'end-sessions',
   'disable',
   'enable',
+  'exempt',
+  'unexempt',
 ]);
+
+/** A review date as YYYY-MM-DD (midnight UTC); anything else is no date (refused by the core). */
+export function reviewDateArg(value: string | undefined): Date {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value ?? '');
+  if (!match) return new Date(Number.NaN);
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value ?? '')
+    ? date
+    : new Date(Number.NaN);
+}
+
+export async function runExemptionsCommand(core: Core, args: string[]): Promise<number> {
+  const { values } = parseOptions(args, { csv: { type: 'boolean' } }, 0);
+  const entries = await core.console.exemptions.list();
+  if (values.csv) {
+    process.stdout.write(registerCsv(entries));
+    return 0;
+  }
+  if (entries.length === 0) console.log('No exemptions.');
+  for (const e of entries)
+    console.log(
+      `${e.status.padEnd(8)} ${e.kind.padEnd(8)} ${e.name}\treview ${e.reviewAt?.toISOString().slice(0, 10) ?? '-'}\towner ${e.owner ?? '-'}\t${e.reason ?? ''}`,
+    );
+  return 0;
+}
 
 function emailArg(value: string | undefined): string {
   const parsed = emailSchema.safeParse(value ?? '');
@@ -82,6 +114,29 @@ export async function runConsoleCommand(core: Core, sub: string, args: string[])
         `Temporary Access Pass for ${email} (${oneTime ? 'one sign-in' : 'multi-use'}, until ${issued.expiresAt.toISOString()}):`,
       );
       console.log(issued.pass);
+      return 0;
+    }
+    case 'exempt': {
+      const { values, positionals } = parseOptions(args, {
+        owner: { type: 'string' },
+        reason: { type: 'string' },
+        'review-date': { type: 'string' },
+      });
+      const email = emailArg(positionals[0]);
+      const reviewAt = reviewDateArg(values['review-date']);
+      await core.console.exemptions.exemptAccount(actor, email, {
+        owner: values.owner,
+        reason: values.reason,
+        reviewAt,
+      });
+      console.log(`${email} is exempt from MFA until ${values['review-date']}.`);
+      return 0;
+    }
+    case 'unexempt': {
+      const { values, positionals } = parseOptions(args, { reason: { type: 'string' } });
+      const email = emailArg(positionals[0]);
+      const had = await core.console.exemptions.removeAccountExemption(actor, email, values.reason);
+      console.log(had ? `${email} is no longer exempt from MFA.` : `${email} had no exemption of its own.`);
       return 0;
     }
     default: {

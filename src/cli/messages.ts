@@ -26,5 +26,7 @@ export const cliMessages: Partial<Record<ErrorCode, string>> = {
   console_reason_required: 'give --reason "<text>" (at most 500 characters): it is kept in the audit log',
   search_too_long:
     'the search is too long: give the start of an email address or name (at most 254 characters)',
+  review_date_past: '--review-date must be a date in the future (at most 2 years ahead), as YYYY-MM-DD',
+  exemption_owner_required: 'give --owner "<who answers for it>" (at most 200 characters)',
   temporary_pass_lifetime: '--lifetime must be a whole number of minutes from 10 to 480 (8 hours)',
 };

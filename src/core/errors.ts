@@ -76,6 +76,8 @@ const catalogue = {
   console_reason_required: { status: 400, shown: true },
   search_too_long: { status: 400, shown: true },
   temporary_pass_lifetime: { status: 400, shown: true },
+  review_date_past: { status: 400, shown: true },
+  exemption_owner_required: { status: 400, shown: true },
   /** A pass that is wrong, used up, expired or replaced: one answer for all, nothing told apart. */
   temporary_pass_invalid: { status: 401, shown: true },
 } as const satisfies Record<string, { status: number; shown: boolean }>;

@@ -42,6 +42,25 @@ export interface Group {
   name: string;
   mfaExcluded: boolean;
   exclusionMessage: string | null;
+  /** The exemption register: who answers for the exclusion, why, and when it is reviewed. */
+  exemption?: ExemptionTerms | null;
+}
+
+/**
+ * Who answers for an exemption from MFA, why, and when it is reviewed: past that date it stops
+ * counting (the members are asked to enrol at their next sign-in) until an operator renews it.
+ */
+export interface ExemptionTerms {
+  owner: string;
+  reason: string;
+  reviewAt: Date;
+}
+
+/** One account exempt from MFA on its own. */
+export interface AccountExemption extends ExemptionTerms {
+  accountId: string;
+  createdAt: Date;
+  createdBy: string;
 }
 
 /** What a signed-in session may do next: only `complete` sessions reach the portal. */
@@ -296,6 +315,8 @@ export const AuditEventTypes = [
   'temporary_pass.expired',
   'account.disabled',
   'account.enabled',
+  'exemption.set',
+  'exemption.removed',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

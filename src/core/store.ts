@@ -1,5 +1,6 @@
 import type {
   Account,
+  AccountExemption,
   Activation,
   Application,
   AppPassword,
@@ -8,6 +9,7 @@ import type {
   CertificateBinding,
   CertificateTicket,
   ConsoleRole,
+  ExemptionTerms,
   Group,
   MfaMethod,
   NewAccount,
@@ -45,6 +47,7 @@ export interface Store {
   readonly certificateTickets: CertificateTicketStore;
   readonly roles: RoleStore;
   readonly temporaryPasses: TemporaryPassStore;
+  readonly exemptions: ExemptionStore;
   /** Runs `work` atomically: everything it writes lands, or nothing does. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -87,6 +90,8 @@ export interface GroupStore {
   findMany(names: readonly string[]): Promise<Group[]>;
   /** Creates the group when missing, then sets its exclusion from MFA self-enrolment. */
   setMfaExclusion(name: string, excluded: boolean, message: string | null): Promise<void>;
+  /** The register's terms of an excluded group (null: none recorded). */
+  setExemptionTerms(name: string, terms: ExemptionTerms | null): Promise<void>;
   list(): Promise<Group[]>;
 }
 
@@ -312,4 +317,13 @@ export interface TemporaryPassStore {
   remove(accountId: string): Promise<boolean>;
   /** Removes passes expired at `now` (and used one-time passes); returns their account ids. */
   removeFinished(now: Date): Promise<{ accountId: string; expired: boolean }[]>;
+}
+
+export interface ExemptionStore {
+  /** Sets (or renews) the account's own exemption. */
+  set(exemption: AccountExemption): Promise<void>;
+  remove(accountId: string): Promise<boolean>;
+  find(accountId: string): Promise<AccountExemption | undefined>;
+  /** Every account exemption with its account's email, soonest review first. */
+  list(): Promise<(AccountExemption & { email: string })[]>;
 }

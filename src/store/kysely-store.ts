@@ -7,7 +7,7 @@ import { appPasswordRepo } from './repos/app-passwords.ts';
 import { applicationRepo } from './repos/applications.ts';
 import { auditRepo } from './repos/audit.ts';
 import { certificateBindingRepo, certificateTicketRepo } from './repos/certificates.ts';
-import { roleRepo, temporaryPassRepo } from './repos/console.ts';
+import { exemptionRepo, roleRepo, temporaryPassRepo } from './repos/console.ts';
 import { groupRepo } from './repos/groups.ts';
 import { methodRepo } from './repos/methods.ts';
 import { oidcModelRepo } from './repos/oidc-models.ts';
@@ -40,6 +40,7 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     certificateTickets: certificateTicketRepo(db),
     roles: roleRepo(db),
     temporaryPasses: temporaryPassRepo(db),
+    exemptions: exemptionRepo(db),
     async transaction(work) {
       if (db.isTransaction) return work(this);
       return db.transaction().execute((trx) => work(kyselyStore(engine, trx)));

@@ -17,6 +17,18 @@ export interface GroupsTable {
   name: string;
   mfa_excluded: number;
   exclusion_message: string | null;
+  exemption_owner?: string | null;
+  exemption_reason?: string | null;
+  exemption_review_at?: number | null;
+}
+
+export interface AccountExemptionsTable {
+  account_id: string;
+  owner: string;
+  reason: string;
+  review_at: number;
+  created_at: number;
+  created_by: string;
 }
 
 export interface AccountGroupsTable {
@@ -216,4 +228,5 @@ export interface Database {
   certificate_tickets: CertificateTicketsTable;
   account_roles: AccountRolesTable;
   temporary_passes: TemporaryPassesTable;
+  account_exemptions: AccountExemptionsTable;
 }

@@ -57,6 +57,8 @@ const errorMessages: Partial<Record<ErrorCode, string>> = {
   search_too_long:
     'The search is too long. Enter the start of an email address or name (at most 254 characters)',
   temporary_pass_lifetime: 'Choose a lifetime from 10 minutes to 8 hours',
+  review_date_past: 'Enter a review date in the future (at most 2 years ahead), like 31 3 2027',
+  exemption_owner_required: 'Enter who owns this exemption (at most 200 characters)',
   temporary_pass_invalid:
     'The Temporary Access Pass is not correct, has been used or has expired. Check it, or ask your IT service desk for a new one.',
 };

@@ -7,6 +7,7 @@ import type { SelfEnrolment } from '../policy/self-enrolment.ts';
 import { endAccountSessions } from '../sessions/end-account-sessions.ts';
 import type { Store } from '../store.ts';
 import { type ConsoleActor, mustChange, reasonOf } from './actor.ts';
+import { exemptionRegister } from './exemptions.ts';
 import type { TemporaryPasses } from './temporary-pass.ts';
 
 /** A search longer than any email address is refused with its own message, before any query. */
@@ -50,6 +51,9 @@ export function operatorConsole(deps: ConsoleDeps) {
   }
 
   return {
+    /** The exemption register (groups and accounts exempt from MFA, with owner, reason, review date). */
+    exemptions: exemptionRegister({ store, clock, audit }),
+
     /** The account's console role, if any (none: the console does not exist for them). */
     roleOf: (account: Pick<Account, 'id'>) => store.roles.find(account.id),
 

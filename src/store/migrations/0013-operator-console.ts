@@ -38,6 +38,20 @@ export function operatorConsole(engine: Engine): Migration {
 
       await db.schema.alterTable('accounts').addColumn('disabled_at', 'bigint').execute();
 
+      // The exemption register: who answers for an exclusion, why, and when it is reviewed.
+      for (const column of ['exemption_owner', 'exemption_reason'])
+        await db.schema.alterTable('groups').addColumn(column, 'text').execute();
+      await db.schema.alterTable('groups').addColumn('exemption_review_at', 'bigint').execute();
+      await db.schema
+        .createTable('account_exemptions')
+        .addColumn('account_id', 'text', (c) => c.primaryKey().references('accounts.id').onDelete('cascade'))
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('review_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .execute();
+
       if (engine.name === 'postgres') {
         await sql`CREATE INDEX accounts_email_prefix ON accounts (email COLLATE "C")`.execute(db);
         await sql`CREATE INDEX accounts_name_prefix ON accounts ((lower(display_name)) COLLATE "C")`.execute(

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ConsoleRole, TemporaryPass } from '../../core/model.ts';
-import type { RoleStore, TemporaryPassStore } from '../../core/store.ts';
-import type { Database, TemporaryPassesTable } from '../schema.ts';
+import type { AccountExemption, ConsoleRole, TemporaryPass } from '../../core/model.ts';
+import type { ExemptionStore, RoleStore, TemporaryPassStore } from '../../core/store.ts';
+import type { AccountExemptionsTable, Database, TemporaryPassesTable } from '../schema.ts';
 import { fromMillis, optionalDate, toMillis } from './time.ts';
 
 export function roleRepo(db: Kysely<Database>): RoleStore {
@@ -109,5 +109,60 @@ function toPass(row: Selectable<TemporaryPassesTable>): TemporaryPass {
     createdBy: row.created_by,
     uses: row.uses,
     lastUsedAt: optionalDate(row.last_used_at),
+  };
+}
+
+export function exemptionRepo(db: Kysely<Database>): ExemptionStore {
+  return {
+    async set(e) {
+      const values = {
+        owner: e.owner,
+        reason: e.reason,
+        review_at: toMillis(e.reviewAt),
+        created_at: toMillis(e.createdAt),
+        created_by: e.createdBy,
+      };
+      await db
+        .insertInto('account_exemptions')
+        .values({ account_id: e.accountId, ...values })
+        .onConflict((oc) => oc.column('account_id').doUpdateSet(values))
+        .execute();
+    },
+    async remove(accountId) {
+      const result = await db
+        .deleteFrom('account_exemptions')
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+    async find(accountId) {
+      const row = await db
+        .selectFrom('account_exemptions')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      return row ? toExemption(row) : undefined;
+    },
+    async list() {
+      const rows = await db
+        .selectFrom('account_exemptions')
+        .innerJoin('accounts', 'accounts.id', 'account_exemptions.account_id')
+        .selectAll('account_exemptions')
+        .select('accounts.email')
+        .orderBy('account_exemptions.review_at')
+        .execute();
+      return rows.map((row) => ({ ...toExemption(row), email: row.email }));
+    },
+  };
+}
+
+function toExemption(row: Selectable<AccountExemptionsTable>): AccountExemption {
+  return {
+    accountId: row.account_id,
+    owner: row.owner,
+    reason: row.reason,
+    reviewAt: fromMillis(row.review_at),
+    createdAt: fromMillis(row.created_at),
+    createdBy: row.created_by,
   };
 }

@@ -61,7 +61,9 @@ export function accountRoutes(core: Core) {
       ? null
       : eligibility.reason === 'shared_mailbox'
         ? 'Shared mailbox: several people sign in to it'
-        : `Member of the excluded group "${eligibility.group}"${eligibility.message ? `: ${eligibility.message}` : ''}`;
+        : eligibility.reason === 'account_exempt'
+          ? `Exempt on its own: ${eligibility.why} (owner: ${eligibility.owner})`
+          : `Member of the excluded group "${eligibility.group}"${eligibility.message ? `: ${eligibility.message}` : ''}`;
     const errors = problem ? [{ field: problem.field, text: messageFor(problem.error, now()) }] : [];
     return reply.page(
       'admin/account',

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Core } from '../../../core/index.ts';
 import { accountRoutes } from './accounts.ts';
+import { exemptionRoutes } from './exemptions.ts';
 import { guardConsole } from './guard.ts';
 
 /**
@@ -12,5 +13,6 @@ export function adminRoutes(core: Core) {
   return async (app: FastifyInstance) => {
     guardConsole(app, core);
     await app.register(accountRoutes(core));
+    await app.register(exemptionRoutes(core));
   };
 }
