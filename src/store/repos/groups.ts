@@ -59,6 +59,6 @@ function toGroup(row: Selectable<GroupsTable>): Group {
     name: row.name,
     mfaExcluded: row.mfa_excluded === 1,
     exclusionMessage: row.exclusion_message,
-    exemption: terms,
+    ...(terms ? { exemption: terms } : {}),
   };
 }
