@@ -142,8 +142,9 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     : undefined;
   const sweep = sweepExpired(store, systemClock);
   const sweeper = setInterval(() => {
-    sweep().then(
-      (removed) => logger.debug(removed, 'expired records removed'),
+    Promise.all([sweep(), core.passes.sweep()]).then(
+      ([removed, temporaryPasses]) =>
+        logger.debug({ ...removed, temporaryPasses }, 'expired records removed'),
       (error: unknown) => logger.warn({ err: error }, 'sweeping expired records failed'),
     );
   }, SWEEP_INTERVAL_MS);

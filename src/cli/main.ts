@@ -1,6 +1,7 @@
 import { coreSettings, loadConfig, storeLocation } from '../config/config.ts';
 import { secretBoxFor } from '../config/secrets-key.ts';
 import { emailSchema } from '../core/accounts/email.ts';
+import { CLI_ACTOR } from '../core/console/actor.ts';
 import {
   GatehouseError,
   isDatabaseUnavailable,
@@ -13,6 +14,13 @@ import { describeZodError, displayNameSchema, groupNameSchema } from './account-
 import { rotateKeys, runAppsCommand } from './apps.ts';
 import { runAuthenticatorCommand } from './authenticator.ts';
 import { backup, restore } from './backup.ts';
+import {
+  CONSOLE_COMMANDS,
+  CONSOLE_USAGE,
+  reviewDateArg,
+  runConsoleCommand,
+  runExemptionsCommand,
+} from './console.ts';
 import { importAccounts } from './import-accounts.ts';
 import { cliMessages } from './messages.ts';
 import { readPassword } from './read-password.ts';
@@ -31,9 +39,13 @@ const USAGE = `Usage: gatehouse <command>
   users remove <email>                      remove an account, its sessions and methods
   users import <file.csv> [--dry-run]       add accounts in bulk (columns: email,name,password or
                                             password_hash,shared_mailbox,groups)
-  users reset-mfa <email>                   remove the account's methods, app passwords and sessions
+  users reset-mfa <email> [--reason "<text>"]
+                                            remove the account's methods, app passwords and sessions
                                             (lost phone); the user registers again at next sign-in
+${CONSOLE_USAGE}
   groups exclude-from-mfa <group> --message "<text shown to members>"
+                        [--owner "<who>" --reason "<text>" --review-date <YYYY-MM-DD>]
+                                            with the register's terms (all three, or none)
   apps add --name <name> --redirect-uri <uri>... [--post-logout-redirect-uri <uri>]... [--launch-url <uri>] [--public] [--require-mfa]
                                             register an application for single sign-on (prints its client id and secret)
   apps list                                 list registered applications
@@ -106,6 +118,9 @@ async function main(argv: string[]): Promise<number> {
       case 'groups exclude-from-mfa':
         return await excludeGroup(core, argv.slice(2));
       default:
+        if (command === 'users' && CONSOLE_COMMANDS.has(sub ?? ''))
+          return await runConsoleCommand(core, sub ?? '', argv.slice(2));
+        if (command === 'exemptions') return await runExemptionsCommand(core, argv.slice(1));
         if (command === 'audit') return await audit(core, argv.slice(1));
         throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
     }
@@ -176,11 +191,11 @@ async function usersRemove(core: Core, args: string[]): Promise<number> {
 }
 
 async function usersResetMfa(core: Core, args: string[]): Promise<number> {
-  const { positionals } = parse(args, {});
+  const { values, positionals } = parse(args, { reason: { type: 'string' } });
   const email = parseEmail(positionals[0], 1);
   const account = await core.accounts.find(email);
   if (!account) throw new GatehouseError('account_not_found');
-  await core.methods.resetMfa(account, ACTOR);
+  await core.methods.resetMfa(account, ACTOR, values.reason?.trim() || undefined);
   console.log(`Reset MFA for ${email}: methods, app passwords and sessions removed.`);
   return 0;
 }
@@ -200,12 +215,24 @@ async function usersImport(core: Core, args: string[]): Promise<number> {
 }
 
 async function excludeGroup(core: Core, args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { message: { type: 'string' } });
+  const { values, positionals } = parse(args, {
+    message: { type: 'string' },
+    owner: { type: 'string' },
+    reason: { type: 'string' },
+    'review-date': { type: 'string' },
+  });
   const group = groupNameSchema.safeParse(positionals[0] ?? '');
   if (!group.success) throw new UsageError(describeZodError(group.error));
   const message = (values.message ?? '').trim();
   if (!message || message.length > 1000) throw new UsageError('--message must be 1 to 1000 characters long');
-  await core.accounts.excludeGroupFromMfa(group.data, message, ACTOR);
+  if (values.owner !== undefined || values.reason !== undefined || values['review-date'] !== undefined)
+    await core.console.exemptions.exemptGroup(CLI_ACTOR, group.data, {
+      message,
+      owner: values.owner,
+      reason: values.reason,
+      reviewAt: reviewDateArg(values['review-date']),
+    });
+  else await core.accounts.excludeGroupFromMfa(group.data, message, ACTOR);
   console.log(`Members of "${group.data}" can no longer enable MFA themselves; they will see: ${message}`);
   return 0;
 }

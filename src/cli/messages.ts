@@ -22,4 +22,11 @@ export const cliMessages: Partial<Record<ErrorCode, string>> = {
   certificate_already_bound: 'the certificate is already bound to an account',
   certificate_binding_not_found: 'there is no such smartcard binding for this account (see certs list)',
   password_hash_invalid: 'the password_hash cannot be used',
+  console_read_only: 'an auditor cannot change anything',
+  console_reason_required: 'give --reason "<text>" (at most 500 characters): it is kept in the audit log',
+  search_too_long:
+    'the search is too long: give the start of an email address or name (at most 254 characters)',
+  review_date_past: '--review-date must be a date in the future (at most 2 years ahead), as YYYY-MM-DD',
+  exemption_owner_required: 'give --owner "<who answers for it>" (at most 200 characters)',
+  temporary_pass_lifetime: '--lifetime must be a whole number of minutes from 10 to 480 (8 hours)',
 };

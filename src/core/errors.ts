@@ -83,6 +83,15 @@ const catalogue = {
   reset_needs_service_desk: { status: 403, shown: true },
   /** The registration nudge was put off as often as allowed. */
   nudge_snoozes_used: { status: 409, shown: true },
+  /** The operator console (issue 13). */
+  console_read_only: { status: 403, shown: true },
+  console_reason_required: { status: 400, shown: true },
+  search_too_long: { status: 400, shown: true },
+  temporary_pass_lifetime: { status: 400, shown: true },
+  review_date_past: { status: 400, shown: true },
+  exemption_owner_required: { status: 400, shown: true },
+  /** A pass that is wrong, used up, expired or replaced: one answer for all, nothing told apart. */
+  temporary_pass_invalid: { status: 401, shown: true },
 } as const satisfies Record<string, { status: number; shown: boolean }>;
 
 export type ErrorCode = keyof typeof catalogue;

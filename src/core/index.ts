@@ -4,6 +4,8 @@ import { type SigningKeys, signingKeys } from './applications/signing-keys.ts';
 import { type SingleSignOnService, singleSignOnService } from './applications/single-sign-on.ts';
 import { type AuditLog, auditLog } from './audit/audit-log.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './clock.ts';
+import { type OperatorConsole, operatorConsole } from './console/operator-console.ts';
+import { type TemporaryPasses, temporaryPasses } from './console/temporary-pass.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
 import { type DirectoryService, directoryService } from './directory/service-account.ts';
 import { GatehouseError } from './errors.ts';
@@ -150,6 +152,10 @@ export interface Core {
   passwordReset: PasswordResetService;
   /** Security notices waiting for the mail server (the mail channel sends them). */
   notices: NoticeOutbox;
+  /** The operator console and its command-line twins (issue 13): every change by an operator. */
+  console: OperatorConsole;
+  /** Temporary Access Passes: issued through `console`, used through `flow`, swept here. */
+  passes: Pick<TemporaryPasses, 'sweep'>;
   /** Whether the database answers (readiness). */
   ping(): Promise<void>;
   /** What monitoring reads on each scrape: active sessions, the database pool. */
@@ -254,7 +260,15 @@ export function createCore(parts: {
     management,
   });
   const endEverySession = signOutEverywhere({ store, audit, events });
+  const passes = temporaryPasses({
+    store,
+    clock,
+    random,
+    audit,
+    attempts: throttle(store, clock, settings.codeAttempts),
+  });
   const flow = signInFlow({
+    passes,
     store,
     clock,
     random,
@@ -333,6 +347,8 @@ export function createCore(parts: {
       signOutEverywhere: endEverySession,
     }),
     notices: noticeOutbox(store, clock),
+    console: operatorConsole({ store, clock, audit, enrolment, management, passes }),
+    passes: { sweep: passes.sweep },
     ping: () => store.ping(),
     monitoring: monitoring(store, clock),
   };

@@ -14,14 +14,53 @@ export interface Account {
   mfaEnabledAt: Date | null;
   createdAt: Date;
   groups: string[];
+  /** Set while an operator has disabled the account: it signs in nowhere (portal, LDAP, RADIUS). */
+  disabledAt?: Date | null;
 }
 
-export type NewAccount = Omit<Account, 'mfaEnabled' | 'mfaEnabledAt'>;
+export type NewAccount = Omit<Account, 'mfaEnabled' | 'mfaEnabledAt' | 'disabledAt'>;
+
+/** Console roles: an operator changes things, an auditor only reads. */
+export type ConsoleRole = 'operator' | 'auditor';
+
+/**
+ * A Temporary Access Pass: lets its user past the second factor only to register a new method.
+ * One per account (a new one replaces the old); only the pass's hash is kept.
+ */
+export interface TemporaryPass {
+  accountId: string;
+  passHash: string;
+  oneTime: boolean;
+  createdAt: Date;
+  expiresAt: Date;
+  createdBy: string;
+  uses: number;
+  lastUsedAt: Date | null;
+}
 
 export interface Group {
   name: string;
   mfaExcluded: boolean;
   exclusionMessage: string | null;
+  /** The exemption register: who answers for the exclusion, why, and when it is reviewed. */
+  exemption?: ExemptionTerms | null;
+}
+
+/**
+ * Who answers for an exemption from MFA, why, and when it is reviewed: past that date it stops
+ * counting (the members are asked to enrol at their next sign-in) until an operator renews it.
+ */
+export interface ExemptionTerms {
+  owner: string;
+  reason: string;
+  reviewAt: Date;
+}
+
+/** One account exempt from MFA on its own. */
+export interface AccountExemption extends ExemptionTerms {
+  accountId: string;
+  createdAt: Date;
+  createdBy: string;
 }
 
 /** What a signed-in session may do next: only `complete` sessions reach the portal. */
@@ -288,6 +327,19 @@ export const AuditEventTypes = [
   'directory.search_limited',
   /** What a service account did over a few minutes: binds, searches, entries (one row, not one per search). */
   'directory.searches',
+  /** The operator console (issue 13): actor is the operator, email the target, detail.reason theirs. */
+  'role.granted',
+  'role.revoked',
+  'console.account_viewed',
+  'temporary_pass.issued',
+  'temporary_pass.used',
+  'temporary_pass.refused',
+  'temporary_pass.revoked',
+  'temporary_pass.expired',
+  'account.disabled',
+  'account.enabled',
+  'exemption.set',
+  'exemption.removed',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -7,6 +7,7 @@ import { appPasswordRepo } from './repos/app-passwords.ts';
 import { applicationRepo } from './repos/applications.ts';
 import { auditRepo } from './repos/audit.ts';
 import { certificateBindingRepo, certificateTicketRepo } from './repos/certificates.ts';
+import { exemptionRepo, roleRepo, temporaryPassRepo } from './repos/console.ts';
 import { groupRepo } from './repos/groups.ts';
 import { methodRepo } from './repos/methods.ts';
 import { noticeRepo } from './repos/notices.ts';
@@ -42,6 +43,9 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     notices: noticeRepo(db),
     passwordResets: passwordResetRepo(db),
     nudges: nudgeRepo(db),
+    roles: roleRepo(db),
+    temporaryPasses: temporaryPassRepo(db),
+    exemptions: exemptionRepo(db),
     async transaction(work) {
       if (db.isTransaction) return work(this);
       return db.transaction().execute((trx) => work(kyselyStore(engine, trx)));

@@ -10,12 +10,25 @@ export interface AccountsTable {
   mfa_enabled: number;
   mfa_enabled_at: number | null;
   created_at: number;
+  disabled_at: number | null;
 }
 
 export interface GroupsTable {
   name: string;
   mfa_excluded: number;
   exclusion_message: string | null;
+  exemption_owner?: string | null;
+  exemption_reason?: string | null;
+  exemption_review_at?: number | null;
+}
+
+export interface AccountExemptionsTable {
+  account_id: string;
+  owner: string;
+  reason: string;
+  review_at: number;
+  created_at: number;
+  created_by: string;
 }
 
 export interface AccountGroupsTable {
@@ -178,6 +191,25 @@ export interface CertificateTicketsTable {
   expires_at: number;
 }
 
+export interface AccountRolesTable {
+  account_id: string;
+  role: string;
+  granted_at: number;
+  granted_by: string;
+}
+
+export interface TemporaryPassesTable {
+  account_id: string;
+  pass_hash: string;
+  one_time: number;
+  created_at: number;
+  expires_at: number;
+  created_by: string;
+  uses: number;
+  last_used_at: number | null;
+  last_used_session: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   groups: GroupsTable;
@@ -199,6 +231,9 @@ export interface Database {
   notices: NoticesTable;
   password_resets: PasswordResetsTable;
   registration_nudges: RegistrationNudgesTable;
+  account_roles: AccountRolesTable;
+  temporary_passes: TemporaryPassesTable;
+  account_exemptions: AccountExemptionsTable;
 }
 
 /** A security notice waiting to be mailed, or mailed (sent_at). */

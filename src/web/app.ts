@@ -15,6 +15,7 @@ import { type MetricsSource, metricsRoute } from './metrics.ts';
 import { pageRenderer, registerPageRendering } from './page.ts';
 import { publicUrlOf } from './public-url.ts';
 import { nhsukDist, staticDir } from './render.ts';
+import { adminRoutes } from './routes/admin/index.ts';
 import { authenticatorAppRoutes } from './routes/authenticator-app.ts';
 import { deviceApiRoutes } from './routes/device-api.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -28,6 +29,7 @@ import { profileRoutes } from './routes/profile.ts';
 import { securityInfoRoutes } from './routes/security-info.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { type SmartcardPortalOptions, smartcardRoutes } from './routes/smartcard.ts';
+import { temporaryPassRoutes } from './routes/temporary-pass.ts';
 import { homeFor, portalCookieNames, registerSessionLoading } from './session.ts';
 import { PLAIN_HTTP_WITH_SECURE_COOKIES, transportOf } from './transport.ts';
 
@@ -145,6 +147,8 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
   await app.register(phoneVerificationRoutes(options.core));
   for (const routes of options.extraRoutes ?? []) await app.register(routes);
   await app.register(mfaVerificationRoutes(options.core, verification));
+  await app.register(temporaryPassRoutes(options.core));
+  await app.register(adminRoutes(options.core));
   if (options.singleSignOn) {
     await mountSingleSignOn(app, {
       core: options.core,

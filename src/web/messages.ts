@@ -62,6 +62,17 @@ const errorMessages: Partial<Record<ErrorCode, string>> = {
     'This password reset has ended, or was started in another browser. Start again from the sign-in page.',
   reset_step_not_allowed:
     'That step is not possible now. Prove it is you with two different methods first, then choose a new password.',
+  // The operator console (issue 13)
+  console_read_only: 'Your console role is auditor: you can look, but not change anything. Ask an operator.',
+  console_reason_required:
+    'Enter the reason for this action (at most 500 characters): it is kept in the audit log',
+  search_too_long:
+    'The search is too long. Enter the start of an email address or name (at most 254 characters)',
+  temporary_pass_lifetime: 'Choose a lifetime from 10 minutes to 8 hours',
+  review_date_past: 'Enter a review date in the future (at most 2 years ahead), like 31 3 2027',
+  exemption_owner_required: 'Enter who owns this exemption (at most 200 characters)',
+  temporary_pass_invalid:
+    'The Temporary Access Pass is not correct, has been used or has expired. Check it, or ask your IT service desk for a new one.',
 };
 
 /**

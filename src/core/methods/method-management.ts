@@ -57,13 +57,18 @@ export function methodManagement(store: Store, audit: AuditLog) {
      * The service desk's reset: every method, app password and session of the account goes at
      * once, so a lost phone or a leaked app password stops working immediately.
      */
-    async resetMfa(account: Account, actor: string) {
+    async resetMfa(account: Account, actor: string, reason?: string) {
       await store.transaction(async (tx) => {
         const methods = await tx.methods.removeAllForAccount(account.id);
         const appPasswords = await tx.appPasswords.removeAllForAccount(account.id);
         const sessions = await tx.sessions.removeAllForAccount(account.id);
         await audit.record(
-          { type: 'mfa.reset', email: account.email, actor, detail: { methods, appPasswords, sessions } },
+          {
+            type: 'mfa.reset',
+            email: account.email,
+            actor,
+            detail: { methods, appPasswords, sessions, ...(reason ? { reason } : {}) },
+          },
           tx,
         );
       });

@@ -35,7 +35,8 @@ export function sessionService(deps: {
       if (!session) return undefined;
       const now = clock.now();
       const account = await store.accounts.findById(session.accountId);
-      if (!account || session.idleExpiresAt <= now || session.absoluteExpiresAt <= now) {
+      const ended = !account || account.disabledAt || session.idleExpiresAt <= now;
+      if (ended || session.absoluteExpiresAt <= now) {
         await store.sessions.remove(idHash);
         if (account) await audit.record({ type: 'session.expired', email: account.email, clientAddress });
         return undefined;

@@ -67,14 +67,16 @@ export function signInWithPassword(deps: SignInDeps) {
       throw new GatehouseError('account_locked', undefined, { until: attempt.until });
     }
 
-    const account = await store.accounts.findByEmail(email);
+    const found = await store.accounts.findByEmail(email);
+    // A disabled account is checked like an unknown one (the same hash, the same answer).
+    const account = found?.disabledAt ? undefined : found;
     const valid = await hasher.verify(account?.passwordHash ?? (await decoyHash), password);
     if (!account || !valid) {
       await audit.record({
         type: 'signin.failed',
         email,
         clientAddress,
-        detail: { reason: failureReason(account) },
+        detail: { reason: found?.disabledAt ? 'disabled' : failureReason(account) },
       });
       await client.failed();
       const lockedUntil = await attempt.failed();

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Clock, Random } from '../clock.ts';
+import type { TemporaryPasses } from '../console/temporary-pass.ts';
 import { GatehouseError } from '../errors.ts';
 import type { AuthenticationMethod, MethodCall, MethodSteps, Outcome } from '../methods/method.ts';
 import type { MethodManagement } from '../methods/method-management.ts';
@@ -29,6 +30,8 @@ export interface FlowDeps {
   management: MethodManagement;
   smartcard: SmartcardMethod;
   passwordSignIn(input: PasswordInput): Promise<SignInResult>;
+  /** Temporary Access Passes (the operator console issues them). */
+  passes: TemporaryPasses;
 }
 
 export interface PasswordInput {
@@ -264,6 +267,17 @@ export function signInFlow(deps: FlowDeps) {
         clientAddress,
         detail: { returnTo },
       });
+    },
+
+    /**
+     * A Temporary Access Pass instead of the second factor: claimed once (one conditional update,
+     * bound to this session), then the session may only register a new method. Returns the new
+     * token of the promoted session.
+     */
+    async useTemporaryPass(active: ActiveSession, typed: string, clientAddress: string): Promise<string> {
+      requireStage(active, 'verify_mfa');
+      await deps.passes.claim(active.account, typed, active.session.idHash, clientAddress);
+      return (await apply(active, { type: 'pass_accepted' }, true)) as string;
     },
 
     /** Where to go back to once signed in: a path on this portal (the web layer validates it). */

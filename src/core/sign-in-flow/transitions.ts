@@ -29,9 +29,17 @@ export type FlowEvent =
   | { type: 'smartcard_accepted' }
   /** A proof consumed by this session: `purpose` says whether it signed in or registered a method. */
   | { type: 'factor_proven'; factor: SecondFactor; purpose: 'sign_in' | 'registration' }
+  /**
+   * A Temporary Access Pass an operator issued, claimed by this session instead of the second
+   * factor: it leads only to registering a new method (stage register_mfa), never further.
+   */
+  | { type: 'pass_accepted' }
   /** A complete session asked to prove a second factor again (an application demands MFA, or Security info wants a fresh proof). */
   | { type: 'step_up' }
   | { type: 'signed_out' };
+
+/** What a session that used a Temporary Access Pass carries (not an RFC 8176 value: never an amr). */
+export const PASS_FACTOR = 'tap';
 
 const withFactors = (factors: string[], ...more: string[]) => [...new Set([...factors, ...more])];
 
@@ -59,6 +67,10 @@ export function nextState(state: FlowState, event: FlowEvent, facts: AccountFact
       if (state.stage !== expected && !adding) throw new GatehouseError('flow_step_not_allowed');
       return { stage: 'complete', factors: withFactors(state.factors, 'mfa', event.factor) };
     }
+    case 'pass_accepted':
+      if (state.stage !== 'verify_mfa' || !facts.mfaEnabled)
+        throw new GatehouseError('flow_step_not_allowed');
+      return { stage: 'register_mfa', factors: withFactors(state.factors, PASS_FACTOR) };
     case 'step_up':
       if (state.stage !== 'complete') throw new GatehouseError('flow_step_not_allowed');
       if (facts.activeMethods === 0) throw new GatehouseError('method_not_found');
@@ -91,6 +103,8 @@ export function mayChange(
 ): void {
   if (state.stage === 'register_mfa') {
     if (change === 'enrol_method' && facts.mfaEnabled && facts.activeMethods === 0) return;
+    // A Temporary Access Pass let this session past the second factor to register a new one.
+    if (change === 'enrol_method' && facts.mfaEnabled && state.factors.includes(PASS_FACTOR)) return;
     // The method being registered may already be active (the phone approved): its proof is
     // bound to this session, which started it when the account had none.
     if (change === 'finish_enrolment' && facts.mfaEnabled) return;

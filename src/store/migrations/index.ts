@@ -9,6 +9,7 @@ import { smartcard } from './0007-smartcard.ts';
 import { appPasswordFingerprints } from './0008-app-password-fingerprints.ts';
 import { signInFlow } from './0009-sign-in-flow.ts';
 import { applicationLaunchUrl } from './0012-application-launch-url.ts';
+import { operatorConsole } from './0013-operator-console.ts';
 import { ownAccount } from './0014-own-account.ts';
 
 /**
@@ -28,6 +29,7 @@ const migrations: Record<string, (engine: Engine) => Migration> = {
   '0009-sign-in-flow': signInFlow,
   '0012-application-launch-url': applicationLaunchUrl,
   '0014-own-account': ownAccount,
+  '0013-operator-console': operatorConsole,
 };
 
 export function migrationProvider(engine: Engine): MigrationProvider {

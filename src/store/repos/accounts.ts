@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import { GatehouseError } from '../../core/errors.ts';
 import type { Account, NewAccount } from '../../core/model.ts';
 import type { AccountStore } from '../../core/store.ts';
@@ -134,6 +134,45 @@ export function accountRepo(db: Kysely<Database>, engine: Engine): AccountStore 
       await db.updateTable('accounts').set({ password_hash: passwordHash }).where('id', '=', id).execute();
     },
 
+    async search(prefix, limit, offset) {
+      // Each arm is an index range scan in its key's order, cut at the page's end; the union of
+      // the two short lists is then sorted. "C" on PostgreSQL: the index's bytewise order.
+      const c = engine.name === 'postgres' ? sql` collate "C"` : sql``;
+      const upper = `${prefix}${PREFIX_END}`;
+      const name = prefix.toLowerCase();
+      const enough = limit + offset;
+      const { rows } = await sql<{ id: string }>`
+        select id, email from (select id, email from accounts
+          where email${c} >= ${prefix} and email${c} < ${upper} order by email${c} limit ${enough}) as by_email
+        union
+        select id, email from (select id, email from accounts
+          where lower(display_name)${c} >= ${name} and lower(display_name)${c} < ${`${name}${PREFIX_END}`}
+          order by lower(display_name)${c} limit ${enough}) as by_name
+        order by email limit ${limit} offset ${offset}`.execute(db);
+      if (rows.length === 0) return [];
+      const found = await db
+        .selectFrom('accounts')
+        .selectAll()
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .orderBy('email')
+        .execute();
+      return withGroups(found);
+    },
+
+    async setDisabled(id, at) {
+      let query = db
+        .updateTable('accounts')
+        .set({ disabled_at: at ? toMillis(at) : null })
+        .where('id', '=', id);
+      query = at ? query.where('disabled_at', 'is', null) : query.where('disabled_at', 'is not', null);
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
     async enableMfa(id, at) {
       const result = await db
         .updateTable('accounts')
@@ -160,6 +199,7 @@ function accountRow(account: NewAccount): Insertable<AccountsTable> {
     mfa_enabled: 0,
     mfa_enabled_at: null,
     created_at: toMillis(account.createdAt),
+    disabled_at: null,
   };
 }
 
@@ -174,8 +214,12 @@ function toAccount(row: Selectable<AccountsTable>, memberships: { group_name: st
     mfaEnabledAt: row.mfa_enabled_at === null ? null : fromMillis(row.mfa_enabled_at),
     createdAt: fromMillis(row.created_at),
     groups: memberships.map((m) => m.group_name),
+    disabledAt: row.disabled_at == null ? null : fromMillis(row.disabled_at),
   };
 }
+
+/** The highest code point: every string that starts with a prefix sorts below prefix + this. */
+const PREFIX_END = '\u{10FFFF}';
 
 /**
  * An account without a password keeps an empty password_hash (the column is NOT NULL since 0001

@@ -97,6 +97,15 @@ export function sessionRepo(db: Kysely<Database>): SessionStore {
         .execute();
       return Object.fromEntries(rows.map((r) => [r.stage as SessionStage, Number(r.count)]));
     },
+    async listForAccount(accountId) {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('created_at', 'desc')
+        .execute();
+      return rows.map(toSession);
+    },
     async removeExpired(now) {
       const at = toMillis(now);
       const result = await db

@@ -19,6 +19,9 @@ const fieldMessages = {
   password: 'Enter your password',
 };
 
+const LAPSED_EXEMPTION =
+  'Your account no longer has an exception from multi-factor authentication (MFA). Enable MFA now: select Self-enrol.';
+
 /** Only single sign-on interactions of this portal can be returned to: no open redirect. */
 export function validReturn(value: unknown): string | null {
   return typeof value === 'string' && INTERACTION_PATH.test(value) ? value : null;
@@ -82,6 +85,15 @@ export function signInRoutes(core: Core, options: SignInOptions) {
       const previous = request.cookies[portalCookieNames(cookieSecure).session];
       if (previous) await core.flow.signOut(previous, request.ip);
       reply.setSession(result.token);
+      if (result.stage === 'complete' && !returnTo) {
+        // The exemption register: an exemption past its review date asks the user to enrol now.
+        const lapsed = await core.enrolment.lapsedExemption(result.account);
+        const active = lapsed && (await core.flow.resume(result.token, request.ip));
+        if (active) {
+          await core.flow.setFlash(active.session, LAPSED_EXEMPTION);
+          return reply.redirect('/profile/self-service', 303);
+        }
+      }
       if (result.stage !== 'verify_mfa') return reply.redirect(homeFor(result.stage, returnTo), 303);
       // The password POST raises the second factor at once (the guide: the PC shows a number).
       request.auth = await core.flow.resume(result.token, request.ip);

@@ -35,7 +35,7 @@ export function legacySignIn(ctx: LegacySignInContext) {
   const decoy = ctx.hasher.hash(ctx.random.bytes(16).toString('hex'));
   return async (input: LegacySignIn): Promise<Account> => {
     const limits = await reserveLegacyAttempt(ctx, input);
-    const account = await ctx.store.accounts.findByEmail(input.email);
+    const account = enabledOnly(await ctx.store.accounts.findByEmail(input.email));
     const outcome = await checkOneCredential(ctx, account, input.password, decoy);
     if (account && (outcome.kind === 'app_password' || outcome.kind === 'password')) {
       await limits.succeeded();
@@ -64,6 +64,9 @@ export function legacySignIn(ctx: LegacySignInContext) {
     return limits.failed();
   };
 }
+
+/** A disabled account signs in nowhere: here it is checked as an unknown one (a decoy hash). */
+const enabledOnly = (account: Account | undefined) => (account?.disabledAt ? undefined : account);
 
 type Outcome =
   | { kind: 'app_password'; id: string; name: string }
@@ -119,7 +122,7 @@ export function legacyPasswordAndPush(
   const decoy = ctx.hasher.hash(ctx.random.bytes(16).toString('hex'));
   return async (input: LegacySignIn & { application: string }): Promise<Account> => {
     const limits = await reserveLegacyAttempt(ctx, input);
-    const account = await ctx.store.accounts.findByEmail(input.email);
+    const account = enabledOnly(await ctx.store.accounts.findByEmail(input.email));
     const valid = await ctx.hasher.verify(account?.passwordHash ?? (await decoy), input.password);
     if (!account || !valid) {
       await ctx.audit.record({

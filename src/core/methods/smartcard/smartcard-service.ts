@@ -147,7 +147,8 @@ export function smartcardMethod(deps: SmartcardDeps) {
         input.clientAddress,
       );
       const account = ticket.accountId ? await store.accounts.findById(ticket.accountId) : undefined;
-      if (!account) throw new GatehouseError('certificate_ticket_invalid');
+      // A disabled account signs in nowhere, with a card neither.
+      if (!account || account.disabledAt) throw new GatehouseError('certificate_ticket_invalid');
       const binding = await store.certificateBindings.findByIssuerSerial(
         certificate.issuer,
         certificate.serial,
