@@ -28,8 +28,8 @@ const migrations: Record<string, (engine: Engine) => Migration> = {
   '0008-app-password-fingerprints': appPasswordFingerprints,
   '0009-sign-in-flow': signInFlow,
   '0012-application-launch-url': applicationLaunchUrl,
-  '0014-own-account': ownAccount,
   '0013-operator-console': operatorConsole,
+  '0014-own-account': ownAccount,
 };
 
 export function migrationProvider(engine: Engine): MigrationProvider {
