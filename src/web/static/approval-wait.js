@@ -15,7 +15,29 @@ if (root) {
   let source;
   let failures = 0;
 
+  // One status request at a time: the answer that moves the session on also renews its cookie, so
+  // a second request sent beside it carries the old one and would read "signed out". A check asked
+  // for meanwhile runs once the one in flight has answered.
+  let inFlight = false;
+  let again = false;
   const check = async () => {
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    inFlight = true;
+    try {
+      await checkOnce();
+    } finally {
+      inFlight = false;
+      if (again && !done) {
+        again = false;
+        check();
+      }
+    }
+  };
+
+  const checkOnce = async () => {
     if (done) return;
     try {
       const response = await fetch(statusUrl, {
