@@ -7,6 +7,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { startMailApp } from '../../examples/mail/app.ts';
 import { CHROMIUM_PATH } from '../helpers/browser.ts';
 import { gatehouse } from '../helpers/cli.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { TEST_PASSWORD } from '../helpers/portal.ts';
 import { type PortalProcess, portalProcess, send } from '../helpers/portal-process.ts';
 import { freeTcpPort } from '../helpers/ports.ts';
@@ -118,7 +119,10 @@ describe('the quick start: npm start on http://localhost, then single sign-on to
     });
     assert.equal(answer.statusCode, 503);
     assert.match(answer.body, /Sorry, single sign-on is not available/);
-    assert.match(portal.stdout(), /cookieSecure \(GATEHOUSE_COOKIE_SECURE\) is true/);
+    // The server's log reaches this process through a pipe, a moment after the answer.
+    await eventually('the log names cookieSecure', () =>
+      /cookieSecure \(GATEHOUSE_COOKIE_SECURE\) is true/.test(portal.stdout()),
+    );
     assert.match(portal.stdout(), /X-Forwarded-Proto: https/);
     assert.match(portal.stdout(), /trustProxy \(GATEHOUSE_TRUST_PROXY\)/);
   });
