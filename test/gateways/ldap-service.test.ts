@@ -15,6 +15,8 @@ const BASE = 'ou=people,dc=example,dc=org';
 const SERVICE_DN = 'cn=mail-server,ou=services,dc=example,dc=org';
 const SERVICE_PASSWORD = 'mail-server-service-secret-0123';
 const PER_MINUTE = 12;
+const ROOMY_LOCKOUT = { maxFailures: 40, windowMinutes: 15, lockMinutes: 15 };
+const LOCKOUT = { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 };
 
 for (const engine of ENGINES) {
   const skip = (engine === 'postgres' ? await postgresUnavailable() : null) ?? false;
@@ -45,7 +47,9 @@ for (const engine of ENGINES) {
       search(SERVICE_DN, SERVICE_PASSWORD, filter, ...attributes);
 
     before(async () => {
-      portal = await startTestPortal({ engine });
+      // Room for the parallel binds of the search quota's test: binds beyond the lockout's limit
+      // in flight are refused unchecked (busy), which the test below shows with the default.
+      portal = await startTestPortal({ engine, settings: { accountLockout: ROOMY_LOCKOUT } });
       await portal.core.accounts.excludeGroupFromMfa('secure care', 'Guidance to follow.', 'test');
       const account = await addUser(portal.core, ann, { displayName: 'Ann Mail', groups: ['mail-users'] });
       await addUser(portal.core, bob, { displayName: 'Bob Mail', groups: ['secure care'] });
@@ -185,6 +189,49 @@ for (const engine of ENGINES) {
       } finally {
         await own.close();
       }
+    });
+  });
+  describe(`LDAP service account: parallel wrong passwords (${engine})`, { skip }, () => {
+    let portal: TestPortal;
+    let gateway: Awaited<ReturnType<typeof startLdapGateway>>;
+    const dn = 'cn=guessed-server,ou=services,dc=example,dc=org';
+    const bind = (password: string) =>
+      run('ldapwhoami', ['-x', '-H', `ldap://127.0.0.1:${gateway.port}`, '-D', dn, '-w', password]);
+
+    before(async () => {
+      portal = await startTestPortal({ engine, settings: { accountLockout: LOCKOUT } });
+      gateway = await startLdapGateway(
+        portal.core,
+        {
+          host: '127.0.0.1',
+          port: 0,
+          baseDn: BASE,
+          allowPlain: false,
+          serviceAccount: { dn, password: SERVICE_PASSWORD, searchesPerMinute: PER_MINUTE, sizeLimit: 3 },
+        },
+        pino({ level: 'silent' }),
+      );
+    });
+    after(async () => {
+      await gateway?.close();
+      await portal?.close();
+    });
+
+    test('of 12 parallel guesses at most 5 are checked, then even the right password is locked out', async () => {
+      const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => bind(`guess-${i}`)));
+      const codes = guesses.map((g) => g.code);
+      // Checked and wrong: 49; refused unchecked while others were in flight: 51 or 49 (locked).
+      assert.ok(
+        codes.every((c) => c === 49 || c === 51),
+        guesses.map((g) => `${g.code}: ${g.out}`).join('\n'),
+      );
+      const checked = (await portal.core.audit.list({ limit: 50 })).filter(
+        (e) => e.type === 'directory.service_refused' && e.actor === dn,
+      );
+      assert.equal(checked.length, LOCKOUT.maxFailures, 'guesses compared with the secret');
+      const right = await bind(SERVICE_PASSWORD);
+      assert.equal(right.code, 49, right.out);
+      assert.match(right.out, /too many failed attempts/);
     });
   });
 }

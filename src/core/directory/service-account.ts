@@ -25,8 +25,8 @@ export const secretDigest = (secret: string) => createHash('sha256').update(secr
 export interface DirectoryService {
   /**
    * A bind as the service account: throttled per client address before the secret is compared
-   * (as legacy sign-ins are), each failure audited. Throws `invalid_credentials` or
-   * `account_locked`.
+   * (as legacy sign-ins are), each failure audited. Throws `invalid_credentials`,
+   * `account_locked`, or `client_throttled` when the limit is taken by binds still in flight.
    */
   bindService(service: ServiceAccount, secret: string, clientAddress: string): Promise<void>;
   /**
@@ -59,8 +59,13 @@ export function directoryService(ctx: {
   const auditedUntil = new Map<string, number>();
   return {
     async bindService(service, secret, clientAddress) {
-      const reservation = await binds.reserve(`directory:service-bind:${clientAddress}`);
-      if (!reservation.granted) throw new GatehouseError('account_locked');
+      // Per service and address: a client that guessed wrong locks only its own binds.
+      const reservation = await binds.reserve(`directory:service-bind:${service.name}:${clientAddress}`);
+      if (!reservation.granted) {
+        // Parallel binds beyond the limit are refused unchecked; with no failures counted they
+        // are "busy, try again", not a lockout (a mail server opening many connections at once).
+        throw new GatehouseError(reservation.locked ? 'account_locked' : 'client_throttled');
+      }
       if (timingSafeEqual(secretDigest(secret), service.secretDigest)) return reservation.passed();
       const locked = await reservation.failed();
       await audit.record({

@@ -23,6 +23,11 @@ export type Reservation =
       granted: false;
       /** When to try again: the lock's end, or when the attempts in flight would have locked it. */
       until: Date;
+      /**
+       * True when the key is locked (failures reached the limit); false when the limit is only
+       * taken by attempts still being checked, which a caller may answer as "busy, try again".
+       */
+      locked: boolean;
     };
 
 export interface Throttle {
@@ -56,13 +61,14 @@ export function throttle(store: Store, clock: Clock, rule: ThrottleRule): Thrott
       const now = clock.now();
       const windowStart = new Date(now.getTime() - rule.windowMinutes * MINUTE);
       const state = await store.throttle.reserveAttempt(key, now, windowStart);
-      if (state.lockedUntil && state.lockedUntil > now) return { granted: false, until: state.lockedUntil };
+      if (state.lockedUntil && state.lockedUntil > now)
+        return { granted: false, until: state.lockedUntil, locked: true };
       if (state.failures > rule.maxFailures) {
         // The limit is taken by attempts still being checked: if they fail, they lock the key
         // for lockMinutes; if none does, the count holds until the window ends.
         const windowEnd = new Date(state.windowStartedAt.getTime() + rule.windowMinutes * MINUTE);
         const lockEnd = new Date(now.getTime() + rule.lockMinutes * MINUTE);
-        return { granted: false, until: windowEnd > lockEnd ? windowEnd : lockEnd };
+        return { granted: false, until: windowEnd > lockEnd ? windowEnd : lockEnd, locked: false };
       }
       const window = state.windowStartedAt;
       return {

@@ -200,6 +200,8 @@ export async function startLdapGateway(core: Core, config: LdapConfig, log: Fast
           return void socket.write(bindResponse(id, RESULT.unavailable, 'try again in a moment'));
         }
         if (!isGatehouseError(error)) throw error;
+        if (error.code === 'client_throttled')
+          return void socket.write(bindResponse(id, RESULT.busy, 'too many binds at once: try again'));
         socket.write(
           bindResponse(
             id,
