@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { isGatehouseError } from '../../src/core/errors.ts';
+import { sweepExpired } from '../../src/core/housekeeping.ts';
 import { codeAt } from '../../src/core/methods/totp/totp-codes.ts';
+import { RESET_LIMITS } from '../../src/core/recovery/password-reset.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { ENGINES, postgresUnavailable } from '../helpers/engines.ts';
 import { InjectClient } from '../helpers/inject-client.ts';
@@ -317,6 +320,58 @@ for (const engine of ENGINES) {
       const types = await auditTypes(email);
       assert.ok(types.includes('password_reset.refused:other_browser'));
       assert.ok(types.includes('password_reset.refused:already_used'));
+    });
+
+    test('resets started are counted before one is made: per address and per email, then swept once expired', {
+      skip: skip ?? false,
+    }, async () => {
+      const { perAddress, perEmail } = RESET_LIMITS;
+      const address = '198.51.100.77';
+      const started = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) =>
+          portal.core.passwordReset.start({ email: `walker${i}@example.org`, clientAddress: address }),
+        ),
+      );
+      const made = started.filter((r) => r.status === 'fulfilled');
+      const refused = started.filter((r) => r.status === 'rejected');
+      assert.equal(made.length, perAddress.maxFailures, 'of 40 at once, the address limit only');
+      assert.ok(refused.every((r) => isGatehouseError(r.reason, 'reset_throttled')));
+      const audited = (await portal.core.audit.list({ limit: 200 })).filter(
+        (e) =>
+          e.type === 'password_reset.refused' &&
+          e.detail.reason === 'too_many_resets' &&
+          e.clientAddress === address,
+      );
+      assert.equal(audited.length, 40 - perAddress.maxFailures);
+      // Someone else's address from many networks: the email's own limit.
+      const victim = 'victim.reset@example.org';
+      const perVictim = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          portal.core.passwordReset.start({ email: victim, clientAddress: `203.0.113.${i + 1}` }),
+        ),
+      );
+      assert.equal(perVictim.filter((r) => r.status === 'fulfilled').length, perEmail.maxFailures);
+      // Over HTTP the refusal is a page that says how long to wait.
+      const page = await new InjectClient(portal.app).post(
+        '/signin/forgot',
+        { email: victim },
+        {
+          formPage: '/signin/forgot',
+        },
+      );
+      assert.equal(page.statusCode, 429);
+      assert.match(page.body, /Too many password resets have been started\. Try again in \d+ minutes?/);
+      // Housekeeping deletes them once expired; an expired reset is unknown from then on.
+      const handle = (
+        made[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof portal.core.passwordReset.start>>>
+      ).value;
+      clock.advanceMinutes(16);
+      const swept = await sweepExpired(portal.store, clock)();
+      assert.ok(swept.passwordResets >= made.length + perEmail.maxFailures, `${swept.passwordResets} swept`);
+      await assert.rejects(portal.core.passwordReset.state(handle), (e) =>
+        isGatehouseError(e, 'reset_invalid'),
+      );
+      clock.advanceMinutes(60); // the limits' windows end, for the tests after this one
     });
 
     test('with fewer than two factors registered, the page says to contact the service desk', {

@@ -12,8 +12,17 @@ import type { SignOutEverywhere } from '../sessions/sign-out-everywhere.ts';
 import { redeemProof } from '../sign-in-flow/proof.ts';
 import type { SecondFactor } from '../sign-in-flow/transitions.ts';
 import type { Store } from '../store.ts';
+import { type ThrottleRule, throttle } from '../throttle/throttle.ts';
 
 const RESET_MINUTES = 15;
+/**
+ * Resets started, counted before one is made: per client address (a script filling the table, or
+ * walking addresses to set off challenges) and per email address (someone else's phone rung).
+ */
+export const RESET_LIMITS: { perAddress: ThrottleRule; perEmail: ThrottleRule } = {
+  perAddress: { maxFailures: 10, windowMinutes: 15, lockMinutes: 15 },
+  perEmail: { maxFailures: 5, windowMinutes: 60, lockMinutes: 60 },
+};
 /** Two different factors, never one twice: an app's push and its codes are one device. */
 export const FACTORS_NEEDED = 2;
 
@@ -64,6 +73,23 @@ export function passwordReset(deps: {
   signOutEverywhere: SignOutEverywhere;
 }) {
   const { store, clock, random, audit, methods } = deps;
+  const perAddress = throttle(store, clock, RESET_LIMITS.perAddress);
+  const perEmail = throttle(store, clock, RESET_LIMITS.perEmail);
+
+  /** One reset counted against both limits before it is made; refused and audited beyond them. */
+  async function countStart(email: string, clientAddress: string) {
+    const until =
+      (await perAddress.consume(`reset:address:${clientAddress}`)) ??
+      (await perEmail.consume(`reset:email:${email}`));
+    if (!until) return;
+    await audit.record({
+      type: 'password_reset.refused',
+      email,
+      clientAddress,
+      detail: { reason: 'too_many_resets', until },
+    });
+    throw new GatehouseError('reset_throttled', undefined, { until });
+  }
 
   async function refuse(
     email: string | null,
@@ -129,7 +155,9 @@ export function passwordReset(deps: {
   }
 
   return {
+    /** Throws `reset_throttled` beyond the limits (RESET_LIMITS). */
     async start(input: { email: string; clientAddress: string }): Promise<ResetHandle> {
+      await countStart(input.email, input.clientAddress);
       const account = await store.accounts.findByEmail(input.email);
       const id = random.bytes(32).toString('base64url');
       const browserSecret = random.bytes(32).toString('base64url');

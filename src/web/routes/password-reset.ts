@@ -81,7 +81,22 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
           },
           400,
         );
-      const handle = await reset.start({ email: email.data, clientAddress: request.ip });
+      let handle: Awaited<ReturnType<typeof reset.start>>;
+      try {
+        handle = await reset.start({ email: email.data, clientAddress: request.ip });
+      } catch (error) {
+        if (!isGatehouseError(error, 'reset_throttled')) throw error;
+        return reply.page(
+          'error',
+          {
+            title: 'Reset your password',
+            heading: 'You cannot reset a password now',
+            paragraphs: [messageFor(error, core.clock.now())],
+            backLink: { href: '/signin', text: 'Back to sign in' },
+          },
+          error.status,
+        );
+      }
       reply.setCookie(cookie, handle.browserSecret, {
         path: '/',
         httpOnly: true,
