@@ -228,6 +228,46 @@ for (const engine of ENGINES) {
       assert.ok((await portal.store.notices.listForEmail(email)).some((n) => n.kind === 'password_reset'));
     });
 
+    test('the phone called, # pressed, is a factor of a reset: the page waits, then moves on once', {
+      skip: skip ?? false,
+    }, async () => {
+      const { email, secret } = await twoFactorUser();
+      const { browser, path } = await startReset(email);
+      assert.match((await browser.get(path)).body, /Call my phone/);
+      const called = await browser.post(`${path}/call`, {}, { formPage: path });
+      assert.equal(called.headers.location, `${path}/call`);
+      const waiting = await browser.get(`${path}/call`);
+      assert.match(waiting.body, /We(&#39;|')re calling/);
+      assert.match(waiting.body, /press the <strong>#<\/strong> key/);
+      assert.deepEqual((await browser.get(`${path}/call/status`)).json(), {
+        status: 'pending',
+        next: `${path}/call`,
+      });
+      assert.match((await browser.get(path)).body, /step 1 of 2/, 'not proved while the call rings');
+      await phones.answerLastCall(portal.core);
+      assert.deepEqual((await browser.get(`${path}/call/status`)).json(), {
+        status: 'confirmed',
+        next: path,
+      });
+      // Counted once: the call's proof is used, so the page offers only the app now.
+      assert.equal((await browser.get(`${path}/call`)).headers.location, path);
+      const second = await browser.get(path);
+      assert.match(second.body, /Done: your phone/);
+      assert.doesNotMatch(second.body, /Call my phone/);
+      const again = await browser.post(`${path}/call`, {}, { formPage: path });
+      assert.equal(again.statusCode, 403, 'the phone cannot be the second factor too');
+      clock.advanceMinutes(1);
+      await browser.post(`${path}/code`, { code: codeAt(secret, clock.now()) }, { formPage: path });
+      assert.equal((await browser.get(path)).headers.location, `${path}/password`);
+      const proved = (await portal.core.audit.list({ email, limit: 20 })).filter(
+        (e) => e.type === 'password_reset.factor_proved',
+      );
+      assert.deepEqual(
+        proved.map((e) => e.detail.factor),
+        ['app', 'phone'],
+      );
+    });
+
     test("the app's number approved in the app is one factor of a reset; a wrong number is none", {
       skip: skip ?? false,
     }, async () => {

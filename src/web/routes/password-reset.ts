@@ -2,10 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { emailSchema } from '../../core/accounts/email.ts';
 import { type Core, GatehouseError, isGatehouseError } from '../../core/index.ts';
+import type { PhoneChallenge } from '../../core/model.ts';
 import { MAX_PASSWORD_LENGTH } from '../../core/passwords/password-policy.ts';
 import type { ResetHandle } from '../../core/recovery/password-reset.ts';
 import { type FieldError, formBody, summaryAndFields } from '../forms.ts';
 import { messageFor } from '../messages.ts';
+import { callProblem, callTitle } from '../phone-problems.ts';
 
 const BASE = '/signin/forgot';
 const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/) });
@@ -128,6 +130,7 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
           app: state.methods.includes('authenticator_app'),
           code: state.methods.includes('totp'),
           phone: state.methods.includes('phone'),
+          texts: core.phone.settings.allowTexts,
         });
       }),
     );
@@ -179,21 +182,89 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
       }),
     );
 
-    app.post(`${BASE}/:id/text`, async (request, reply) =>
+    /** Texts a code to the phone (also offered on the call page). */
+    async function startText(request: FastifyRequest, reply: FastifyReply) {
+      try {
+        await reset.startChallenge(handleOf(request), 'phone', { channel: 'sms' });
+      } catch (error) {
+        if (!isGatehouseError(error) || error.code.startsWith('reset_')) throw error;
+        return codePage(
+          reply,
+          at(request),
+          'phone',
+          messageFor(error, core.clock.now(), 'dial'),
+          error.status,
+        );
+      }
+      return reply.redirect(at(request, '/text'), 303);
+    }
+
+    app.post(`${BASE}/:id/text`, async (request, reply) => step(reply, () => startText(request, reply)));
+
+    /** The reset's call as it stands: proved (its factor counted) or the call page's view. */
+    async function callState(request: FastifyRequest) {
+      // Proved already (by the waiting page's script, or in another tab): on to the next step.
+      if ((await reset.state(handleOf(request))).proved.includes('phone')) return { proved: true as const };
+      const outcome = await reset.finishChallenge(handleOf(request), 'phone', {});
+      if (outcome.proved) return { proved: true as const };
+      const challenge = outcome.view as PhoneChallenge | undefined;
+      return { proved: false as const, challenge };
+    }
+
+    /** Calls the phone (the guide's way: answer, press #), as a first or a new call. */
+    async function startCall(request: FastifyRequest, reply: FastifyReply) {
+      try {
+        await reset.startChallenge(handleOf(request), 'phone', { channel: 'call' });
+      } catch (error) {
+        if (!isGatehouseError(error) || error.code.startsWith('reset_')) throw error;
+        return reply.page(
+          'error',
+          {
+            title: 'We could not call your phone',
+            heading: 'We could not call your phone',
+            paragraphs: [messageFor(error, core.clock.now(), 'dial')],
+            backLink: { href: at(request), text: 'Choose a different method' },
+          },
+          error.status,
+        );
+      }
+      return reply.redirect(at(request, '/call'), 303);
+    }
+
+    app.post(`${BASE}/:id/call`, async (request, reply) => step(reply, () => startCall(request, reply)));
+    app.post(`${BASE}/:id/call/retry`, async (request, reply) =>
+      step(reply, () => startCall(request, reply)),
+    );
+    app.post(`${BASE}/:id/call/check`, async (request, reply) =>
+      step(reply, async () => reply.redirect(at(request, '/call'), 303)),
+    );
+    app.post(`${BASE}/:id/call/text`, async (request, reply) => step(reply, () => startText(request, reply)));
+
+    app.get(`${BASE}/:id/call`, async (request, reply) =>
       step(reply, async () => {
-        try {
-          await reset.startChallenge(handleOf(request), 'phone', { channel: 'sms' });
-        } catch (error) {
-          if (!isGatehouseError(error) || error.code.startsWith('reset_')) throw error;
-          return codePage(
-            reply,
-            at(request),
-            'phone',
-            messageFor(error, core.clock.now(), 'dial'),
-            error.status,
-          );
-        }
-        return reply.redirect(at(request, '/text'), 303);
+        const state = await callState(request);
+        if (state.proved) return reply.redirect(at(request), 303);
+        if (!state.challenge || state.challenge.channel !== 'call') return reply.redirect(at(request), 303);
+        const number = await core.phone.numberOf(state.challenge);
+        const status = state.challenge.status;
+        return reply.page('phone-call', {
+          title: callTitle(status),
+          caption: 'Reset your password',
+          base: at(request, '/call'),
+          status,
+          number: number.label,
+          canText: core.phone.settings.allowTexts && !number.office,
+          problem: callProblem(status),
+        });
+      }),
+    );
+
+    // For the waiting page's script: moves on by itself once # was pressed.
+    app.get(`${BASE}/:id/call/status`, async (request, reply) =>
+      step(reply, async () => {
+        const state = await callState(request);
+        if (state.proved) return reply.send({ status: 'confirmed', next: at(request) });
+        return reply.send({ status: state.challenge?.status ?? 'none', next: at(request, '/call') });
       }),
     );
 
