@@ -244,7 +244,7 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
       step(reply, async () => {
         const state = await callState(request);
         if (state.proved) return reply.redirect(at(request), 303);
-        if (!state.challenge || state.challenge.channel !== 'call') return reply.redirect(at(request), 303);
+        if (state.challenge?.channel !== 'call') return reply.redirect(at(request), 303);
         const number = await core.phone.numberOf(state.challenge);
         const status = state.challenge.status;
         return reply.page('phone-call', {
