@@ -344,6 +344,7 @@ export function createCore(parts: {
       hasher,
       audit,
       methods,
+      smartcard,
       signOutEverywhere: endEverySession,
     }),
     notices: noticeOutbox(store, clock),

@@ -50,8 +50,23 @@ export interface ResetState {
   proved: ResetFactor[];
   /** False when fewer than two factors are registered: only the service desk can help. */
   possible: boolean;
-  /** Two factors proved: the new password may be chosen. */
+  /** Two factors proved, or a smartcard: the new password may be chosen. */
   ready: boolean;
+  /** Smartcards are accepted here: a card (with its PIN) is two factors on its own. */
+  smartcard: boolean;
+}
+
+/** Enough to choose a new password: two different factors, or a smartcard (card and PIN). */
+const enough = (factors: readonly ResetFactor[]) =>
+  factors.includes('smartcard') || new Set(factors).size >= FACTORS_NEEDED;
+
+/** The smartcard half a reset needs (src/core/methods/smartcard). */
+export interface ResetSmartcard {
+  configured: boolean;
+  redeemForReset(input: { ticket: string; state: string; clientAddress: string }): Promise<{
+    accountId: string | null;
+    certificate: Record<string, unknown> | undefined;
+  }>;
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
@@ -70,6 +85,7 @@ export function passwordReset(deps: {
   hasher: PasswordHasher;
   audit: AuditLog;
   methods: MethodRegistry;
+  smartcard: ResetSmartcard;
   signOutEverywhere: SignOutEverywhere;
 }) {
   const { store, clock, random, audit, methods } = deps;
@@ -183,8 +199,30 @@ export function passwordReset(deps: {
         methods: available.filter((m) => !reset.factors.includes(methodFamily[m])),
         proved: reset.factors,
         possible,
-        ready: possible && reset.factors.length >= FACTORS_NEEDED,
+        ready: Boolean(account) && enough(reset.factors),
+        smartcard: deps.smartcard.configured,
       };
+    },
+
+    /**
+     * A smartcard checked at the certificate endpoint for this reset: both factors at once, when
+     * the card maps to the reset's account. Counted once, like any factor; refusals audited.
+     */
+    async proveWithSmartcard(handle: ResetHandle, input: { ticket: string; state: string }): Promise<void> {
+      const { reset, account } = await open(handle);
+      const card = await deps.smartcard.redeemForReset({ ...input, clientAddress: handle.clientAddress });
+      if (!account || account.disabledAt || card.accountId !== account.id)
+        return refuse(reset.email, handle.clientAddress, 'smartcard_other_account', 'reset_step_not_allowed');
+      if (reset.factors.includes('smartcard'))
+        return refuse(reset.email, handle.clientAddress, 'factor_already_proved', 'reset_step_not_allowed');
+      if (!(await store.passwordResets.addFactor(reset.idHash, reset.factors, 'smartcard', clock.now())))
+        return refuse(reset.email, handle.clientAddress, 'step_raced', 'reset_step_not_allowed');
+      await audit.record({
+        type: 'password_reset.factor_proved',
+        email: account.email,
+        clientAddress: handle.clientAddress,
+        detail: { factor: 'smartcard', certificate: card.certificate, proved: reset.factors.length + 1 },
+      });
     },
 
     async startChallenge<K extends ResetMethod>(
@@ -227,7 +265,7 @@ export function passwordReset(deps: {
     /** The last step: only after two factors, once. */
     async choosePassword(handle: ResetHandle, password: string): Promise<Account> {
       const { reset, account } = await open(handle);
-      if (!account || new Set(reset.factors).size < FACTORS_NEEDED)
+      if (!account || !enough(reset.factors))
         return refuse(reset.email, handle.clientAddress, 'factors_missing', 'reset_step_not_allowed');
       const next = normalisedPassword(password);
       checkNewPassword(next, account.email);

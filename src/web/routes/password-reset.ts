@@ -10,7 +10,9 @@ import { messageFor } from '../messages.ts';
 import { callProblem, callTitle } from '../phone-problems.ts';
 
 const BASE = '/signin/forgot';
-const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/) });
+/** A reset's id, as in its address. */
+export const resetIdPattern = /^[A-Za-z0-9_-]{20,100}$/;
+const idParam = z.object({ id: z.string().regex(resetIdPattern) });
 const codeField = z.string().trim().max(20).catch('');
 const passwordForm = z.object({
   next: z
@@ -28,8 +30,25 @@ const factorWords = { app: 'the authenticator app', phone: 'your phone', smartca
  * factors (the app, by its number or a code; the phone, by a text), then a new password. The
  * reset lives in the database and is bound to this browser by a cookie of its own.
  */
-export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean }) {
-  const cookie = `${options.cookieSecure ? '__Host-' : ''}gatehouse_reset`;
+/** A refused reset or step: said plainly, with the way to start again. */
+export function resetRefusal(reply: FastifyReply, error: GatehouseError, now: Date) {
+  return reply.page(
+    'error',
+    {
+      title: 'Reset your password',
+      heading: 'You cannot continue this password reset',
+      paragraphs: [messageFor(error, now)],
+      backLink: { href: BASE, text: 'Start again' },
+    },
+    error.status,
+  );
+}
+
+/** The cookie that binds a reset to the browser that began it (its secret half). */
+export const resetCookieName = (cookieSecure: boolean) => `${cookieSecure ? '__Host-' : ''}gatehouse_reset`;
+
+export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean; smartcard: boolean }) {
+  const cookie = resetCookieName(options.cookieSecure);
   const reset = core.passwordReset;
 
   return async (app: FastifyInstance) => {
@@ -40,19 +59,8 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
     });
     const at = (request: FastifyRequest, step = '') => `${BASE}/${handleOf(request).id}${step}`;
 
-    /** A refused reset or step: said plainly, with the way to start again. */
-    function refused(reply: FastifyReply, error: GatehouseError) {
-      return reply.page(
-        'error',
-        {
-          title: 'Reset your password',
-          heading: 'You cannot continue this password reset',
-          paragraphs: [messageFor(error, core.clock.now())],
-          backLink: { href: BASE, text: 'Start again' },
-        },
-        error.status,
-      );
-    }
+    const refused = (reply: FastifyReply, error: GatehouseError) =>
+      resetRefusal(reply, error, core.clock.now());
 
     /** Runs a step; a GatehouseError of the reset itself becomes the refusal page. */
     async function step(reply: FastifyReply, work: () => Promise<FastifyReply>) {
@@ -111,6 +119,7 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
     app.get(`${BASE}/:id`, async (request, reply) =>
       step(reply, async () => {
         const state = await reset.state(handleOf(request));
+        if (state.ready) return reply.redirect(at(request, '/password'), 303);
         if (!state.possible)
           return reply.page('error', {
             title: 'Reset your password',
@@ -119,9 +128,11 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
               'To reset your password here, you must have two sign-in methods registered, such as the authenticator app and a phone.',
               'Contact your IT service desk: they can check who you are and give you a Temporary Access Pass.',
             ],
+            ...(options.smartcard && state.smartcard
+              ? { link: { href: at(request, '/smartcard'), text: 'I have a smartcard: use it' } }
+              : {}),
             backLink: { href: '/signin', text: 'Back to sign in' },
           });
-        if (state.ready) return reply.redirect(at(request, '/password'), 303);
         return reply.page('reset-choose', {
           title: 'Prove it is you',
           base: at(request),
@@ -131,6 +142,7 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
           code: state.methods.includes('totp'),
           phone: state.methods.includes('phone'),
           texts: core.phone.settings.allowTexts,
+          smartcard: options.smartcard && state.smartcard,
         });
       }),
     );
