@@ -137,6 +137,32 @@ describe('single sign-on from the Mail example application', () => {
     await expectInbox(page, /verification code \(amr: pwd, mfa, otp/);
   });
 
+  test('the hand-off page, held before it moves on, passes axe, and its link reaches Mail', async () => {
+    const email = 'held.hand-off@example.org';
+    await addUser(portal.core, email);
+    const page = await browserAtMail();
+    // The browser's route sees only the first request of a redirect chain (the password's form), so
+    // the handler follows the chain itself (with the context's cookies) and answers with its end,
+    // the hand-off page, without its refresh: the page stays to be checked and followed by hand.
+    let held = 0;
+    await page.route(`${portal.url}/signin`, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const response = await route.fetch();
+      const body = await response.text();
+      const still = body.replace(/<meta http-equiv="refresh"[^>]*>/, '');
+      if (still !== body) held += 1;
+      return route.fulfill({ response, body: still });
+    });
+    await typePassword(page, email);
+    await page.getByRole('heading', { name: 'Signing you in' }).waitFor();
+    assert.equal(held, 1, 'the hand-off page was held once');
+    assert.match(await page.locator('main').innerText(), /You are being taken back to the application/);
+    await expectNoAxeViolations(page);
+    await page.unrouteAll();
+    await page.getByRole('link', { name: 'Continue' }).click();
+    await expectInbox(page, /amr: pwd/);
+  });
+
   test('MFA enabled but nothing registered: the wizard, then "taken to the application initially selected"', async () => {
     const account = await addUser(portal.core, 'wizard.from.mail@example.org');
     await portal.core.enrolment.enable(account, '127.0.0.1');

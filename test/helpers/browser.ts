@@ -201,8 +201,8 @@ export function expectEveryPageChecked(page: Page): void {
   const seen = visited.get(page) ?? new Set<string>();
   const done = checked.get(page) ?? new Set<string>();
   // The single sign-on hand-off (/interaction/...) moves on by itself at once (a meta refresh),
-  // so a journey cannot stop on it to check it. It is the portal's layout with a heading, a
-  // paragraph and a link; a browser check of it while held is still to be written.
+  // so a journey cannot stop on it to check it; test/e2e/single-sign-on.test.ts holds it (its
+  // refresh taken out) and checks it there.
   const missed = [...seen].filter((p) => !done.has(p) && !p.startsWith('/interaction/'));
   assert.deepEqual(missed, [], `pages visited without an accessibility check: ${missed.join(', ')}`);
   assert.ok(seen.size > 0, 'the test visited no pages');
