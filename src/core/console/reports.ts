@@ -66,9 +66,10 @@ export interface SignInActivity {
   reports: { day: string; type: AuditEventType; count: number }[];
 }
 
+/** A category by name; none given is every account. */
 function categoryOf(value: string | undefined): RegistrationCategory {
-  if (value !== undefined && (REGISTRATION_CATEGORIES as readonly string[]).includes(value))
-    return value as RegistrationCategory;
+  if (value === undefined || value === '') return 'all';
+  if ((REGISTRATION_CATEGORIES as readonly string[]).includes(value)) return value as RegistrationCategory;
   throw new GatehouseError('console_filter_invalid', 'not a category', { field: 'category' });
 }
 
