@@ -13,8 +13,9 @@ const exemptIds = (now: number) => sql`select account_id from account_exemptions
  * One row of facts per account (its methods' kinds, a smartcard, an exemption that counts). For
  * every account (`few` false): the accounts joined to three grouped subqueries, one scan and
  * three hash joins at any size (the methods read from their partial index alone, migration
- * 0016). For a few accounts (a group's members): a probe of each index per account instead, so
- * that one group costs its members, not the whole directory.
+ * 0016). For one group's members: a probe of each index per member instead, so that one group
+ * costs its members, not the whole directory (measured: 0.3 s instead of 2 s for 3,000 members
+ * of 1,500,000; but 14 s instead of 4 s for the 150,000 members of a page of 50 groups).
  */
 function facts(now: number, where: RawBuilder<unknown>, few = false) {
   if (few) {
@@ -103,10 +104,25 @@ export function registrationCounts(categories: readonly RegistrationCategory[], 
     from (${facts(now, inGroup(group), group !== undefined)}) as f`;
 }
 
-export function reportRepo(db: Kysely<Database>, _engine: Engine): ReportStore {
+/**
+ * Runs a report's aggregate with room to hash in memory: PostgreSQL's default work_mem (4 MB)
+ * splits the join of 1.1 million accounts' methods into 16 batches written to disk. SET LOCAL
+ * lasts until the transaction ends, so only this statement gets it.
+ */
+async function withRoom<T>(db: Kysely<Database>, engine: Engine, run: (db: Kysely<Database>) => Promise<T>) {
+  if (engine.name !== 'postgres' || db.isTransaction) return run(db);
+  return db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
+    return run(trx);
+  });
+}
+
+export function reportRepo(db: Kysely<Database>, engine: Engine): ReportStore {
   return {
     async countRegistration(categories, at, group) {
-      const { rows } = await registrationCounts(categories, toMillis(at), group).execute(db);
+      const { rows } = await withRoom(db, engine, (d) =>
+        registrationCounts(categories, toMillis(at), group).execute(d),
+      );
       const row = rows[0] ?? {};
       return Object.fromEntries(categories.map((c, i) => [c, Number(row[`c${i}`] ?? 0)])) as Record<
         RegistrationCategory,
@@ -149,13 +165,15 @@ export function reportRepo(db: Kysely<Database>, _engine: Engine): ReportStore {
       const members = sql`a.id in (select account_id from account_groups where group_name in (${sql.join(names)}))`;
       const sum = (category: RegistrationCategory) =>
         sql.raw(`sum(case when ${onFacts[category]} then 1 else 0 end)`);
-      const { rows } = await sql<Record<string, string | number>>`select ag.group_name, count(*) as members,
+      const { rows } = await withRoom(db, engine, (d) =>
+        sql<Record<string, string | number>>`select ag.group_name, count(*) as members,
           ${sum('mfa_enabled')} as mfa_enabled,
           sum(case when app = 1 or totp = 1 or phone = 1 or smartcard = 1 then 1 else 0 end) as registered,
           ${sum('exempt')} as exempt, ${sum('none')} as none
-        from account_groups ag join (${facts(now, members, true)}) as f on f.id = ag.account_id
+        from account_groups ag join (${facts(now, members)}) as f on f.id = ag.account_id
         where ag.group_name in (${sql.join(names)})
-        group by ag.group_name`.execute(db);
+        group by ag.group_name`.execute(d),
+      );
       const byName = new Map(rows.map((r) => [String(r.group_name), r]));
       return groups.map((g) => {
         const r = byName.get(g.name);
