@@ -104,25 +104,10 @@ export function registrationCounts(categories: readonly RegistrationCategory[], 
     from (${facts(now, inGroup(group), group !== undefined)}) as f`;
 }
 
-/**
- * Runs a report's aggregate with room to hash in memory: PostgreSQL's default work_mem (4 MB)
- * splits the join of 1.1 million accounts' methods into 16 batches written to disk. SET LOCAL
- * lasts until the transaction ends, so only this statement gets it.
- */
-async function withRoom<T>(db: Kysely<Database>, engine: Engine, run: (db: Kysely<Database>) => Promise<T>) {
-  if (engine.name !== 'postgres' || db.isTransaction) return run(db);
-  return db.transaction().execute(async (trx) => {
-    await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
-    return run(trx);
-  });
-}
-
-export function reportRepo(db: Kysely<Database>, engine: Engine): ReportStore {
+export function reportRepo(db: Kysely<Database>, _engine: Engine): ReportStore {
   return {
     async countRegistration(categories, at, group) {
-      const { rows } = await withRoom(db, engine, (d) =>
-        registrationCounts(categories, toMillis(at), group).execute(d),
-      );
+      const { rows } = await registrationCounts(categories, toMillis(at), group).execute(db);
       const row = rows[0] ?? {};
       return Object.fromEntries(categories.map((c, i) => [c, Number(row[`c${i}`] ?? 0)])) as Record<
         RegistrationCategory,
@@ -165,15 +150,13 @@ export function reportRepo(db: Kysely<Database>, engine: Engine): ReportStore {
       const members = sql`a.id in (select account_id from account_groups where group_name in (${sql.join(names)}))`;
       const sum = (category: RegistrationCategory) =>
         sql.raw(`sum(case when ${onFacts[category]} then 1 else 0 end)`);
-      const { rows } = await withRoom(db, engine, (d) =>
-        sql<Record<string, string | number>>`select ag.group_name, count(*) as members,
+      const { rows } = await sql<Record<string, string | number>>`select ag.group_name, count(*) as members,
           ${sum('mfa_enabled')} as mfa_enabled,
           sum(case when app = 1 or totp = 1 or phone = 1 or smartcard = 1 then 1 else 0 end) as registered,
           ${sum('exempt')} as exempt, ${sum('none')} as none
         from account_groups ag join (${facts(now, members)}) as f on f.id = ag.account_id
         where ag.group_name in (${sql.join(names)})
-        group by ag.group_name`.execute(d),
-      );
+        group by ag.group_name`.execute(db);
       const byName = new Map(rows.map((r) => [String(r.group_name), r]));
       return groups.map((g) => {
         const r = byName.get(g.name);
