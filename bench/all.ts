@@ -13,6 +13,7 @@ const benchmarks: { name: string; file: string; args?: string[]; flags?: string[
   { name: 'push', file: 'bench/push.ts', flags: ['--expose-gc'] },
   { name: 'import', file: 'bench/import.ts' },
   { name: 'scale', file: 'bench/scale.ts' },
+  { name: 'console', file: 'bench/console.ts' },
 ];
 const only = process.env.BENCH_ONLY?.split(',');
 let failed = false;

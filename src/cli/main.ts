@@ -21,6 +21,7 @@ import {
   runConsoleCommand,
   runExemptionsCommand,
 } from './console.ts';
+import { CONSOLE_DATA_USAGE, runAuditCommand, runReportsCommand } from './console-data.ts';
 import { importAccounts } from './import-accounts.ts';
 import { cliMessages } from './messages.ts';
 import { readPassword } from './read-password.ts';
@@ -56,6 +57,7 @@ ${CONSOLE_USAGE}
   certs list <email> | certs remove <email> <id>
   audit [--user <email>] [--limit <n>] [--json]
                                             show the audit log, newest first
+${CONSOLE_DATA_USAGE}
   authenticator add <activation-link> [--name <device>] | list | requests | approve <id> --number <nn>
               | deny <id> [--report] | code [<account>] | remove <account>   [--store <file>]
                                             the command-line authenticator (key in a 0600 file)`;
@@ -121,6 +123,9 @@ async function main(argv: string[]): Promise<number> {
         if (command === 'users' && CONSOLE_COMMANDS.has(sub ?? ''))
           return await runConsoleCommand(core, sub ?? '', argv.slice(2));
         if (command === 'exemptions') return await runExemptionsCommand(core, argv.slice(1));
+        if (command === 'audit' && (sub === 'list' || sub === 'export'))
+          return await runAuditCommand(core, sub, argv.slice(2));
+        if (command === 'reports') return await runReportsCommand(core, sub ?? '', argv.slice(2));
         if (command === 'audit') return await audit(core, argv.slice(1));
         throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
     }

@@ -29,4 +29,7 @@ export const cliMessages: Partial<Record<ErrorCode, string>> = {
   review_date_past: '--review-date must be a date in the future (at most 2 years ahead), as YYYY-MM-DD',
   exemption_owner_required: 'give --owner "<who answers for it>" (at most 200 characters)',
   temporary_pass_lifetime: '--lifetime must be a whole number of minutes from 10 to 480 (8 hours)',
+  console_filter_invalid:
+    'a filter is not valid: --account and --operator at most 254 characters, --type an event type, --from and --to dates as YYYY-MM-DD',
+  time_range_invalid: '--to must be after --from (a report covers at most 92 days)',
 };

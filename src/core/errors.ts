@@ -94,6 +94,10 @@ const catalogue = {
   exemption_owner_required: { status: 400, shown: true },
   /** A pass that is wrong, used up, expired or replaced: one answer for all, nothing told apart. */
   temporary_pass_invalid: { status: 401, shown: true },
+  /** A console filter that is not one (too long, an unknown event type, not a date); details.field. */
+  console_filter_invalid: { status: 400, shown: true },
+  /** A time range whose end is before its start (or longer than a report covers). */
+  time_range_invalid: { status: 400, shown: true },
 } as const satisfies Record<string, { status: number; shown: boolean }>;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -341,6 +341,8 @@ export const AuditEventTypes = [
   'account.enabled',
   'exemption.set',
   'exemption.removed',
+  /** An operator or auditor exported the audit log or a report (detail: what, with the filter). */
+  'console.exported',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

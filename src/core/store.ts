@@ -55,6 +55,8 @@ export interface Store {
   readonly roles: RoleStore;
   readonly temporaryPasses: TemporaryPassStore;
   readonly exemptions: ExemptionStore;
+  /** The console's registration report: SQL aggregates over the accounts, never all loaded. */
+  readonly reports: ReportStore;
   /** Runs `work` atomically: everything it writes lands, or nothing does. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -179,6 +181,99 @@ export interface AuditStore {
     types?: readonly AuditEvent['type'][];
   }): Promise<AuditEvent[]>;
   find(id: number): Promise<AuditEvent | undefined>;
+  /**
+   * One page of the console's audit log, newest first: events matching every filter given, with
+   * ids below `cursor.before` (the next, older page) or above `cursor.after` (the newer page):
+   * keyset paging, as fast on the millionth page as on the first.
+   */
+  page(filter: AuditFilter, cursor: AuditCursor, limit: number): Promise<AuditEvent[]>;
+  /**
+   * Events of these types in [from, to), counted by UTC day and type, with the few detail fields
+   * a sign-in step's method depends on (see signInStepOf): one grouped query, no events loaded.
+   */
+  countByDay(filter: {
+    from: Date;
+    to: Date;
+    types: readonly AuditEvent['type'][];
+  }): Promise<AuditDayCount[]>;
+}
+
+/** The console's filters of the audit log (each optional; all given must match). */
+export interface AuditFilter {
+  /** The account the event is about (its email). */
+  email?: string | undefined;
+  types?: readonly AuditEvent['type'][] | undefined;
+  /** Who did it: an operator's email, `cli`. */
+  actor?: string | undefined;
+  /** At or after. */
+  from?: Date | undefined;
+  /** Before. */
+  to?: Date | undefined;
+}
+
+export type AuditCursor = { before?: number | undefined; after?: number | undefined };
+
+export interface AuditDayCount {
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  type: AuditEvent['type'];
+  /**
+   * What signInStepOf reads of the detail: `challenge` as its kind only (`push:`), `factors` as
+   * ['sms'] or [], `protocol` as 'legacy' when present, and `reason`, `channel`, `credential`.
+   */
+  detail: Record<string, unknown>;
+  count: number;
+}
+
+/**
+ * Who has what, as the registration report counts it. method:<kind>: an active method of that
+ * kind (smartcard: a bound certificate); exempt: an exemption of its own or an excluded group's
+ * that still counts (review date not passed), shared mailboxes aside; none: no method and no
+ * smartcard yet, not exempt, not a shared mailbox.
+ */
+export type RegistrationCategory =
+  | 'all'
+  | 'mfa_enabled'
+  | 'mfa_not_enabled'
+  | 'method:authenticator_app'
+  | 'method:totp'
+  | 'method:phone'
+  | 'method:smartcard'
+  | 'exempt'
+  | 'shared_mailbox'
+  | 'none';
+
+/** An account as a report lists it. */
+export interface ReportAccount {
+  email: string;
+  displayName: string;
+  mfaEnabled: boolean;
+  disabled: boolean;
+}
+
+export interface GroupRegistration {
+  group: string;
+  /** The group's own exclusion from MFA still counts. */
+  excluded: boolean;
+  members: number;
+  counts: Record<'mfa_enabled' | 'registered' | 'exempt' | 'none', number>;
+}
+
+export interface ReportStore {
+  /** How many accounts are in each category at `now` (exemptions lapse at their review date). */
+  countRegistration(
+    categories: readonly RegistrationCategory[],
+    now: Date,
+    group?: string,
+  ): Promise<Record<RegistrationCategory, number>>;
+  /** The accounts in a category (of a group when given), in email order after `afterEmail`. */
+  listRegistration(
+    category: RegistrationCategory,
+    now: Date,
+    options: { group?: string | undefined; afterEmail?: string | undefined; limit: number },
+  ): Promise<ReportAccount[]>;
+  /** Groups in name order after `afterName`, each with its members' counts. */
+  groupRegistration(now: Date, afterName: string | undefined, limit: number): Promise<GroupRegistration[]>;
 }
 
 /** Registered authentication methods (the authenticator app, phones...). */

@@ -15,6 +15,7 @@ import { oidcModelRepo } from './repos/oidc-models.ts';
 import { nudgeRepo, passwordResetRepo } from './repos/password-resets.ts';
 import { phoneChallengeRepo } from './repos/phone-challenges.ts';
 import { pushRequestRepo } from './repos/push-requests.ts';
+import { reportRepo } from './repos/reports.ts';
 import { secretRepo } from './repos/secrets.ts';
 import { sessionRepo } from './repos/sessions.ts';
 import { signingKeyRepo } from './repos/signing-keys.ts';
@@ -28,7 +29,7 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     groups: groupRepo(db),
     sessions: sessionRepo(db),
     throttle: throttleRepo(db),
-    audit: auditRepo(db),
+    audit: auditRepo(db, engine),
     methods: methodRepo(db),
     secrets: secretRepo(db),
     activations: activationRepo(db),
@@ -46,6 +47,7 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     roles: roleRepo(db),
     temporaryPasses: temporaryPassRepo(db),
     exemptions: exemptionRepo(db),
+    reports: reportRepo(db, engine),
     async transaction(work) {
       if (db.isTransaction) return work(this);
       return db.transaction().execute((trx) => work(kyselyStore(engine, trx)));

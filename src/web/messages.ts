@@ -75,6 +75,9 @@ const errorMessages: Partial<Record<ErrorCode, string>> = {
   exemption_owner_required: 'Enter who owns this exemption (at most 200 characters)',
   temporary_pass_invalid:
     'The Temporary Access Pass is not correct, has been used or has expired. Check it, or ask your IT service desk for a new one.',
+  console_filter_invalid:
+    'Check the filter: an email address of at most 254 characters, an event type from the list, and dates like 2026-06-01',
+  time_range_invalid: 'The end of the time range must be after its start (a report covers at most 92 days)',
 };
 
 /**

@@ -65,6 +65,13 @@ for (const engine of ENGINES) {
         'POST /admin/accounts/:email/temporary-pass/revoke',
         'POST /admin/accounts/:email/reset-mfa',
         'POST /admin/accounts/:email/disable',
+        'GET /admin/audit',
+        'GET /admin/audit.csv',
+        'GET /admin/reports',
+        'GET /admin/reports/registration',
+        'GET /admin/reports/registration.csv',
+        'GET /admin/reports/activity',
+        'GET /admin/reports/activity.csv',
       ])
         assert.ok(paths.includes(expected), `${expected} in ${paths.join(', ')}`);
     });

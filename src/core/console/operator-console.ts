@@ -7,7 +7,9 @@ import type { SelfEnrolment } from '../policy/self-enrolment.ts';
 import type { SignOutEverywhere } from '../sessions/sign-out-everywhere.ts';
 import type { Store } from '../store.ts';
 import { type ConsoleActor, mustChange, reasonOf } from './actor.ts';
+import { auditView } from './audit-view.ts';
 import { exemptionRegister } from './exemptions.ts';
+import { consoleReports } from './reports.ts';
 import type { TemporaryPasses } from './temporary-pass.ts';
 
 /** A search longer than any email address is refused with its own message, before any query. */
@@ -58,6 +60,12 @@ export function operatorConsole(deps: ConsoleDeps) {
   return {
     /** The exemption register (groups and accounts exempt from MFA, with owner, reason, review date). */
     exemptions: exemptionRegister({ store, clock, audit }),
+
+    /** The audit log, filtered and paged, and its CSV export (auditors read it too). */
+    auditView: auditView({ store, audit }),
+
+    /** Registration and sign-in activity reports (SQL aggregates), with their lists and exports. */
+    reports: consoleReports({ store, clock, audit }),
 
     /** The account's console role, if any (none: the console does not exist for them). */
     roleOf: (account: Pick<Account, 'id'>) => store.roles.find(account.id),

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Core } from '../../../core/index.ts';
 import { accountRoutes } from './accounts.ts';
+import { auditRoutes } from './audit.ts';
 import { exemptionRoutes } from './exemptions.ts';
 import { guardConsole } from './guard.ts';
+import { reportRoutes } from './reports.ts';
 
 /**
  * The operator console under /admin (issue 13). Every route registered in this plugin is guarded
@@ -14,5 +16,7 @@ export function adminRoutes(core: Core) {
     guardConsole(app, core);
     await app.register(accountRoutes(core));
     await app.register(exemptionRoutes(core));
+    await app.register(auditRoutes(core));
+    await app.register(reportRoutes(core));
   };
 }
