@@ -29,7 +29,8 @@ export function beginVerification(core: Core, options: VerificationOptions) {
     const active = signedIn(request);
     const [first] = await core.flow.challengeMethods(active);
     if (first === 'phone') return callPhone(core, request, reply);
-    if (first === 'passkey' || first === undefined) return reply.redirect('/mfa/verify/passkey', 303);
+    if (first === 'passkey' || (!first && core.flow.phishingResistantRequired(active.account)))
+      return reply.redirect('/mfa/verify/passkey', 303);
     if (first !== 'authenticator_app') return reply.redirect('/mfa/verify/code', 303);
     try {
       const application = await options.applicationName(active.session);
@@ -120,7 +121,8 @@ export function mfaVerificationRoutes(core: Core, options: VerificationOptions) 
         if (call) return reply.redirect(`/mfa/verify/phone/${call.channel === 'sms' ? 'code' : 'call'}`, 303);
       }
       if (first === 'totp') return reply.redirect('/mfa/verify/code', 303);
-      if (first === 'passkey' || first === undefined) return reply.redirect('/mfa/verify/passkey', 303);
+      if (first === 'passkey' || (!first && core.flow.phishingResistantRequired(active.account)))
+        return reply.redirect('/mfa/verify/passkey', 303);
       return showPush(request, reply);
     });
 
