@@ -138,8 +138,8 @@ export interface Core {
   phone: PhoneMethod;
   /** Smartcard sign-in and card binding (refuses every card when not configured). */
   smartcard: SmartcardMethod;
-  /** Passkeys outside the flow: the state a browser keeps before sign-in, the challenge sweep. */
-  passkeys: Pick<PasskeyService, 'newState' | 'sweep'>;
+  /** Passkeys outside the flow: the state a browser keeps before sign-in. */
+  passkeys: Pick<PasskeyService, 'newState'>;
   /** The keys that sign ID tokens for single sign-on. */
   signingKeys: SigningKeys;
   /**
@@ -329,7 +329,7 @@ export function createCore(parts: {
     applications: applicationService({ store, clock, random, audit, secrets: parts.secrets }),
     phone,
     smartcard,
-    passkeys: { newState: passkeys.newState, sweep: passkeys.sweep },
+    passkeys: { newState: passkeys.newState },
     singleSignOn: singleSignOnService({ store, clock }),
     accounts: accountService({ store, clock, hasher, audit }),
     sessions,
