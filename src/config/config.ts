@@ -157,20 +157,19 @@ export const configSchema = z
         /** Authenticator models (AAGUIDs) allowed; empty: any (attestation 'none'). */
         allowedAaguids: z.array(z.uuid()).default([]),
         challengeSeconds: z.coerce.number().int().min(30).max(900).default(300),
-        /** Groups, and applications (OpenID client IDs), that must use a passkey or a smartcard. */
+        /** Groups whose members must use a passkey or a smartcard. */
         requirePhishingResistant: z
           .object({
             groups: z.array(z.string().min(1).max(200)).default([]),
-            applications: z.array(z.string().min(1).max(200)).default([]),
           })
           .strict()
-          .default({ groups: [], applications: [] }),
+          .default({ groups: [] }),
       })
       .strict()
       .default({
         allowedAaguids: [],
         challengeSeconds: 300,
-        requirePhishingResistant: { groups: [], applications: [] },
+        requirePhishingResistant: { groups: [] },
       }),
   })
   .strict()

@@ -32,7 +32,7 @@ for (const engine of ENGINES) {
               rpName: 'Gatehouse',
               allowedAaguids: [],
               challengeSeconds: 300,
-              requirePhishingResistant: { groups: ['console operators'], applications: [] },
+              requirePhishingResistant: { groups: ['console operators'] },
             },
           },
         });

@@ -29,7 +29,7 @@ describe('passkey pages', () => {
           rpName: 'Gatehouse',
           allowedAaguids: [],
           challengeSeconds: 300,
-          requirePhishingResistant: { groups: ['console operators'], applications: [] },
+          requirePhishingResistant: { groups: ['console operators'] },
         },
       },
     });

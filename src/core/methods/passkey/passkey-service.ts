@@ -276,7 +276,6 @@ export function passkeyService(ctx: PasskeyContext) {
     beginAuthentication,
     finishAuthentication,
     newState: () => ctx.random.bytes(32).toString('base64url'),
-    sweep: () => store.passkeys.removeExpiredChallenges(clock.now()),
   };
 }
 

@@ -9,16 +9,13 @@ export interface PasskeySettings {
   allowedAaguids: string[];
   /** How long the browser has to answer a challenge. */
   challengeSeconds: number;
-  /**
-   * Groups whose members, and applications (OpenID client IDs) whose users, must sign in with a
-   * phishing-resistant method: a passkey or a smartcard.
-   */
-  requirePhishingResistant: { groups: string[]; applications: string[] };
+  /** Groups whose members must sign in with a phishing-resistant method: a passkey or a smartcard. */
+  requirePhishingResistant: { groups: string[] };
 }
 
 export const defaultPasskeySettings: PasskeySettings = {
   rpName: 'Gatehouse',
   allowedAaguids: [],
   challengeSeconds: 300,
-  requirePhishingResistant: { groups: [], applications: [] },
+  requirePhishingResistant: { groups: [] },
 };
