@@ -149,6 +149,28 @@ export const configSchema = z
       })
       .strict()
       .default({ groups: [], snoozeDays: 1, maxSnoozes: 3 }),
+    /** Passkeys (WebAuthn): the RP ID and origin are publicUrl's (or the address a request came to). */
+    passkeys: z
+      .object({
+        /** The name browsers show when a passkey is created (default: organisationName). */
+        rpName: z.string().min(1).max(100).optional(),
+        /** Authenticator models (AAGUIDs) allowed; empty: any (attestation 'none'). */
+        allowedAaguids: z.array(z.uuid()).default([]),
+        challengeSeconds: z.coerce.number().int().min(30).max(900).default(300),
+        /** Groups whose members must use a passkey or a smartcard. */
+        requirePhishingResistant: z
+          .object({
+            groups: z.array(z.string().min(1).max(200)).default([]),
+          })
+          .strict()
+          .default({ groups: [] }),
+      })
+      .strict()
+      .default({
+        allowedAaguids: [],
+        challengeSeconds: 300,
+        requirePhishingResistant: { groups: [] },
+      }),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -286,6 +308,10 @@ export function coreSettings(config: Config): CoreSettings {
     codeAttempts: config.codeAttempts,
     legacyBindCacheSeconds: config.legacyBindCacheSeconds,
     nudge: config.nudge,
+    passkeys: {
+      ...config.passkeys,
+      rpName: config.passkeys.rpName ?? config.organisationName,
+    },
     phone: {
       ...config.phone,
       // "Call me" and "Text me a code" are offered only when something can call or text.

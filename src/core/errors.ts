@@ -98,6 +98,19 @@ const catalogue = {
   console_filter_invalid: { status: 400, shown: true },
   /** A time range whose end is before its start (or longer than a report covers). */
   time_range_invalid: { status: 400, shown: true },
+  /** Passkeys (issue 15): each refusal says what went wrong, and is audited. */
+  passkey_challenge_used: { status: 409, shown: true },
+  passkey_challenge_other_session: { status: 403, shown: true },
+  passkey_challenge_invalid: { status: 400, shown: true },
+  passkey_wrong_site: { status: 400, shown: true },
+  passkey_not_recognised: { status: 404, shown: true },
+  passkey_other_account: { status: 403, shown: true },
+  passkey_cloned: { status: 403, shown: true },
+  passkey_rejected: { status: 400, shown: true },
+  passkey_model_not_allowed: { status: 403, shown: true },
+  passkey_already_registered: { status: 409, shown: true },
+  /** An operator requires a phishing-resistant method (passkey or smartcard) for this account or application. */
+  phishing_resistant_required: { status: 403, shown: true },
 } as const satisfies Record<string, { status: number; shown: boolean }>;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -27,6 +27,8 @@ import { type AuthenticatorApp, authenticatorApp } from './methods/authenticator
 import type { DeviceNotifier } from './methods/authenticator-app/notifier.ts';
 import { defaultPushSettings, type PushSettings } from './methods/authenticator-app/settings.ts';
 import { type MethodManagement, methodManagement } from './methods/method-management.ts';
+import { type PasskeyService, passkeyService } from './methods/passkey/passkey-service.ts';
+import { defaultPasskeySettings, type PasskeySettings } from './methods/passkey/settings.ts';
 import { type PhoneMethod, phoneMethod } from './methods/phone/phone-service.ts';
 import { defaultPhoneSettings, type PhoneSettings } from './methods/phone/settings.ts';
 import type { Telephony } from './methods/phone/telephony.ts';
@@ -80,6 +82,8 @@ export interface CoreSettings {
   legacyBindCacheSeconds: number;
   /** The registration nudge towards the authenticator app (nobody is nudged by default). */
   nudge?: NudgeSettings;
+  /** Passkeys: the name browsers show, allowed models, who must use a phishing-resistant method. */
+  passkeys?: PasskeySettings;
 }
 
 export const defaultCoreSettings: CoreSettings = {
@@ -134,6 +138,8 @@ export interface Core {
   phone: PhoneMethod;
   /** Smartcard sign-in and card binding (refuses every card when not configured). */
   smartcard: SmartcardMethod;
+  /** Passkeys outside the flow: the state a browser keeps before sign-in. */
+  passkeys: Pick<PasskeyService, 'newState'>;
   /** The keys that sign ID tokens for single sign-on. */
   signingKeys: SigningKeys;
   /**
@@ -249,6 +255,13 @@ export function createCore(parts: {
     trust: parts.smartcard?.trust,
   });
   const management = methodManagement(store, audit);
+  const passkeys = passkeyService({
+    store,
+    clock,
+    random,
+    audit,
+    settings: settings.passkeys ?? defaultPasskeySettings,
+  });
   const sessions = sessionService({ store, clock, audit, lifetime: settings.session });
   const enrolment = selfEnrolment({ store, clock, audit });
   const methods = methodRegistry({
@@ -258,6 +271,7 @@ export function createCore(parts: {
     appPasswords: appPasswordContext,
     smartcard,
     management,
+    passkeys,
   });
   const endEverySession = signOutEverywhere({ store, audit, events });
   const passes = temporaryPasses({
@@ -279,6 +293,8 @@ export function createCore(parts: {
     enrolment,
     management,
     smartcard,
+    passkeys,
+    passkeySettings: settings.passkeys ?? defaultPasskeySettings,
     methods,
     passwordSignIn: signInWithPassword({
       store,
@@ -313,6 +329,7 @@ export function createCore(parts: {
     applications: applicationService({ store, clock, random, audit, secrets: parts.secrets }),
     phone,
     smartcard,
+    passkeys: { newState: passkeys.newState },
     singleSignOn: singleSignOnService({ store, clock }),
     accounts: accountService({ store, clock, hasher, audit }),
     sessions,

@@ -83,7 +83,7 @@ export interface Session {
   mfaProvedAt?: Date | null;
 }
 
-export type MethodKind = 'authenticator_app' | 'totp' | 'phone';
+export type MethodKind = 'authenticator_app' | 'totp' | 'phone' | 'passkey';
 export type MethodStatus = 'pending' | 'active';
 
 /** A registered way of proving it is the user. `data` is the method's own, secrets encrypted. */
@@ -343,6 +343,10 @@ export const AuditEventTypes = [
   'exemption.removed',
   /** An operator or auditor exported the audit log or a report (detail: what, with the filter). */
   'console.exported',
+  /** Passkeys (issue 15): added, accepted at sign-in, refused (detail.reason: the error code). */
+  'passkey.registered',
+  'passkey.accepted',
+  'passkey.refused',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];
@@ -394,7 +398,7 @@ export interface Notice {
 }
 
 /** The second factors a forgotten-password reset counts: two different ones are needed. */
-export type ResetFactor = 'app' | 'phone' | 'smartcard';
+export type ResetFactor = 'app' | 'phone' | 'smartcard' | 'passkey';
 
 /** A forgotten-password reset in one browser: only hashes of its id and its browser secret are kept. */
 export interface PasswordReset {
@@ -414,4 +418,28 @@ export interface RegistrationNudge {
   accountId: string;
   snoozes: number;
   snoozedUntil: Date;
+}
+
+/** A passkey's public key credential (WebAuthn), one per passkey method. */
+export interface PasskeyCredential {
+  /** The credential ID, base64url. */
+  id: string;
+  methodId: string;
+  accountId: string;
+  /** The COSE public key, base64url. */
+  publicKey: string;
+  counter: number;
+  transports: string[];
+  createdAt: Date;
+}
+
+/** A WebAuthn challenge the portal issued, bound to the session or browser state that asked. */
+export interface PasskeyChallenge {
+  challenge: string;
+  purpose: 'registration' | 'sign_in' | 'passwordless';
+  bindingHash: string;
+  accountId: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
 }

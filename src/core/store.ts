@@ -14,6 +14,8 @@ import type {
   MfaMethod,
   NewAccount,
   Notice,
+  PasskeyChallenge,
+  PasskeyCredential,
   PasswordReset,
   PhoneChallenge,
   PushRequest,
@@ -57,6 +59,7 @@ export interface Store {
   readonly exemptions: ExemptionStore;
   /** The console's registration report: SQL aggregates over the accounts, never all loaded. */
   readonly reports: ReportStore;
+  readonly passkeys: PasskeyStore;
   /** Runs `work` atomically: everything it writes lands, or nothing does. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -485,4 +488,29 @@ export interface ExemptionStore {
   find(accountId: string): Promise<AccountExemption | undefined>;
   /** Every account exemption with its account's email, soonest review first. */
   list(): Promise<(AccountExemption & { email: string })[]>;
+}
+
+/** Passkey credentials and the WebAuthn challenges issued for them. */
+export interface PasskeyStore {
+  insertCredential(credential: PasskeyCredential): Promise<void>;
+  findCredential(id: string): Promise<PasskeyCredential | undefined>;
+  listCredentials(accountId: string): Promise<PasskeyCredential[]>;
+  /**
+   * Records the authenticator's new signature counter when it moved forwards (or both are 0, an
+   * authenticator without a counter); false when it did not, e.g. a cloned authenticator.
+   */
+  advanceCounter(id: string, counter: number): Promise<boolean>;
+  insertChallenge(challenge: PasskeyChallenge): Promise<void>;
+  findChallenge(challenge: string): Promise<PasskeyChallenge | undefined>;
+  /**
+   * Marks an unexpired, unused challenge of `bindingHash` and `purpose` used: one conditional
+   * update, so of concurrent answers exactly one wins.
+   */
+  claimChallenge(
+    challenge: string,
+    bindingHash: string,
+    purpose: PasskeyChallenge['purpose'],
+    now: Date,
+  ): Promise<boolean>;
+  removeExpiredChallenges(now: Date): Promise<number>;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Core } from '../core/index.ts';
+import { amrOf } from '../core/methods/passkey/factors.ts';
 import type { SessionStage } from '../core/model.ts';
 import type { ActiveSession } from '../core/sessions/session-service.ts';
 import { acrFor, mfaDemanded } from './acr.ts';
@@ -103,12 +104,18 @@ export function interactionRoutes(core: Core, options: InteractionOptions) {
         type: 'sso.signed_in',
         email: account.email,
         clientAddress: request.ip,
-        detail: { application: clientId, name: application?.name, acr, amr: session.factors },
+        detail: { application: clientId, name: application?.name, acr, amr: amrOf(session.factors) },
       });
       return finish(provider, request, reply, {
         // ts: the portal sign-in this answer comes from; every later authorization checks that
         // this portal session is still the one (see the portal_session check in provider.ts).
-        login: { accountId: account.id, acr, amr: session.factors, remember: false, ts: signInTime(session) },
+        login: {
+          accountId: account.id,
+          acr,
+          amr: amrOf(session.factors),
+          remember: false,
+          ts: signInTime(session),
+        },
         consent: { grantId },
       });
     });

@@ -12,6 +12,7 @@ import { groupRepo } from './repos/groups.ts';
 import { methodRepo } from './repos/methods.ts';
 import { noticeRepo } from './repos/notices.ts';
 import { oidcModelRepo } from './repos/oidc-models.ts';
+import { passkeyRepo } from './repos/passkeys.ts';
 import { nudgeRepo, passwordResetRepo } from './repos/password-resets.ts';
 import { phoneChallengeRepo } from './repos/phone-challenges.ts';
 import { pushRequestRepo } from './repos/push-requests.ts';
@@ -48,6 +49,7 @@ export function kyselyStore(engine: Engine, db: Kysely<Database> = engine.db): S
     temporaryPasses: temporaryPassRepo(db),
     exemptions: exemptionRepo(db),
     reports: reportRepo(db, engine),
+    passkeys: passkeyRepo(db),
     async transaction(work) {
       if (db.isTransaction) return work(this);
       return db.transaction().execute((trx) => work(kyselyStore(engine, trx)));

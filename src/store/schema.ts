@@ -234,6 +234,8 @@ export interface Database {
   account_roles: AccountRolesTable;
   temporary_passes: TemporaryPassesTable;
   account_exemptions: AccountExemptionsTable;
+  passkey_credentials: PasskeyCredentialsTable;
+  passkey_challenges: PasskeyChallengesTable;
 }
 
 /** A security notice waiting to be mailed, or mailed (sent_at). */
@@ -266,4 +268,24 @@ export interface RegistrationNudgesTable {
   account_id: string;
   snoozes: number;
   snoozed_until: number;
+}
+
+export interface PasskeyCredentialsTable {
+  id: string;
+  method_id: string;
+  account_id: string;
+  public_key: string;
+  counter: number;
+  transports: string;
+  created_at: number;
+}
+
+export interface PasskeyChallengesTable {
+  challenge: string;
+  purpose: string;
+  binding_hash: string;
+  account_id: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }

@@ -10,6 +10,7 @@ import type { PrivateJwk } from '../core/applications/signing-keys.ts';
 import type { Core } from '../core/index.ts';
 import { applicationNameFor } from '../oidc/application-name.ts';
 import { mountSingleSignOn } from '../oidc/mount.ts';
+import { projectRoot } from '../paths.ts';
 import { registerErrorPages } from './error-pages.ts';
 import { type MetricsSource, metricsRoute } from './metrics.ts';
 import { pageRenderer, registerPageRendering } from './page.ts';
@@ -22,6 +23,7 @@ import { healthRoutes } from './routes/health.ts';
 import { mfaRegistrationRoutes } from './routes/mfa-registration.ts';
 import { mfaVerificationRoutes } from './routes/mfa-verification.ts';
 import { ownAccountRoutes } from './routes/own-account.ts';
+import { passkeySignInRoutes } from './routes/passkeys.ts';
 import { passwordResetRoutes } from './routes/password-reset.ts';
 import { phoneRegistrationRoutes, phoneVerificationRoutes } from './routes/phone-registration.ts';
 import { portalRoutes } from './routes/portal.ts';
@@ -116,7 +118,10 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
 
   await app.register(healthRoutes(options.core));
   const issuer = options.organisation.name;
-  const verification = { applicationName: applicationNameFor(options.core, `${issuer} portal`) };
+  const verification = {
+    applicationName: applicationNameFor(options.core, `${issuer} portal`),
+    publicUrl: options.publicUrl,
+  };
   await app.register(
     signInRoutes(options.core, {
       cookieSecure: options.cookieSecure,
@@ -152,6 +157,9 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
   await app.register(phoneVerificationRoutes(options.core));
   for (const routes of options.extraRoutes ?? []) await app.register(routes);
   await app.register(mfaVerificationRoutes(options.core, verification));
+  await app.register(
+    passkeySignInRoutes(options.core, { publicUrl: options.publicUrl, cookieSecure: options.cookieSecure }),
+  );
   await app.register(temporaryPassRoutes(options.core));
   await app.register(adminRoutes(options.core));
   if (options.singleSignOn) {
@@ -231,7 +239,7 @@ export function withoutWebFonts(css: string): string {
 }
 
 /** The portal's own scripts (progressive enhancement only: every page works without them). */
-const SCRIPTS = new Set(['/approval-wait.js', '/profile-menu.js']);
+const SCRIPTS = new Set(['/approval-wait.js', '/profile-menu.js', '/passkey.js']);
 
 /** The NHS.UK frontend's styles and images and Gatehouse's own, which every page links to. */
 export async function registerStaticFiles(app: FastifyInstance): Promise<void> {
@@ -241,6 +249,17 @@ export async function registerStaticFiles(app: FastifyInstance): Promise<void> {
   const nhsukCss = withoutWebFonts(readFileSync(join(nhsukDist, 'nhsuk', NHSUK_CSS), 'utf8'));
   app.get(`/static/${NHSUK_CSS}`, async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=0').send(nhsukCss),
+  );
+  // @simplewebauthn/browser's own bundle, served from the installed package (the passkey pages).
+  const webauthnBrowser = readFileSync(
+    join(projectRoot, 'node_modules', '@simplewebauthn', 'browser', 'dist', 'bundle', 'index.umd.min.js'),
+    'utf8',
+  );
+  app.get('/static/simplewebauthn-browser.js', async (_request, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=0')
+      .send(webauthnBrowser),
   );
   await app.register(fastifyStatic, {
     root: join(nhsukDist, 'nhsuk', 'assets'),

@@ -78,6 +78,25 @@ const errorMessages: Partial<Record<ErrorCode, string>> = {
   console_filter_invalid:
     'Check the filter: an email address of at most 254 characters, an event type from the list, and dates like 2026-06-01',
   time_range_invalid: 'The end of the time range must be after its start (a report covers at most 92 days)',
+  passkey_challenge_used:
+    'This passkey request has already been used. Select the button again to try once more.',
+  passkey_challenge_other_session:
+    'This passkey request was started in another window or browser. Select the button again in this window.',
+  passkey_challenge_invalid: 'This passkey request has expired. Select the button again to try once more.',
+  passkey_wrong_site:
+    'This passkey answer was made for a different website. Make sure the address bar shows this portal, then try again.',
+  passkey_not_recognised:
+    'This passkey is not registered, or has been removed. Use another passkey, or choose a different method.',
+  passkey_other_account: 'This passkey belongs to a different account. Use your own passkey.',
+  passkey_cloned:
+    'This passkey could not be trusted: it may have been copied. It was not accepted. Contact your IT service desk.',
+  passkey_rejected:
+    'The passkey was not accepted. Make sure you unlock it with your PIN, fingerprint or face, then try again.',
+  passkey_model_not_allowed:
+    'Your organisation does not allow this kind of passkey or security key. Contact your IT service desk for one that is allowed.',
+  passkey_already_registered: 'This passkey is already registered.',
+  phishing_resistant_required:
+    'Your organisation requires you to sign in with a passkey or a smartcard. Other methods cannot be used for your account.',
 };
 
 /**

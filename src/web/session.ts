@@ -8,6 +8,8 @@ export interface PortalCookieNames {
   session: string;
   csrf: string;
   smartcardState: string;
+  /** `Sign in with a passkey`: the state its challenge is bound to before there is a session. */
+  passkeyState: string;
 }
 
 /**
@@ -22,6 +24,7 @@ export function portalCookieNames(secure: boolean): PortalCookieNames {
     session: `${prefix}gatehouse_session`,
     csrf: `${prefix}gatehouse_csrf`,
     smartcardState: `${prefix}gatehouse_smartcard`,
+    passkeyState: `${prefix}gatehouse_passkey`,
   };
 }
 

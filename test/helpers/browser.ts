@@ -11,7 +11,13 @@ import { TEST_PASSWORD } from './portal.ts';
  */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-export function launchBrowser(options: { env?: Record<string, string> } = {}): Promise<Browser> {
+export function launchBrowser(
+  options: {
+    env?: Record<string, string>;
+    /** `localhost` resolves to the loopback address too (WebAuthn refuses an IP address as RP ID). */
+    localhost?: boolean;
+  } = {},
+): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -25,7 +31,7 @@ export function launchBrowser(options: { env?: Record<string, string> } = {}): P
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+      `--host-resolver-rules=${options.localhost ? 'MAP localhost 127.0.0.1 , ' : ''}MAP * ~NOTFOUND , EXCLUDE 127.0.0.1`,
     ],
   });
 }

@@ -26,12 +26,16 @@ test('sweeps expired sessions and OpenID records, keeping live ones', async () =
       sessions: 0,
       oidc: 0,
       certificateTickets: 0,
+      passwordResets: 0,
+      passkeyChallenges: 0,
     });
     clock.advanceMinutes(31);
     assert.deepEqual(await sweepExpired(portal.store, clock)(), {
       sessions: 1,
       oidc: 1,
       certificateTickets: 0,
+      passwordResets: 0,
+      passkeyChallenges: 0,
     });
     assert.equal(await portal.core.sessions.resume(token, '192.0.2.1'), undefined);
     assert.ok(await portal.store.oidcModels.find('Grant', 'long'));

@@ -53,6 +53,7 @@ describe('the registration pages say what the user chose and did', () => {
         ['authenticator_app', 'Authenticator app'],
         ['totp', 'Authenticator app (verification codes only)'],
         ['phone', 'Phone'],
+        ['passkey', 'Passkey'],
       ],
     );
     assert.deepEqual(

@@ -5,6 +5,8 @@ import type { AuthenticatorApp } from './authenticator-app/index.ts';
 import { authenticatorAppMethod } from './authenticator-app/method.ts';
 import type { MethodCall } from './method.ts';
 import type { MethodManagement } from './method-management.ts';
+import { passkeyMethod } from './passkey/method.ts';
+import type { PasskeyService } from './passkey/passkey-service.ts';
 import { phoneMethodSteps } from './phone/method.ts';
 import type { PhoneMethod } from './phone/phone-service.ts';
 import { smartcardMethodSteps } from './smartcard/method.ts';
@@ -19,6 +21,7 @@ export interface RegistryParts {
   appPasswords: AppPasswordContext;
   smartcard: SmartcardMethod;
   management: MethodManagement;
+  passkeys: PasskeyService;
 }
 
 /** Every authentication method, one line each: adding a method is its folder and a line here. */
@@ -31,6 +34,7 @@ export function methodRegistry(parts: RegistryParts) {
     phone: phoneMethodSteps(parts.totp, parts.phone, remove),
     app_password: appPasswordMethod(parts.appPasswords),
     smartcard: smartcardMethodSteps(parts.smartcard),
+    passkey: passkeyMethod(parts.passkeys, remove),
   };
 }
 

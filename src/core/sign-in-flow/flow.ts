@@ -4,6 +4,10 @@ import type { TemporaryPasses } from '../console/temporary-pass.ts';
 import { GatehouseError } from '../errors.ts';
 import type { AuthenticationMethod, MethodCall, MethodSteps, Outcome } from '../methods/method.ts';
 import type { MethodManagement } from '../methods/method-management.ts';
+import { isPhishingResistant, PHISHING_RESISTANT, passkeyFactor } from '../methods/passkey/factors.ts';
+import type { PasskeyService } from '../methods/passkey/passkey-service.ts';
+import { stateBinding } from '../methods/passkey/passkey-service.ts';
+import type { PasskeySettings } from '../methods/passkey/settings.ts';
 import type { MethodRegistry } from '../methods/registry.ts';
 import type { SmartcardMethod } from '../methods/smartcard/smartcard-service.ts';
 import type { Account, Session } from '../model.ts';
@@ -29,6 +33,9 @@ export interface FlowDeps {
   enrolment: SelfEnrolment;
   management: MethodManagement;
   smartcard: SmartcardMethod;
+  /** Passkeys before sign-in (discoverable credentials), and who must use a phishing-resistant method. */
+  passkeys: PasskeyService;
+  passkeySettings: PasskeySettings;
   passwordSignIn(input: PasswordInput): Promise<SignInResult>;
   /** Temporary Access Passes (the operator console issues them). */
   passes: TemporaryPasses;
@@ -58,6 +65,7 @@ const enrolmentChange: Record<MethodName, { change: FactorChange; reason: Factor
   phone: { change: 'enrol_method', reason: 'method_registered' },
   app_password: { change: 'change_methods', reason: 'app_password_created' },
   smartcard: { change: 'change_methods', reason: 'smartcard_bound' },
+  passkey: { change: 'enrol_method', reason: 'method_registered' },
 };
 
 /**
@@ -122,7 +130,12 @@ export function signInFlow(deps: FlowDeps) {
   async function redeem(active: ActiveSession, proof: Proof, clientAddress: string): Promise<string> {
     if (proof.sessionHash !== active.session.idHash || !redeemProof(proof))
       throw new GatehouseError('flow_step_not_allowed');
-    const event = { type: 'factor_proven', factor: proof.factor, purpose: proof.purpose } as const;
+    const event = {
+      type: 'factor_proven',
+      factor: proof.factor,
+      purpose: proof.purpose,
+      ...(proof.also ? { also: proof.also } : {}),
+    } as const;
     const token = (await apply(active, event, true)) as string;
     const { account, session } = active;
     if (proof.purpose === 'registration')
@@ -143,6 +156,15 @@ export function signInFlow(deps: FlowDeps) {
   ): Promise<FlowOutcome<W, D>> {
     if (outcome.status !== 'proved') return outcome;
     return { status: 'proved', token: await redeem(active, outcome.proof, clientAddress) };
+  }
+
+  /** Whether an operator requires a phishing-resistant method (passkey or smartcard) of this account. */
+  const phishingResistantRequired = (account: Account) =>
+    account.groups.some((g) => deps.passkeySettings.requirePhishingResistant.groups.includes(g));
+
+  function requirePhishingResistant(active: ActiveSession, kind: MethodName) {
+    if (kind !== 'passkey' && phishingResistantRequired(active.account))
+      throw new GatehouseError('phishing_resistant_required');
   }
 
   function requireStage(active: ActiveSession, stage: Session['stage']) {
@@ -171,6 +193,49 @@ export function signInFlow(deps: FlowDeps) {
       return { token, account };
     },
 
+    /**
+     * `Sign in with a passkey` before any session: the options for a discoverable passkey, their
+     * challenge bound to `state`, a random value the browser keeps in a cookie.
+     */
+    startPasskeySignIn: (state: string, origin: string) =>
+      deps.passkeys.beginAuthentication(null, stateBinding(state), origin),
+
+    /** A discoverable passkey opens a complete session: it is both factors, and phishing-resistant. */
+    async signInWithPasskey(input: {
+      state: string;
+      origin: string;
+      response: Parameters<PasskeyService['finishAuthentication']>[3];
+      clientAddress: string;
+      returnTo: string | null;
+    }): Promise<{ token: string; account: Account }> {
+      const use = await deps.passkeys.finishAuthentication(
+        null,
+        stateBinding(input.state),
+        input.origin,
+        input.response,
+        input.clientAddress,
+      );
+      const { stage, factors } = nextState(
+        { stage: 'signed_out', factors: [] },
+        { type: 'passkey_accepted', factors: [passkeyFactor(use.attachment), 'user', PHISHING_RESISTANT] },
+        await factsOf(use.account.id),
+      );
+      if (stage !== 'complete') throw new GatehouseError('flow_step_not_allowed');
+      const token = await openSession(deps, use.account, stage, factors, input.returnTo, clock.now());
+      await audit.record({
+        type: 'mfa.verified',
+        email: use.account.email,
+        clientAddress: input.clientAddress,
+        detail: { factors, purpose: 'sign_in', challenge: `passkey:${use.method.id}` },
+      });
+      return { token, account: use.account };
+    },
+
+    /** Whether an operator requires this account to sign in with a passkey or smartcard. */
+    phishingResistantRequired,
+    /** Whether the session signed in with a phishing-resistant method. */
+    isPhishingResistant: (active: ActiveSession) => isPhishingResistant(active.session.factors),
+
     resume: (token: string, clientAddress: string) => deps.sessions.resume(token, clientAddress),
     signOut: (token: string, clientAddress: string) => deps.sessions.signOut(token, clientAddress),
 
@@ -180,8 +245,9 @@ export function signInFlow(deps: FlowDeps) {
         (m) => m.status === 'active',
       );
       const preferred = registered.find((m) => m.isDefault)?.kind;
-      const order: MethodName[] = ['authenticator_app', 'phone', 'totp'];
+      const order: MethodName[] = ['authenticator_app', 'phone', 'totp', 'passkey'];
       const usable = order.filter((kind) => methods[kind].available(registered));
+      if (phishingResistantRequired(active.account)) return usable.filter((kind) => kind === 'passkey');
       const first = usable.find((kind) => kind === preferred) ?? usable[0];
       return first ? [first, ...usable.filter((kind) => kind !== first)] : [];
     },
@@ -193,6 +259,7 @@ export function signInFlow(deps: FlowDeps) {
       clientAddress: string,
     ): Promise<StepsOf<K>['challengeView']> {
       requireStage(active, 'verify_mfa');
+      requirePhishingResistant(active, kind);
       return method(kind).startChallenge(callOf(active, clientAddress), input);
     },
 
@@ -203,6 +270,7 @@ export function signInFlow(deps: FlowDeps) {
       clientAddress: string,
     ): Promise<FlowOutcome<StepsOf<K>['challengeView']>> {
       requireStage(active, 'verify_mfa');
+      requirePhishingResistant(active, kind);
       const outcome = await method(kind).finishChallenge(callOf(active, clientAddress), input);
       return settle(active, outcome as Outcome<StepsOf<K>['challengeView']>, clientAddress);
     },

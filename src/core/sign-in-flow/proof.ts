@@ -9,6 +9,8 @@ import type { SecondFactor } from './transitions.ts';
 export interface Proof {
   readonly sessionHash: string;
   readonly factor: SecondFactor;
+  /** Further session factors it proves (a passkey: `user` and the phishing-resistant flag). */
+  readonly also?: readonly string[];
   readonly purpose: 'sign_in' | 'registration';
   /** The challenge answered, e.g. `push:<request id>`: audited with the promotion. */
   readonly challenge: string;

@@ -4,9 +4,10 @@ import type { SessionStage } from '../model.ts';
 
 /**
  * RFC 8176 values a second factor adds: `swk` a software-held key (the app's signing key), `otp` a
- * one-time code, `tel` a confirmation by telephone call, `sms` a code by text message.
+ * one-time code, `tel` a confirmation by telephone call, `sms` a code by text message, `hwk` a
+ * hardware-held key (a passkey on a security key or phone).
  */
-export type SecondFactor = 'swk' | 'otp' | 'tel' | 'sms';
+export type SecondFactor = 'swk' | 'otp' | 'tel' | 'sms' | 'hwk';
 
 /** Where a browser stands: no session yet, one of the session stages, or a session that ended. */
 export type FlowStage = 'signed_out' | SessionStage | 'ended';
@@ -28,7 +29,14 @@ export type FlowEvent =
   | { type: 'password_accepted' }
   | { type: 'smartcard_accepted' }
   /** A proof consumed by this session: `purpose` says whether it signed in or registered a method. */
-  | { type: 'factor_proven'; factor: SecondFactor; purpose: 'sign_in' | 'registration' }
+  | {
+      type: 'factor_proven';
+      factor: SecondFactor;
+      purpose: 'sign_in' | 'registration';
+      also?: readonly string[];
+    }
+  /** A discoverable passkey at the sign-in page, without the password: both factors at once. */
+  | { type: 'passkey_accepted'; factors: readonly string[] }
   /**
    * A Temporary Access Pass an operator issued, claimed by this session instead of the second
    * factor: it leads only to registering a new method (stage register_mfa), never further.
@@ -65,7 +73,14 @@ export function nextState(state: FlowState, event: FlowEvent, facts: AccountFact
       // A session adding a method from Security info is already complete (and fresh: see mayChange).
       const adding = event.purpose === 'registration' && state.stage === 'complete';
       if (state.stage !== expected && !adding) throw new GatehouseError('flow_step_not_allowed');
-      return { stage: 'complete', factors: withFactors(state.factors, 'mfa', event.factor) };
+      return {
+        stage: 'complete',
+        factors: withFactors(state.factors, 'mfa', event.factor, ...(event.also ?? [])),
+      };
+    }
+    case 'passkey_accepted': {
+      if (state.stage !== 'signed_out') throw new GatehouseError('flow_step_not_allowed');
+      return { stage: 'complete', factors: withFactors([...event.factors], 'mfa') };
     }
     case 'pass_accepted':
       if (state.stage !== 'verify_mfa' || !facts.mfaEnabled)

@@ -11,6 +11,7 @@ import { signInFlow } from './0009-sign-in-flow.ts';
 import { applicationLaunchUrl } from './0012-application-launch-url.ts';
 import { operatorConsole } from './0013-operator-console.ts';
 import { ownAccount } from './0014-own-account.ts';
+import { passkeys } from './0015-passkeys.ts';
 import { consoleData } from './0016-console-data.ts';
 
 /**
@@ -31,6 +32,7 @@ const migrations: Record<string, (engine: Engine) => Migration> = {
   '0012-application-launch-url': applicationLaunchUrl,
   '0013-operator-console': operatorConsole,
   '0014-own-account': ownAccount,
+  '0015-passkeys': passkeys,
   '0016-console-data': consoleData,
 };
 

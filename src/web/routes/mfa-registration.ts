@@ -10,6 +10,7 @@ import { qrDataUrl } from '../qr.ts';
 import { homeFor, pathPastRefusal, requireStage, signedIn } from '../session.ts';
 import { formatTime } from '../time-format.ts';
 import { registerAppPasswordPages } from './app-password-pages.ts';
+import { registerPasskeyEnrolment } from './passkeys.ts';
 import { sessionEventsRoute } from './session-events.ts';
 
 export interface RegistrationOptions {
@@ -25,6 +26,7 @@ function differentMethods(core: Core) {
     { value: 'authenticator_app', text: 'Authenticator app' },
     { value: 'totp', text: 'Authenticator app (verification codes only)' },
     { value: 'phone', text: 'Phone' },
+    { value: 'passkey', text: 'Passkey' },
   ];
   if (core.phone.settings.allowOfficePhone) methods.push({ value: 'office_phone', text: 'Office phone' });
   return methods;
@@ -43,6 +45,7 @@ const methodPages: Record<string, string> = {
   totp: '/mfa/register/code-app',
   phone: '/mfa/register/phone',
   office_phone: '/mfa/register/phone?office=1',
+  passkey: '/mfa/register/passkey',
 };
 
 /**
@@ -206,6 +209,8 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
       }
       return reply.redirect('/mfa/register/app-password', 303);
     });
+
+    registerPasskeyEnrolment(app, core, options.publicUrl);
 
     // The guide's steps 8-9 (000) and 9-10 (002): an app password for legacy applications.
     registerAppPasswordPages(app, core, {

@@ -7,11 +7,14 @@ import { messageFor } from '../messages.ts';
 import { pushProblem } from '../push-problems.ts';
 import { afterProof, requireStage, signedIn } from '../session.ts';
 import { formatTime } from '../time-format.ts';
+import { registerPasskeyVerification } from './passkeys.ts';
 import { sessionEventsRoute } from './session-events.ts';
 
 export interface VerificationOptions {
   /** The application the sign-in is for, as the app shows it. */
   applicationName: (session: Session) => Promise<string>;
+  /** The portal's public address (passkeys are bound to it). */
+  publicUrl?: string | undefined;
 }
 
 const codeField = z.string().trim().max(20).catch('');
@@ -26,6 +29,8 @@ export function beginVerification(core: Core, options: VerificationOptions) {
     const active = signedIn(request);
     const [first] = await core.flow.challengeMethods(active);
     if (first === 'phone') return callPhone(core, request, reply);
+    if (first === 'passkey' || (!first && core.flow.phishingResistantRequired(active.account)))
+      return reply.redirect('/mfa/verify/passkey', 303);
     if (first !== 'authenticator_app') return reply.redirect('/mfa/verify/code', 303);
     try {
       const application = await options.applicationName(active.session);
@@ -116,6 +121,8 @@ export function mfaVerificationRoutes(core: Core, options: VerificationOptions) 
         if (call) return reply.redirect(`/mfa/verify/phone/${call.channel === 'sms' ? 'code' : 'call'}`, 303);
       }
       if (first === 'totp') return reply.redirect('/mfa/verify/code', 303);
+      if (first === 'passkey' || (!first && core.flow.phishingResistantRequired(active.account)))
+        return reply.redirect('/mfa/verify/passkey', 303);
       return showPush(request, reply);
     });
 
@@ -147,6 +154,8 @@ export function mfaVerificationRoutes(core: Core, options: VerificationOptions) 
     // The waiting page listens here instead of polling the status URL.
     sessionEventsRoute(app, core, '/mfa/verify/events');
 
+    registerPasskeyVerification(app, core, options.publicUrl);
+
     app.get('/mfa/verify/code', async (request, reply) => renderCode(request, reply));
 
     app.post('/mfa/verify/code', async (request, reply) => {
@@ -171,6 +180,7 @@ export function mfaVerificationRoutes(core: Core, options: VerificationOptions) 
           title: 'Enter code',
           hasPush: methods.includes('authenticator_app'),
           hasPhone: methods.includes('phone'),
+          hasPasskey: methods.includes('passkey'),
           ...summaryAndFields(errors),
         },
         status,

@@ -23,7 +23,12 @@ const passwordForm = z.object({
 });
 
 /** What the factors proved so far are called on the pages. */
-const factorWords = { app: 'the authenticator app', phone: 'your phone', smartcard: 'your smartcard' };
+const factorWords = {
+  app: 'the authenticator app',
+  phone: 'your phone',
+  smartcard: 'your smartcard',
+  passkey: 'your passkey',
+};
 
 /**
  * Forgotten password on the sign-in page: an email address, then two different registered

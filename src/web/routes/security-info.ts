@@ -13,6 +13,7 @@ const methodField = z.string().max(64).catch('');
 const kindLabels: Record<string, string> = {
   authenticator_app: 'Authenticator app',
   totp: 'Verification codes',
+  passkey: 'Passkey',
 };
 
 const describeMethod = (m: MfaMethod) => ({

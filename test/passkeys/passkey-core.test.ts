@@ -1,0 +1,331 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { isPhishingResistant } from '../../src/core/methods/passkey/factors.ts';
+import { codeAt } from '../../src/core/methods/totp/totp-codes.ts';
+import { ACR_MFA, acrFor } from '../../src/oidc/acr.ts';
+import { ENGINES, postgresUnavailable } from '../helpers/engines.ts';
+import {
+  addUser,
+  insertCodeApp,
+  signedInSession,
+  startTestPortal,
+  type TestPortal,
+} from '../helpers/portal.ts';
+import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
+
+const IP = '192.0.2.1';
+const ORIGIN = 'https://portal.example.org';
+
+/** The passkey method through the sign-in flow on each engine: adding, signing in, and every attack refused. */
+for (const engine of ENGINES) {
+  describe(`passkeys (${engine})`, async () => {
+    const skip = engine === 'postgres' ? await postgresUnavailable() : null;
+    let portal: TestPortal;
+    let n = 0;
+
+    before(async () => {
+      if (!skip)
+        portal = await startTestPortal({
+          engine,
+          settings: {
+            passkeys: {
+              rpName: 'Gatehouse',
+              allowedAaguids: [],
+              challengeSeconds: 300,
+              requirePhishingResistant: { groups: ['console operators'] },
+            },
+          },
+        });
+    });
+    after(async () => portal?.close());
+
+    const eventsOf = async (email: string, type: string) =>
+      (await portal.core.audit.list({ email, limit: 1000 })).filter((e) => e.type === type);
+
+    /** A user with MFA on who registers a passkey in the wizard (no other method yet). */
+    async function userWithPasskey(key = new SoftAuthenticator(), groups: string[] = []) {
+      const email = `passkey.user${++n}@example.org`;
+      await addUser(portal.core, email, { groups });
+      const account = await portal.core.accounts.find(email);
+      assert.ok(account);
+      await portal.core.enrolment.enable(account, IP);
+      const { active } = await signedInSession(portal.core, email);
+      assert.equal(active.session.stage, 'register_mfa');
+      const options = await portal.core.flow.startEnrolment(active, 'passkey', { origin: ORIGIN }, IP);
+      assert.equal(options.rp.id, 'portal.example.org');
+      assert.equal(options.authenticatorSelection?.userVerification, 'required');
+      assert.equal(options.attestation, 'none');
+      const outcome = await portal.core.flow.finishEnrolment(
+        active,
+        'passkey',
+        { origin: ORIGIN, response: key.register(options, ORIGIN), name: 'My security key' },
+        IP,
+      );
+      assert.equal(outcome.status, 'proved');
+      return { email, key, token: outcome.status === 'proved' ? outcome.token : '' };
+    }
+
+    /** A password sign-in at the second factor, with the passkey options it asked for. */
+    async function atSecondFactor(email: string) {
+      const { active } = await signedInSession(portal.core, email);
+      assert.equal(active.session.stage, 'verify_mfa');
+      const options = await portal.core.flow.startChallenge(active, 'passkey', { origin: ORIGIN }, IP);
+      return { active, options };
+    }
+
+    const refusedWith = async (email: string, code: string, run: () => Promise<unknown>) => {
+      const before = (await eventsOf(email, 'passkey.refused')).length;
+      await assert.rejects(run(), { code });
+      const refusals = await eventsOf(email, 'passkey.refused');
+      assert.equal(refusals.length, before + 1, `${code} is audited`);
+      assert.equal(refusals[0]?.detail?.reason, code);
+    };
+
+    test('adds a passkey in the wizard: the session counts as MFA and phishing-resistant', {
+      skip: skip ?? false,
+    }, async () => {
+      const { email, token } = await userWithPasskey();
+      const active = await portal.core.flow.resume(token, IP);
+      assert.equal(active?.session.stage, 'complete');
+      assert.deepEqual(active?.session.factors.sort(), ['hwk', 'mfa', 'phr', 'pwd', 'user']);
+      assert.equal(acrFor(active?.session.factors ?? []), ACR_MFA);
+      assert.ok(active && portal.core.flow.isPhishingResistant(active));
+      const listed = await portal.core.methods.list(active!.account);
+      assert.deepEqual(
+        listed.methods.map((m) => [m.kind, m.label]),
+        [['passkey', 'My security key']],
+      );
+      assert.equal((await eventsOf(email, 'passkey.registered')).length, 1);
+    });
+
+    test('signs in with a passkey as the second factor (a platform one proves swk)', {
+      skip: skip ?? false,
+    }, async () => {
+      const { email, key } = await userWithPasskey(new SoftAuthenticator('platform'));
+      const { active, options } = await atSecondFactor(email);
+      assert.deepEqual(await portal.core.flow.challengeMethods(active), ['passkey']);
+      assert.equal(options.userVerification, 'required');
+      assert.deepEqual(
+        options.allowCredentials?.map((c) => c.id),
+        key.ids,
+      );
+      const outcome = await portal.core.flow.finishChallenge(
+        active,
+        'passkey',
+        { origin: ORIGIN, response: key.assert(options, ORIGIN) },
+        IP,
+      );
+      assert.equal(outcome.status, 'proved');
+      const signedIn = await portal.core.flow.resume(outcome.status === 'proved' ? outcome.token : '', IP);
+      assert.deepEqual(signedIn?.session.factors.sort(), ['mfa', 'phr', 'pwd', 'swk', 'user']);
+      const [method] = (await portal.core.methods.list(signedIn!.account)).methods;
+      assert.ok(method?.lastUsedAt, 'last used is shown');
+      assert.equal((await eventsOf(email, 'passkey.accepted')).length, 1);
+    });
+
+    test('signs in with a discoverable passkey without the email or password', {
+      skip: skip ?? false,
+    }, async () => {
+      const { email, key } = await userWithPasskey();
+      const state = portal.core.passkeys.newState();
+      const options = await portal.core.flow.startPasskeySignIn(state, ORIGIN);
+      assert.deepEqual(options.allowCredentials ?? [], [], 'no account is named before sign-in');
+      const { token, account } = await portal.core.flow.signInWithPasskey({
+        state,
+        origin: ORIGIN,
+        response: key.assert(options, ORIGIN),
+        clientAddress: IP,
+        returnTo: null,
+      });
+      assert.equal(account.email, email);
+      const active = await portal.core.flow.resume(token, IP);
+      assert.equal(active?.session.stage, 'complete');
+      assert.deepEqual(active?.session.factors.sort(), ['hwk', 'mfa', 'phr', 'user']);
+      assert.ok(isPhishingResistant(active?.session.factors ?? []));
+    });
+
+    test('refuses a challenge used twice, also when both answers arrive at once', {
+      skip: skip ?? false,
+    }, async () => {
+      const { email, key } = await userWithPasskey();
+      const { active, options } = await atSecondFactor(email);
+      const response = key.assert(options, ORIGIN);
+      const answers = await Promise.allSettled(
+        [1, 2, 3].map(() =>
+          portal.core.flow.finishChallenge(active, 'passkey', { origin: ORIGIN, response }, IP),
+        ),
+      );
+      assert.equal(answers.filter((a) => a.status === 'fulfilled').length, 1, 'exactly one wins');
+      for (const a of answers.filter((a) => a.status === 'rejected'))
+        assert.ok(
+          ['passkey_challenge_used', 'session_expired', 'flow_step_not_allowed'].includes(
+            (a as PromiseRejectedResult).reason.code,
+          ),
+        );
+      // The same answer again, in a new session at the second factor, is refused too.
+      const again = await atSecondFactor(email);
+      await refusedWith(email, 'passkey_challenge_other_session', () =>
+        portal.core.flow.finishChallenge(again.active, 'passkey', { origin: ORIGIN, response }, IP),
+      );
+      // And in the session that asked for the new challenge, an answer reused refuses as used.
+      const fresh = key.assert(again.options, ORIGIN);
+      const first = await portal.core.flow.finishChallenge(
+        again.active,
+        'passkey',
+        { origin: ORIGIN, response: fresh },
+        IP,
+      );
+      assert.equal(first.status, 'proved');
+      const third = await atSecondFactor(email);
+      const replayed = key.assert(third.options, ORIGIN);
+      await portal.core.flow.finishChallenge(
+        third.active,
+        'passkey',
+        { origin: ORIGIN, response: replayed },
+        IP,
+      );
+      const fourth = await atSecondFactor(email);
+      await refusedWith(email, 'passkey_challenge_other_session', () =>
+        portal.core.flow.finishChallenge(
+          fourth.active,
+          'passkey',
+          { origin: ORIGIN, response: replayed },
+          IP,
+        ),
+      );
+    });
+
+    test('refuses an answer replayed to the session whose challenge it already used', {
+      skip: skip ?? false,
+    }, async () => {
+      const { email, key } = await userWithPasskey();
+      const state = portal.core.passkeys.newState();
+      const options = await portal.core.flow.startPasskeySignIn(state, ORIGIN);
+      const response = key.assert(options, ORIGIN);
+      const input = { state, origin: ORIGIN, response, clientAddress: IP, returnTo: null };
+      await portal.core.flow.signInWithPasskey(input);
+      await refusedWith(email, 'passkey_challenge_used', () => portal.core.flow.signInWithPasskey(input));
+    });
+
+    test('refuses a challenge that another session asked for', { skip: skip ?? false }, async () => {
+      const { email, key } = await userWithPasskey();
+      const victim = await atSecondFactor(email);
+      const attacker = await atSecondFactor(email);
+      const response = key.assert(victim.options, ORIGIN);
+      await refusedWith(email, 'passkey_challenge_other_session', () =>
+        portal.core.flow.finishChallenge(attacker.active, 'passkey', { origin: ORIGIN, response }, IP),
+      );
+    });
+
+    test('refuses an assertion made for another origin or another RP ID', {
+      skip: skip ?? false,
+    }, async () => {
+      const { email, key } = await userWithPasskey();
+      const phished = await atSecondFactor(email);
+      await refusedWith(email, 'passkey_wrong_site', () =>
+        portal.core.flow.finishChallenge(
+          phished.active,
+          'passkey',
+          { origin: ORIGIN, response: key.assert(phished.options, 'https://portal.example.org.evil.test') },
+          IP,
+        ),
+      );
+      const otherRp = await atSecondFactor(email);
+      await refusedWith(email, 'passkey_wrong_site', () =>
+        portal.core.flow.finishChallenge(
+          otherRp.active,
+          'passkey',
+          { origin: ORIGIN, response: key.assert(otherRp.options, ORIGIN, { rpId: 'evil.test' }) },
+          IP,
+        ),
+      );
+    });
+
+    test('refuses a cloned authenticator whose counter goes backwards', { skip: skip ?? false }, async () => {
+      const { email, key } = await userWithPasskey();
+      const clone = key.clone();
+      for (let i = 0; i < 2; i++) {
+        const { active, options } = await atSecondFactor(email);
+        const ok = await portal.core.flow.finishChallenge(
+          active,
+          'passkey',
+          { origin: ORIGIN, response: key.assert(options, ORIGIN) },
+          IP,
+        );
+        assert.equal(ok.status, 'proved');
+      }
+      const { active, options } = await atSecondFactor(email);
+      await refusedWith(email, 'passkey_cloned', () =>
+        portal.core.flow.finishChallenge(
+          active,
+          'passkey',
+          { origin: ORIGIN, response: clone.assert(options, ORIGIN) },
+          IP,
+        ),
+      );
+    });
+
+    test('refuses the passkey of another user', { skip: skip ?? false }, async () => {
+      const alice = await userWithPasskey();
+      const mallory = await userWithPasskey();
+      const { active, options } = await atSecondFactor(alice.email);
+      await refusedWith(alice.email, 'passkey_other_account', () =>
+        portal.core.flow.finishChallenge(
+          active,
+          'passkey',
+          { origin: ORIGIN, response: mallory.key.assert(options, ORIGIN) },
+          IP,
+        ),
+      );
+    });
+
+    test('refuses a removed passkey, and one without user verification', {
+      skip: skip ?? false,
+    }, async () => {
+      const { email, key, token } = await userWithPasskey();
+      const active = await portal.core.flow.resume(token, IP);
+      assert.ok(active);
+      await insertCodeApp(portal.store, active.account.id);
+      const noUv = await atSecondFactor(email);
+      await refusedWith(email, 'passkey_rejected', () =>
+        portal.core.flow.finishChallenge(
+          noUv.active,
+          'passkey',
+          { origin: ORIGIN, response: key.assert(noUv.options, ORIGIN, { uv: false }) },
+          IP,
+        ),
+      );
+      const fresh = await signedInSession(portal.core, email);
+      const options = await portal.core.flow.startChallenge(fresh.active, 'passkey', { origin: ORIGIN }, IP);
+      const passkey = (await portal.core.methods.list(fresh.active.account)).methods.find(
+        (m) => m.kind === 'passkey',
+      );
+      assert.ok(passkey);
+      await portal.core.methods.remove(fresh.active.account, passkey.id, IP);
+      await refusedWith(email, 'passkey_not_recognised', () =>
+        portal.core.flow.finishChallenge(
+          fresh.active,
+          'passkey',
+          { origin: ORIGIN, response: key.assert(options, ORIGIN) },
+          IP,
+        ),
+      );
+    });
+
+    test('an operator can require a phishing-resistant method for a group: other methods are refused', {
+      skip: skip ?? false,
+    }, async () => {
+      const { email } = await userWithPasskey(new SoftAuthenticator(), ['console operators']);
+      const account = await portal.core.accounts.find(email);
+      assert.ok(account);
+      const { secret } = await insertCodeApp(portal.store, account.id);
+      const { active } = await signedInSession(portal.core, email);
+      assert.ok(portal.core.flow.phishingResistantRequired(active.account));
+      assert.deepEqual(await portal.core.flow.challengeMethods(active), ['passkey']);
+      await assert.rejects(
+        portal.core.flow.finishChallenge(active, 'totp', { code: codeAt(secret, new Date()) }, IP),
+        { code: 'phishing_resistant_required' },
+      );
+    });
+  });
+}

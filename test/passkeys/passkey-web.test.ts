@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { codeAt } from '../../src/core/methods/totp/totp-codes.ts';
+import { InjectClient } from '../helpers/inject-client.ts';
+import {
+  addUser,
+  insertCodeApp,
+  signedInSession,
+  startTestPortal,
+  TEST_PASSWORD,
+  type TestPortal,
+} from '../helpers/portal.ts';
+import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
+
+const IP = '192.0.2.1';
+/** What app.inject's requests come to (Host: localhost:80), so the passkeys' origin. */
+const ORIGIN = 'http://localhost:80';
+const REQUIRED = 'Your organisation requires you to sign in with a passkey or a smartcard';
+
+/** The passkey pages over HTTP: the operator's requirement said plainly, and refusals in words. */
+describe('passkey pages', () => {
+  let portal: TestPortal;
+  let n = 0;
+
+  before(async () => {
+    portal = await startTestPortal({
+      settings: {
+        passkeys: {
+          rpName: 'Gatehouse',
+          allowedAaguids: [],
+          challengeSeconds: 300,
+          requirePhishingResistant: { groups: ['console operators'] },
+        },
+      },
+    });
+  });
+  after(async () => portal?.close());
+
+  async function userWithPasskey(groups: string[] = []) {
+    const email = `passkey.web${++n}@example.org`;
+    await addUser(portal.core, email, { groups });
+    const account = await portal.core.accounts.find(email);
+    assert.ok(account);
+    await portal.core.enrolment.enable(account, IP);
+    const { active } = await signedInSession(portal.core, email);
+    const key = new SoftAuthenticator();
+    const options = await portal.core.flow.startEnrolment(active, 'passkey', { origin: ORIGIN }, IP);
+    await portal.core.flow.finishEnrolment(
+      active,
+      'passkey',
+      { origin: ORIGIN, response: key.register(options, ORIGIN), name: 'Blue key' },
+      IP,
+    );
+    const { secret } = await insertCodeApp(portal.store, account.id);
+    return { email, key, secret };
+  }
+
+  async function passwordStep(client: InjectClient, email: string) {
+    const answer = await client.post('/signin', { email, password: TEST_PASSWORD }, { formPage: '/signin' });
+    assert.equal(answer.statusCode, 303);
+    return answer.headers.location;
+  }
+
+  test('a group that must use a phishing-resistant method is told so, and a code is refused', async () => {
+    const { email, key, secret } = await userWithPasskey(['console operators']);
+    const client = new InjectClient(portal.app);
+    assert.equal(await passwordStep(client, email), '/mfa/verify/passkey');
+    const page = await client.get('/mfa/verify/passkey');
+    assert.equal(page.statusCode, 200);
+    assert.ok(page.body.includes(REQUIRED), 'the page says so plainly');
+    assert.ok(!page.body.includes('/mfa/verify/code'), 'no other method is offered');
+
+    const code = await client.post(
+      '/mfa/verify/code',
+      { code: codeAt(secret, new Date()) },
+      { formPage: '/mfa/verify/passkey' },
+    );
+    assert.equal(code.statusCode, 403);
+    assert.ok(code.body.includes(REQUIRED));
+
+    const options = await client.post('/mfa/verify/passkey/options', {}, { formPage: '/mfa/verify/passkey' });
+    assert.equal(options.statusCode, 200);
+    const credential = JSON.stringify(key.assert(options.json(), ORIGIN));
+    const done = await client.post(
+      '/mfa/verify/passkey',
+      { credential },
+      { formPage: '/mfa/verify/passkey' },
+    );
+    assert.equal(done.statusCode, 303);
+    assert.equal(done.headers.location, '/');
+  });
+
+  test('a user outside those groups may still use a code', async () => {
+    const { email, secret } = await userWithPasskey();
+    const client = new InjectClient(portal.app);
+    assert.equal(await passwordStep(client, email), '/mfa/verify/code');
+    const code = await client.post('/mfa/verify/code', { code: codeAt(secret, new Date()) });
+    assert.equal(code.statusCode, 303);
+  });
+
+  test('a passkey answer carried to another browser is refused in words, and audited', async () => {
+    const { email, key } = await userWithPasskey();
+    const victim = new InjectClient(portal.app);
+    const options = await victim.post('/signin/passkey/options', {}, { formPage: '/signin/passkey' });
+    const credential = JSON.stringify(key.assert(options.json(), ORIGIN));
+    const attacker = new InjectClient(portal.app);
+    await attacker.post('/signin/passkey/options', {}, { formPage: '/signin/passkey' });
+    const stolen = await attacker.post('/signin/passkey', { credential }, { formPage: '/signin/passkey' });
+    assert.equal(stolen.statusCode, 403);
+    assert.ok(stolen.body.includes('This passkey request was started in another window or browser'));
+    const refusals = (await portal.core.audit.list({ email, limit: 100 })).filter(
+      (e) => e.type === 'passkey.refused',
+    );
+    assert.equal(refusals[0]?.detail?.reason, 'passkey_challenge_other_session');
+    // The victim's own browser still signs in with it.
+    const own = await victim.post('/signin/passkey', { credential }, { formPage: '/signin/passkey' });
+    assert.equal(own.statusCode, 303);
+    assert.equal(own.headers.location, '/');
+  });
+
+  test('the passkey script and @simplewebauthn/browser are served from the portal itself', async () => {
+    const client = new InjectClient(portal.app);
+    for (const path of ['/static/passkey.js', '/static/simplewebauthn-browser.js']) {
+      const answer = await client.get(path);
+      assert.equal(answer.statusCode, 200, path);
+      assert.match(String(answer.headers['content-type']), /javascript/);
+    }
+    const page = await client.get('/signin/passkey');
+    assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+  });
+});
