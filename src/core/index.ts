@@ -291,6 +291,7 @@ export function createCore(parts: {
       clientThrottle: throttle(store, clock, settings.clientLockout),
     }),
   });
+  const applications = applicationService({ store, clock, random, audit, secrets: parts.secrets });
   return {
     clock,
     audit,
@@ -310,7 +311,7 @@ export function createCore(parts: {
     }),
     directory: directoryService({ store, clock, audit, bindFailures: settings.accountLockout }),
     methods: management,
-    applications: applicationService({ store, clock, random, audit, secrets: parts.secrets }),
+    applications,
     phone,
     smartcard,
     singleSignOn: singleSignOnService({ store, clock }),
@@ -347,7 +348,7 @@ export function createCore(parts: {
       signOutEverywhere: endEverySession,
     }),
     notices: noticeOutbox(store, clock),
-    console: operatorConsole({ store, clock, audit, enrolment, management, passes }),
+    console: operatorConsole({ store, clock, audit, enrolment, management, passes, applications }),
     passes: { sweep: passes.sweep },
     ping: () => store.ping(),
     monitoring: monitoring(store, clock),

@@ -1,3 +1,4 @@
+import type { ApplicationService } from '../applications/application-service.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
@@ -7,6 +8,7 @@ import type { SelfEnrolment } from '../policy/self-enrolment.ts';
 import { endAccountSessions } from '../sessions/end-account-sessions.ts';
 import type { Store } from '../store.ts';
 import { type ConsoleActor, mustChange, reasonOf } from './actor.ts';
+import { applicationConsole } from './applications.ts';
 import { exemptionRegister } from './exemptions.ts';
 import type { TemporaryPasses } from './temporary-pass.ts';
 
@@ -33,6 +35,8 @@ export interface ConsoleDeps {
   enrolment: SelfEnrolment;
   management: MethodManagement;
   passes: TemporaryPasses;
+  /** Single sign-on applications (part 7): listed, added, removed, their secrets rotated. */
+  applications: ApplicationService;
 }
 
 /**
@@ -53,6 +57,9 @@ export function operatorConsole(deps: ConsoleDeps) {
   return {
     /** The exemption register (groups and accounts exempt from MFA, with owner, reason, review date). */
     exemptions: exemptionRegister({ store, clock, audit }),
+
+    /** Single sign-on applications: list, add, remove, rotate the secret (shown once). */
+    applications: applicationConsole(deps.applications),
 
     /** The account's console role, if any (none: the console does not exist for them). */
     roleOf: (account: Pick<Account, 'id'>) => store.roles.find(account.id),

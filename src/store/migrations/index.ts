@@ -11,6 +11,7 @@ import { signInFlow } from './0009-sign-in-flow.ts';
 import { applicationLaunchUrl } from './0012-application-launch-url.ts';
 import { operatorConsole } from './0013-operator-console.ts';
 import { ownAccount } from './0014-own-account.ts';
+import { applicationConsole } from './0017-application-console.ts';
 
 /**
  * One list of migrations for both engines; each receives the engine for its few differences. A new
@@ -30,6 +31,7 @@ const migrations: Record<string, (engine: Engine) => Migration> = {
   '0012-application-launch-url': applicationLaunchUrl,
   '0013-operator-console': operatorConsole,
   '0014-own-account': ownAccount,
+  '0017-application-console': applicationConsole,
 };
 
 export function migrationProvider(engine: Engine): MigrationProvider {
