@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Core } from '../../../core/index.ts';
 import { accountRoutes } from './accounts.ts';
+import { applicationRoutes } from './applications.ts';
 import { exemptionRoutes } from './exemptions.ts';
 import { guardConsole } from './guard.ts';
 
@@ -14,5 +15,6 @@ export function adminRoutes(core: Core) {
     guardConsole(app, core);
     await app.register(accountRoutes(core));
     await app.register(exemptionRoutes(core));
+    await app.register(applicationRoutes(core));
   };
 }
