@@ -49,7 +49,11 @@ for (const engine of ENGINES) {
     }
 
     /** The provider's token endpoint, given a client_id and a secret, for a code a browser got. */
-    async function exchangeWith(clientId: string, secret: string, answer: Parameters<RelyingPartyExchange>[0]) {
+    async function exchangeWith(
+      clientId: string,
+      secret: string,
+      answer: Parameters<RelyingPartyExchange>[0],
+    ) {
       const config = await oidc.discovery(new URL(`${portal.url}/oidc`), clientId, secret, undefined, {
         execute: [oidc.allowInsecureRequests],
       });
@@ -121,7 +125,9 @@ for (const engine of ENGINES) {
         assert.equal((error as { error?: string }).error, 'invalid_client');
         return true;
       });
-      const event = (await portal.core.audit.list({ limit: 20 })).find((e) => e.type === 'application.removed');
+      const event = (await portal.core.audit.list({ limit: 20 })).find(
+        (e) => e.type === 'application.removed',
+      );
       assert.equal(event?.actor, operator.name);
       assert.equal(event?.detail.clientId, rp.clientId);
       assert.equal(event?.detail.name, 'Mail');
@@ -155,10 +161,25 @@ for (const engine of ENGINES) {
 
     const refusals: [string, Partial<typeof good>, string, string][] = [
       ['a javascript: redirect URI', { redirectUris: ['javascript:alert(1)'] }, 'redirectUris', 'not_https'],
-      ['a wildcard redirect URI', { redirectUris: ['https://*.example.org/callback'] }, 'redirectUris', 'wildcard'],
-      ['a wildcard in the path', { redirectUris: ['https://rota.example.org/*'] }, 'redirectUris', 'wildcard'],
+      [
+        'a wildcard redirect URI',
+        { redirectUris: ['https://*.example.org/callback'] },
+        'redirectUris',
+        'wildcard',
+      ],
+      [
+        'a wildcard in the path',
+        { redirectUris: ['https://rota.example.org/*'] },
+        'redirectUris',
+        'wildcard',
+      ],
       ['a fragment', { redirectUris: ['https://rota.example.org/cb#x'] }, 'redirectUris', 'fragment'],
-      ['plain http off localhost', { redirectUris: ['http://rota.example.org/cb'] }, 'redirectUris', 'not_https'],
+      [
+        'plain http off localhost',
+        { redirectUris: ['http://rota.example.org/cb'] },
+        'redirectUris',
+        'not_https',
+      ],
       ['a user name', { redirectUris: ['https://me@rota.example.org/cb'] }, 'redirectUris', 'credentials'],
       ['a relative URI', { redirectUris: ['/callback'] }, 'redirectUris', 'not_absolute'],
       ['no redirect URI', { redirectUris: [] }, 'redirectUris', 'count'],

@@ -33,11 +33,15 @@ const FIELD_NAMES: Record<string, string> = {
 };
 
 /** The words for a refused field: which field, and why, from the core's details. */
-export function applicationProblem(error: GatehouseError, now: Date): { field: string; text: string } {
+export function applicationProblem(
+  error: GatehouseError,
+  now: Date,
+  otherwise = 'name',
+): { field: string; text: string } {
   const field = typeof error.details.field === 'string' ? error.details.field : 'name';
   const problem = typeof error.details.problem === 'string' ? error.details.problem : '';
   const id = FIELD_IDS[field] ?? 'name';
-  if (error.code !== 'invalid_input') return { field: id, text: messageFor(error, now) };
+  if (error.code !== 'invalid_input') return { field: otherwise, text: messageFor(error, now) };
   if (field === 'name')
     return { field: id, text: 'Enter a name of 1 to 100 characters (letters, not controls)' };
   if (field === 'reason') return { field: id, text: 'The reason must be at most 500 characters' };
@@ -155,7 +159,7 @@ export function applicationRoutes(core: Core) {
     problem?: GatehouseError,
   ) {
     const actor = actorOf(request);
-    const errors = problem ? [applicationProblem(problem, now())] : [];
+    const errors = problem ? [applicationProblem(problem, now(), 'reason')] : [];
     return reply.page(
       template,
       {
