@@ -260,8 +260,11 @@ export interface ApplicationStore {
   find(clientId: string): Promise<Application | undefined>;
   list(): Promise<Application[]>;
   remove(clientId: string): Promise<boolean>;
-  /** Replaces a confidential application's sealed secret; false if there is no such application. */
-  replaceSecret(clientId: string, secretSealed: string, at: Date): Promise<boolean>;
+  /**
+   * Replaces a confidential application's sealed secret if it is still `expected`; false if it
+   * is not (another rotation won) or there is no such application.
+   */
+  replaceSecret(clientId: string, expected: string, secretSealed: string, at: Date): Promise<boolean>;
 }
 
 /** One stored document of the OpenID provider (a session, code, token, grant, interaction...). */

@@ -208,6 +208,31 @@ for (const engine of ENGINES) {
         assert.deepEqual(await written(), before);
       });
 
+    test('two rotations at once: one wins, the other is told, one secret works', {
+      skip: skip ?? false,
+    }, async () => {
+      const { application } = await applications().add(operator, { ...good, name: 'Raced' });
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, () => applications().rotateSecret(operator, application.clientId)),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r) => r.status === 'rejected');
+      assert.ok(won.length >= 1, 'at least one rotation happens');
+      for (const r of lost) assert.ok(isGatehouseError(r.reason, 'application_changed'), String(r.reason));
+      const stored = await applications().find(application.clientId);
+      assert.ok(stored);
+      const secrets = won.map((r) => r.value.clientSecret);
+      // Every rotation that says it won is the one kept, or was replaced by a later winner it read.
+      assert.ok(
+        secrets.includes(portal.core.applications.secretOf(stored) ?? ''),
+        'the kept secret was shown',
+      );
+      const audited = (await portal.core.audit.list({ limit: 50 })).filter(
+        (e) => e.type === 'application.secret_rotated' && e.detail.clientId === application.clientId,
+      );
+      assert.equal(audited.length, won.length, 'each rotation that happened is audited, no other');
+    });
+
     test('an unknown application: rotate and remove say so, nothing written', {
       skip: skip ?? false,
     }, async () => {

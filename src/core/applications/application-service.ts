@@ -193,8 +193,10 @@ export function applicationService(deps: {
         if (!found) throw new GatehouseError('application_not_found');
         if (!found.secretSealed) throw new GatehouseError('application_public');
         const at = clock.now();
-        if (!(await tx.applications.replaceSecret(clientId, secrets.seal(clientSecret), at)))
-          throw new GatehouseError('application_not_found');
+        const secretSealed = secrets.seal(clientSecret);
+        // Conditional on the secret it read: of two rotations at once, one wins, the other is told.
+        if (!(await tx.applications.replaceSecret(clientId, found.secretSealed, secretSealed, at)))
+          throw new GatehouseError('application_changed');
         await audit.record(
           {
             type: 'application.secret_rotated',
@@ -203,7 +205,7 @@ export function applicationService(deps: {
           },
           tx,
         );
-        return { ...found, secretRotatedAt: at };
+        return { ...found, secretSealed, secretRotatedAt: at };
       });
       return { application, clientSecret };
     },

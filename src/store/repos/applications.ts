@@ -44,11 +44,12 @@ export function applicationRepo(db: Kysely<Database>, engine: Engine): Applicati
       const result = await db.deleteFrom('applications').where('client_id', '=', clientId).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     },
-    async replaceSecret(clientId, secretSealed, at) {
+    async replaceSecret(clientId, expected, secretSealed, at) {
       const result = await db
         .updateTable('applications')
         .set({ secret_sealed: secretSealed, secret_rotated_at: toMillis(at) })
         .where('client_id', '=', clientId)
+        .where('secret_sealed', '=', expected)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
