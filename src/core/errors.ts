@@ -83,6 +83,8 @@ const catalogue = {
   reset_invalid: { status: 400, shown: true },
   /** A reset step taken before the steps it needs (a password before two factors). */
   reset_step_not_allowed: { status: 403, shown: true },
+  /** Too many resets started from one address, or for one email address: wait, then try again. */
+  reset_throttled: { status: 429, shown: true },
   /** The account has fewer than two second factors: only the service desk can help. */
   reset_needs_service_desk: { status: 403, shown: true },
   /** The registration nudge was put off as often as allowed. */

@@ -168,7 +168,8 @@ export interface CertificateBinding {
 }
 
 /** What a card checked at the certificate endpoint is for, once back on the portal. */
-export type CertificateTicketPurpose = 'sign_in' | 'bind';
+/** What a checked card is for: signing in, adding it to an account, or a forgotten password. */
+export type CertificateTicketPurpose = 'sign_in' | 'bind' | 'reset';
 
 /**
  * A card checked at the certificate endpoint, handed to the portal once: only the ticket's hash

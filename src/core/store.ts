@@ -360,6 +360,8 @@ export interface PasswordResetStore {
   addFactor(idHash: string, had: readonly ResetFactor[], factor: ResetFactor, now: Date): Promise<boolean>;
   /** Closes an open, unexpired reset once; true only for the caller that closed it. */
   complete(idHash: string, now: Date): Promise<boolean>;
+  /** Deletes the resets that have expired, finished or not; returns how many. */
+  removeExpired(now: Date): Promise<number>;
 }
 
 export interface NudgeStore {

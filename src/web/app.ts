@@ -142,7 +142,12 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
   );
   await app.register(securityInfoRoutes(options.core, options.smartcard !== undefined));
   await app.register(ownAccountRoutes(options.core, { cookieSecure: options.cookieSecure }));
-  await app.register(passwordResetRoutes(options.core, { cookieSecure: options.cookieSecure }));
+  await app.register(
+    passwordResetRoutes(options.core, {
+      cookieSecure: options.cookieSecure,
+      smartcard: Boolean(options.smartcard),
+    }),
+  );
   await app.register(phoneRegistrationRoutes(options.core));
   await app.register(phoneVerificationRoutes(options.core));
   for (const routes of options.extraRoutes ?? []) await app.register(routes);

@@ -60,6 +60,8 @@ const errorMessages: Partial<Record<ErrorCode, string>> = {
     'Before you can change your password, add a sign-in method in Security info so that we can check it is you.',
   reset_invalid:
     'This password reset has ended, or was started in another browser. Start again from the sign-in page.',
+  reset_throttled:
+    'Too many password resets have been started. Try again in {wait}, or contact your IT service desk.',
   reset_step_not_allowed:
     'That step is not possible now. Prove it is you with two different methods first, then choose a new password.',
   // The operator console (issue 13)

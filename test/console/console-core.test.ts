@@ -210,8 +210,18 @@ for (const engine of ENGINES) {
       await addUser(portal.core, email);
       const { token } = await portal.core.flow.signIn({ email, password: TEST_PASSWORD, clientAddress: IP });
       await portal.core.legacySignIn({ email, password: TEST_PASSWORD, protocol: 'ldap', clientAddress: IP });
+      const account = (await portal.core.accounts.find(email))!;
+      const refreshToken = `refresh-${email}`;
+      await portal.core.singleSignOn.save('RefreshToken', refreshToken, { accountId: account.id }, 3600);
       assert.equal(await portal.core.console.setDisabled(CLI_ACTOR, email, true, 'left the trust'), true);
       assert.equal(await portal.core.flow.resume(token, IP), undefined, 'the session ended');
+      assert.equal(
+        await portal.core.singleSignOn.find('RefreshToken', refreshToken),
+        undefined,
+        'an application cannot refresh its tokens',
+      );
+      const ended = (await eventsOf(email, 'session.ended_everywhere'))[0];
+      assert.equal(ended?.detail.operatorReason, 'left the trust');
       await assert.rejects(portal.core.flow.signIn({ email, password: TEST_PASSWORD, clientAddress: IP }), {
         code: 'invalid_credentials',
       });

@@ -161,7 +161,7 @@ for (const engine of ENGINES) {
       assert.ok(
         types.includes('account.disabled') &&
           types.includes('account.enabled') &&
-          types.includes('session.ended'),
+          types.includes('session.ended_everywhere'),
       );
     });
 

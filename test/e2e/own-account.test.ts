@@ -182,6 +182,31 @@ describe('the user’s own account', () => {
     expectEveryPageChecked(page);
   });
 
+  test('forgotten password: the phone called and # pressed, the waiting page moves on by itself, then the app', async () => {
+    const { email, phone } = await registered();
+    const account = (await portal.core.accounts.find(email))!;
+    await insertPhone(portal.store, account.id, '+447700900457');
+    const page = await newPage();
+    await page.goto(`${portal.url}/signin/forgot`);
+    await expectNoAxeViolations(page);
+    await page.getByLabel('Email address').fill(email);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText('step 1 of 2').waitFor();
+    await page.getByRole('button', { name: 'Call my phone' }).click();
+    await page.getByRole('heading', { name: /We're calling/ }).waitFor();
+    await expectNoAxeViolations(page);
+    await phones.answerLastCall(portal.core);
+    await page.getByText('Done: your phone. Now use a different method.').waitFor();
+    await expectNoAxeViolations(page);
+    await page.getByRole('link', { name: 'Use a verification code from the app' }).click();
+    await expectNoAxeViolations(page);
+    await page.getByLabel('Verification code').fill(codeAt(phone.totp!.secret, new Date()));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    await expectNoAxeViolations(page);
+    expectEveryPageChecked(page);
+  });
+
   test("My sign-ins shows a failed attempt from another browser, and This wasn't me ends its session", async () => {
     const { email, phone } = await registered();
     const page = await newPage();

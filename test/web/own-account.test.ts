@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { isGatehouseError } from '../../src/core/errors.ts';
+import { sweepExpired } from '../../src/core/housekeeping.ts';
 import { codeAt } from '../../src/core/methods/totp/totp-codes.ts';
+import { RESET_LIMITS } from '../../src/core/recovery/password-reset.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { ENGINES, postgresUnavailable } from '../helpers/engines.ts';
 import { InjectClient } from '../helpers/inject-client.ts';
@@ -225,6 +228,46 @@ for (const engine of ENGINES) {
       assert.ok((await portal.store.notices.listForEmail(email)).some((n) => n.kind === 'password_reset'));
     });
 
+    test('the phone called, # pressed, is a factor of a reset: the page waits, then moves on once', {
+      skip: skip ?? false,
+    }, async () => {
+      const { email, secret } = await twoFactorUser();
+      const { browser, path } = await startReset(email);
+      assert.match((await browser.get(path)).body, /Call my phone/);
+      const called = await browser.post(`${path}/call`, {}, { formPage: path });
+      assert.equal(called.headers.location, `${path}/call`);
+      const waiting = await browser.get(`${path}/call`);
+      assert.match(waiting.body, /We(&#39;|')re calling/);
+      assert.match(waiting.body, /press the <strong>#<\/strong> key/);
+      assert.deepEqual((await browser.get(`${path}/call/status`)).json(), {
+        status: 'pending',
+        next: `${path}/call`,
+      });
+      assert.match((await browser.get(path)).body, /step 1 of 2/, 'not proved while the call rings');
+      await phones.answerLastCall(portal.core);
+      assert.deepEqual((await browser.get(`${path}/call/status`)).json(), {
+        status: 'confirmed',
+        next: path,
+      });
+      // Counted once: the call's proof is used, so the page offers only the app now.
+      assert.equal((await browser.get(`${path}/call`)).headers.location, path);
+      const second = await browser.get(path);
+      assert.match(second.body, /Done: your phone/);
+      assert.doesNotMatch(second.body, /Call my phone/);
+      const again = await browser.post(`${path}/call`, {}, { formPage: path });
+      assert.equal(again.statusCode, 403, 'the phone cannot be the second factor too');
+      clock.advanceMinutes(1);
+      await browser.post(`${path}/code`, { code: codeAt(secret, clock.now()) }, { formPage: path });
+      assert.equal((await browser.get(path)).headers.location, `${path}/password`);
+      const proved = (await portal.core.audit.list({ email, limit: 20 })).filter(
+        (e) => e.type === 'password_reset.factor_proved',
+      );
+      assert.deepEqual(
+        proved.map((e) => e.detail.factor),
+        ['app', 'phone'],
+      );
+    });
+
     test("the app's number approved in the app is one factor of a reset; a wrong number is none", {
       skip: skip ?? false,
     }, async () => {
@@ -317,6 +360,58 @@ for (const engine of ENGINES) {
       const types = await auditTypes(email);
       assert.ok(types.includes('password_reset.refused:other_browser'));
       assert.ok(types.includes('password_reset.refused:already_used'));
+    });
+
+    test('resets started are counted before one is made: per address and per email, then swept once expired', {
+      skip: skip ?? false,
+    }, async () => {
+      const { perAddress, perEmail } = RESET_LIMITS;
+      const address = '198.51.100.77';
+      const started = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) =>
+          portal.core.passwordReset.start({ email: `walker${i}@example.org`, clientAddress: address }),
+        ),
+      );
+      const made = started.filter((r) => r.status === 'fulfilled');
+      const refused = started.filter((r) => r.status === 'rejected');
+      assert.equal(made.length, perAddress.maxFailures, 'of 40 at once, the address limit only');
+      assert.ok(refused.every((r) => isGatehouseError(r.reason, 'reset_throttled')));
+      const audited = (await portal.core.audit.list({ limit: 200 })).filter(
+        (e) =>
+          e.type === 'password_reset.refused' &&
+          e.detail.reason === 'too_many_resets' &&
+          e.clientAddress === address,
+      );
+      assert.equal(audited.length, 40 - perAddress.maxFailures);
+      // Someone else's address from many networks: the email's own limit.
+      const victim = 'victim.reset@example.org';
+      const perVictim = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          portal.core.passwordReset.start({ email: victim, clientAddress: `203.0.113.${i + 1}` }),
+        ),
+      );
+      assert.equal(perVictim.filter((r) => r.status === 'fulfilled').length, perEmail.maxFailures);
+      // Over HTTP the refusal is a page that says how long to wait.
+      const page = await new InjectClient(portal.app).post(
+        '/signin/forgot',
+        { email: victim },
+        {
+          formPage: '/signin/forgot',
+        },
+      );
+      assert.equal(page.statusCode, 429);
+      assert.match(page.body, /Too many password resets have been started\. Try again in \d+ minutes?/);
+      // Housekeeping deletes them once expired; an expired reset is unknown from then on.
+      const handle = (
+        made[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof portal.core.passwordReset.start>>>
+      ).value;
+      clock.advanceMinutes(16);
+      const swept = await sweepExpired(portal.store, clock)();
+      assert.ok(swept.passwordResets >= made.length + perEmail.maxFailures, `${swept.passwordResets} swept`);
+      await assert.rejects(portal.core.passwordReset.state(handle), (e) =>
+        isGatehouseError(e, 'reset_invalid'),
+      );
+      clock.advanceMinutes(60); // the limits' windows end, for the tests after this one
     });
 
     test('with fewer than two factors registered, the page says to contact the service desk', {

@@ -250,6 +250,89 @@ describe('behind a TLS-terminating proxy: the certificate header', () => {
   });
 });
 
+describe('Forgotten password: the smartcard and its PIN prove both factors', () => {
+  const NEW_PASSWORD = 'Copper-Kettle-Harbour-5';
+
+  /** Starts a reset in `browser` and returns the page it lands on and the reset's path. */
+  async function startReset(browser: HttpBrowser, email: string) {
+    const start = await browser.follow(`${portal.url}/signin/forgot`);
+    const landed = await browser.submit(start.url, start.html, '/signin/forgot', { email });
+    return { landed, path: new URL(landed.url).pathname };
+  }
+
+  /** From the reset's page to the endpoint with `card`, and back through its Next link. */
+  async function withCard(browser: HttpBrowser, path: string, card: IssuedCertificate) {
+    const sent = await browser.request(`${portal.url}${path}/smartcard`);
+    assert.equal(sent.status, 303);
+    const location = sent.headers.get('location') ?? '';
+    assert.ok(location.startsWith(`${portal.certificateEndpointUrl}/reset?state=`), location);
+    const page = await curl(location, { caFile: serverCa.certFile, cert: card });
+    assert.equal(page.status, 200, page.body);
+    assert.match(page.body, /Reset your password/);
+    assert.match(page.body, /Select Next to choose a new password/);
+    const next = nextLink(page.body);
+    return { next, back: await browser.follow(next) };
+  }
+
+  test('a user with no other method resets with the card; the ticket works once; MFA unchanged', async () => {
+    await addUser(portal.core, 'erin@example.org', { displayName: 'Erin Example' });
+    const card = ca.issue('erin', { commonName: 'Erin Smartcard', email: 'erin@example.org' });
+    const browser = new HttpBrowser();
+    const { landed, path } = await startReset(browser, 'erin@example.org');
+    assert.match(landed.html, /Contact the service desk/);
+    assert.match(landed.html, /I have a smartcard: use it/);
+    const { next, back } = await withCard(browser, path, card);
+    assert.equal(new URL(back.url).pathname, `${path}/password`);
+    assert.match(back.html, /Choose a new password/);
+    const done = await browser.submit(back.url, back.html, `${path}/password`, {
+      next: NEW_PASSWORD,
+      confirm: NEW_PASSWORD,
+    });
+    assert.match(done.html, /Your password has been reset/);
+    await portal.core.flow.signIn({
+      email: 'erin@example.org',
+      password: NEW_PASSWORD,
+      clientAddress: '192.0.2.8',
+    });
+    const proved = (await portal.core.audit.list({ email: 'erin@example.org', limit: 20 })).filter(
+      (e) => e.type === 'password_reset.factor_proved',
+    );
+    assert.deepEqual(
+      proved.map((e) => e.detail.factor),
+      ['smartcard'],
+    );
+    const replayed = await browser.follow(next);
+    assert.equal(replayed.response.status, 400, 'the ticket was used');
+  });
+
+  test("another user's card, or a card with no account, proves nothing; an unknown address looks the same", async () => {
+    await addUser(portal.core, 'frank@example.org', { displayName: 'Frank Example' });
+    const browser = new HttpBrowser();
+    const { path } = await startReset(browser, 'frank@example.org');
+    const { back } = await withCard(browser, path, cards.bob as IssuedCertificate);
+    assert.equal(back.response.status, 403);
+    assert.match(back.html, /You cannot continue this password reset/);
+    const refused = (await portal.core.audit.list({ email: 'frank@example.org', limit: 5 })).find(
+      (e) => e.type === 'password_reset.refused',
+    );
+    assert.equal(refused?.detail.reason, 'smartcard_other_account');
+    const still = await browser.follow(`${portal.url}${path}`);
+    assert.doesNotMatch(still.html, /Choose a new password/);
+    const password = await browser.request(`${portal.url}${path}/password`);
+    assert.equal(password.status, 303, 'no new password without the factors');
+    const stranger = await browser.request(`${portal.url}${path}/smartcard`);
+    const page = await curl(stranger.headers.get('location') ?? '', {
+      caFile: serverCa.certFile,
+      cert: cards.stranger as IssuedCertificate,
+    });
+    assert.equal(page.status, 403);
+    assert.match(page.body, /not linked to an account here/);
+    const unknown = await startReset(new HttpBrowser(), 'nobody.at.all@example.org');
+    assert.match(unknown.landed.html, /Contact the service desk/);
+    assert.match(unknown.landed.html, /I have a smartcard: use it/);
+  });
+});
+
 describe('Security info: add and remove a smartcard', () => {
   test('a signed-in user binds a card with no names in it, signs in with it, removes it', async () => {
     const browser = new HttpBrowser();

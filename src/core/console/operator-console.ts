@@ -5,7 +5,7 @@ import { GatehouseError } from '../errors.ts';
 import type { MethodManagement } from '../methods/method-management.ts';
 import type { Account, ConsoleRole, MfaMethod } from '../model.ts';
 import type { SelfEnrolment } from '../policy/self-enrolment.ts';
-import { endAccountSessions } from '../sessions/end-account-sessions.ts';
+import type { SignOutEverywhere } from '../sessions/sign-out-everywhere.ts';
 import type { Store } from '../store.ts';
 import { type ConsoleActor, mustChange, reasonOf } from './actor.ts';
 import { applicationConsole } from './applications.ts';
@@ -35,6 +35,7 @@ export interface ConsoleDeps {
   enrolment: SelfEnrolment;
   management: MethodManagement;
   passes: TemporaryPasses;
+  signOutEverywhere: SignOutEverywhere;
   /** Single sign-on applications (part 7): listed, added, removed, their secrets rotated. */
   applications: ApplicationService;
 }
@@ -53,6 +54,10 @@ export function operatorConsole(deps: ConsoleDeps) {
     if (!account) throw new GatehouseError('account_not_found');
     return account;
   }
+
+  /** Portal sessions, single sign-on sessions and refresh tokens, as the user's own sign out everywhere. */
+  const endEverySession = (account: Account, actor: ConsoleActor, why: string) =>
+    deps.signOutEverywhere(account, { reason: 'operator', actor: actor.name, note: why });
 
   return {
     /** The exemption register (groups and accounts exempt from MFA, with owner, reason, review date). */
@@ -150,7 +155,7 @@ export function operatorConsole(deps: ConsoleDeps) {
     async endSessions(actor: ConsoleActor, email: string, reason: string | undefined): Promise<number> {
       mustChange(actor);
       const why = reasonOf(reason);
-      return endAccountSessions(store, audit, await target(email), { actor: actor.name, reason: why });
+      return (await endEverySession(await target(email), actor, why)).portalSessions;
     },
 
     /** A disabled account signs in nowhere (portal, smartcard, LDAP, RADIUS); its sessions end now. */
@@ -171,8 +176,7 @@ export function operatorConsole(deps: ConsoleDeps) {
         );
         return true;
       });
-      if (changed && disabled)
-        await endAccountSessions(store, audit, account, { actor: actor.name, reason: why });
+      if (changed && disabled) await endEverySession(account, actor, why);
       return changed;
     },
   };

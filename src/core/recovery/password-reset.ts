@@ -12,8 +12,17 @@ import type { SignOutEverywhere } from '../sessions/sign-out-everywhere.ts';
 import { redeemProof } from '../sign-in-flow/proof.ts';
 import type { SecondFactor } from '../sign-in-flow/transitions.ts';
 import type { Store } from '../store.ts';
+import { type ThrottleRule, throttle } from '../throttle/throttle.ts';
 
 const RESET_MINUTES = 15;
+/**
+ * Resets started, counted before one is made: per client address (a script filling the table, or
+ * walking addresses to set off challenges) and per email address (someone else's phone rung).
+ */
+export const RESET_LIMITS: { perAddress: ThrottleRule; perEmail: ThrottleRule } = {
+  perAddress: { maxFailures: 10, windowMinutes: 15, lockMinutes: 15 },
+  perEmail: { maxFailures: 5, windowMinutes: 60, lockMinutes: 60 },
+};
 /** Two different factors, never one twice: an app's push and its codes are one device. */
 export const FACTORS_NEEDED = 2;
 
@@ -41,8 +50,23 @@ export interface ResetState {
   proved: ResetFactor[];
   /** False when fewer than two factors are registered: only the service desk can help. */
   possible: boolean;
-  /** Two factors proved: the new password may be chosen. */
+  /** Two factors proved, or a smartcard: the new password may be chosen. */
   ready: boolean;
+  /** Smartcards are accepted here: a card (with its PIN) is two factors on its own. */
+  smartcard: boolean;
+}
+
+/** Enough to choose a new password: two different factors, or a smartcard (card and PIN). */
+const enough = (factors: readonly ResetFactor[]) =>
+  factors.includes('smartcard') || new Set(factors).size >= FACTORS_NEEDED;
+
+/** The smartcard half a reset needs (src/core/methods/smartcard). */
+export interface ResetSmartcard {
+  configured: boolean;
+  redeemForReset(input: { ticket: string; state: string; clientAddress: string }): Promise<{
+    accountId: string | null;
+    certificate: Record<string, unknown> | undefined;
+  }>;
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
@@ -61,9 +85,27 @@ export function passwordReset(deps: {
   hasher: PasswordHasher;
   audit: AuditLog;
   methods: MethodRegistry;
+  smartcard: ResetSmartcard;
   signOutEverywhere: SignOutEverywhere;
 }) {
   const { store, clock, random, audit, methods } = deps;
+  const perAddress = throttle(store, clock, RESET_LIMITS.perAddress);
+  const perEmail = throttle(store, clock, RESET_LIMITS.perEmail);
+
+  /** One reset counted against both limits before it is made; refused and audited beyond them. */
+  async function countStart(email: string, clientAddress: string) {
+    const until =
+      (await perAddress.consume(`reset:address:${clientAddress}`)) ??
+      (await perEmail.consume(`reset:email:${email}`));
+    if (!until) return;
+    await audit.record({
+      type: 'password_reset.refused',
+      email,
+      clientAddress,
+      detail: { reason: 'too_many_resets', until },
+    });
+    throw new GatehouseError('reset_throttled', undefined, { until });
+  }
 
   async function refuse(
     email: string | null,
@@ -129,7 +171,9 @@ export function passwordReset(deps: {
   }
 
   return {
+    /** Throws `reset_throttled` beyond the limits (RESET_LIMITS). */
     async start(input: { email: string; clientAddress: string }): Promise<ResetHandle> {
+      await countStart(input.email, input.clientAddress);
       const account = await store.accounts.findByEmail(input.email);
       const id = random.bytes(32).toString('base64url');
       const browserSecret = random.bytes(32).toString('base64url');
@@ -155,8 +199,30 @@ export function passwordReset(deps: {
         methods: available.filter((m) => !reset.factors.includes(methodFamily[m])),
         proved: reset.factors,
         possible,
-        ready: possible && reset.factors.length >= FACTORS_NEEDED,
+        ready: Boolean(account) && enough(reset.factors),
+        smartcard: deps.smartcard.configured,
       };
+    },
+
+    /**
+     * A smartcard checked at the certificate endpoint for this reset: both factors at once, when
+     * the card maps to the reset's account. Counted once, like any factor; refusals audited.
+     */
+    async proveWithSmartcard(handle: ResetHandle, input: { ticket: string; state: string }): Promise<void> {
+      const { reset, account } = await open(handle);
+      const card = await deps.smartcard.redeemForReset({ ...input, clientAddress: handle.clientAddress });
+      if (!account || account.disabledAt || card.accountId !== account.id)
+        return refuse(reset.email, handle.clientAddress, 'smartcard_other_account', 'reset_step_not_allowed');
+      if (reset.factors.includes('smartcard'))
+        return refuse(reset.email, handle.clientAddress, 'factor_already_proved', 'reset_step_not_allowed');
+      if (!(await store.passwordResets.addFactor(reset.idHash, reset.factors, 'smartcard', clock.now())))
+        return refuse(reset.email, handle.clientAddress, 'step_raced', 'reset_step_not_allowed');
+      await audit.record({
+        type: 'password_reset.factor_proved',
+        email: account.email,
+        clientAddress: handle.clientAddress,
+        detail: { factor: 'smartcard', certificate: card.certificate, proved: reset.factors.length + 1 },
+      });
     },
 
     async startChallenge<K extends ResetMethod>(
@@ -199,7 +265,7 @@ export function passwordReset(deps: {
     /** The last step: only after two factors, once. */
     async choosePassword(handle: ResetHandle, password: string): Promise<Account> {
       const { reset, account } = await open(handle);
-      if (!account || new Set(reset.factors).size < FACTORS_NEEDED)
+      if (!account || !enough(reset.factors))
         return refuse(reset.email, handle.clientAddress, 'factors_missing', 'reset_step_not_allowed');
       const next = normalisedPassword(password);
       checkNewPassword(next, account.email);

@@ -18,6 +18,8 @@ export interface SignOutEverywhereOptions {
   /** Who did it: the user (null) or an operator's name. */
   actor?: string | null;
   clientAddress?: string | null;
+  /** The operator's reason, kept in the audit event. */
+  note?: string;
 }
 
 export interface SignedOut {
@@ -51,7 +53,13 @@ export function signOutEverywhere(deps: { store: Store; audit: AuditLog; events:
           email: account.email,
           actor: options.actor ?? null,
           clientAddress: options.clientAddress ?? null,
-          detail: { reason: options.reason, portalSessions, singleSignOn, keptOwn: Boolean(options.keep) },
+          detail: {
+            reason: options.reason,
+            portalSessions,
+            singleSignOn,
+            keptOwn: Boolean(options.keep),
+            ...(options.note ? { operatorReason: options.note } : {}),
+          },
         },
         tx,
       );

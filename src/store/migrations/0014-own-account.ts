@@ -39,6 +39,12 @@ export function ownAccount(_engine: Engine): Migration {
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .addColumn('completed_at', 'bigint')
         .execute();
+      // Housekeeping deletes expired resets by this.
+      await db.schema
+        .createIndex('password_resets_expiry')
+        .on('password_resets')
+        .column('expires_at')
+        .execute();
       await db.schema
         .createTable('registration_nudges')
         .addColumn('account_id', 'text', (c) => c.primaryKey().references('accounts.id').onDelete('cascade'))

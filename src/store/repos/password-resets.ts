@@ -53,6 +53,13 @@ export function passwordResetRepo(db: Kysely<Database>): PasswordResetStore {
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    async removeExpired(now) {
+      const result = await db
+        .deleteFrom('password_resets')
+        .where('expires_at', '<=', toMillis(now))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
   };
 }
 

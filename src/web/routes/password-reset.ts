@@ -2,13 +2,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { emailSchema } from '../../core/accounts/email.ts';
 import { type Core, GatehouseError, isGatehouseError } from '../../core/index.ts';
+import type { PhoneChallenge } from '../../core/model.ts';
 import { MAX_PASSWORD_LENGTH } from '../../core/passwords/password-policy.ts';
 import type { ResetHandle } from '../../core/recovery/password-reset.ts';
 import { type FieldError, formBody, summaryAndFields } from '../forms.ts';
 import { messageFor } from '../messages.ts';
+import { callProblem, callTitle } from '../phone-problems.ts';
 
 const BASE = '/signin/forgot';
-const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/) });
+/** A reset's id, as in its address. */
+export const resetIdPattern = /^[A-Za-z0-9_-]{20,100}$/;
+const idParam = z.object({ id: z.string().regex(resetIdPattern) });
 const codeField = z.string().trim().max(20).catch('');
 const passwordForm = z.object({
   next: z
@@ -26,8 +30,25 @@ const factorWords = { app: 'the authenticator app', phone: 'your phone', smartca
  * factors (the app, by its number or a code; the phone, by a text), then a new password. The
  * reset lives in the database and is bound to this browser by a cookie of its own.
  */
-export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean }) {
-  const cookie = `${options.cookieSecure ? '__Host-' : ''}gatehouse_reset`;
+/** A refused reset or step: said plainly, with the way to start again. */
+export function resetRefusal(reply: FastifyReply, error: GatehouseError, now: Date) {
+  return reply.page(
+    'error',
+    {
+      title: 'Reset your password',
+      heading: 'You cannot continue this password reset',
+      paragraphs: [messageFor(error, now)],
+      backLink: { href: BASE, text: 'Start again' },
+    },
+    error.status,
+  );
+}
+
+/** The cookie that binds a reset to the browser that began it (its secret half). */
+export const resetCookieName = (cookieSecure: boolean) => `${cookieSecure ? '__Host-' : ''}gatehouse_reset`;
+
+export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean; smartcard: boolean }) {
+  const cookie = resetCookieName(options.cookieSecure);
   const reset = core.passwordReset;
 
   return async (app: FastifyInstance) => {
@@ -38,19 +59,8 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
     });
     const at = (request: FastifyRequest, step = '') => `${BASE}/${handleOf(request).id}${step}`;
 
-    /** A refused reset or step: said plainly, with the way to start again. */
-    function refused(reply: FastifyReply, error: GatehouseError) {
-      return reply.page(
-        'error',
-        {
-          title: 'Reset your password',
-          heading: 'You cannot continue this password reset',
-          paragraphs: [messageFor(error, core.clock.now())],
-          backLink: { href: BASE, text: 'Start again' },
-        },
-        error.status,
-      );
-    }
+    const refused = (reply: FastifyReply, error: GatehouseError) =>
+      resetRefusal(reply, error, core.clock.now());
 
     /** Runs a step; a GatehouseError of the reset itself becomes the refusal page. */
     async function step(reply: FastifyReply, work: () => Promise<FastifyReply>) {
@@ -81,7 +91,22 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
           },
           400,
         );
-      const handle = await reset.start({ email: email.data, clientAddress: request.ip });
+      let handle: Awaited<ReturnType<typeof reset.start>>;
+      try {
+        handle = await reset.start({ email: email.data, clientAddress: request.ip });
+      } catch (error) {
+        if (!isGatehouseError(error, 'reset_throttled')) throw error;
+        return reply.page(
+          'error',
+          {
+            title: 'Reset your password',
+            heading: 'You cannot reset a password now',
+            paragraphs: [messageFor(error, core.clock.now())],
+            backLink: { href: '/signin', text: 'Back to sign in' },
+          },
+          error.status,
+        );
+      }
       reply.setCookie(cookie, handle.browserSecret, {
         path: '/',
         httpOnly: true,
@@ -94,6 +119,7 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
     app.get(`${BASE}/:id`, async (request, reply) =>
       step(reply, async () => {
         const state = await reset.state(handleOf(request));
+        if (state.ready) return reply.redirect(at(request, '/password'), 303);
         if (!state.possible)
           return reply.page('error', {
             title: 'Reset your password',
@@ -102,9 +128,11 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
               'To reset your password here, you must have two sign-in methods registered, such as the authenticator app and a phone.',
               'Contact your IT service desk: they can check who you are and give you a Temporary Access Pass.',
             ],
+            ...(options.smartcard && state.smartcard
+              ? { link: { href: at(request, '/smartcard'), text: 'I have a smartcard: use it' } }
+              : {}),
             backLink: { href: '/signin', text: 'Back to sign in' },
           });
-        if (state.ready) return reply.redirect(at(request, '/password'), 303);
         return reply.page('reset-choose', {
           title: 'Prove it is you',
           base: at(request),
@@ -113,6 +141,8 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
           app: state.methods.includes('authenticator_app'),
           code: state.methods.includes('totp'),
           phone: state.methods.includes('phone'),
+          texts: core.phone.settings.allowTexts,
+          smartcard: options.smartcard && state.smartcard,
         });
       }),
     );
@@ -164,21 +194,89 @@ export function passwordResetRoutes(core: Core, options: { cookieSecure: boolean
       }),
     );
 
-    app.post(`${BASE}/:id/text`, async (request, reply) =>
+    /** Texts a code to the phone (also offered on the call page). */
+    async function startText(request: FastifyRequest, reply: FastifyReply) {
+      try {
+        await reset.startChallenge(handleOf(request), 'phone', { channel: 'sms' });
+      } catch (error) {
+        if (!isGatehouseError(error) || error.code.startsWith('reset_')) throw error;
+        return codePage(
+          reply,
+          at(request),
+          'phone',
+          messageFor(error, core.clock.now(), 'dial'),
+          error.status,
+        );
+      }
+      return reply.redirect(at(request, '/text'), 303);
+    }
+
+    app.post(`${BASE}/:id/text`, async (request, reply) => step(reply, () => startText(request, reply)));
+
+    /** The reset's call as it stands: proved (its factor counted) or the call page's view. */
+    async function callState(request: FastifyRequest) {
+      // Proved already (by the waiting page's script, or in another tab): on to the next step.
+      if ((await reset.state(handleOf(request))).proved.includes('phone')) return { proved: true as const };
+      const outcome = await reset.finishChallenge(handleOf(request), 'phone', {});
+      if (outcome.proved) return { proved: true as const };
+      const challenge = outcome.view as PhoneChallenge | undefined;
+      return { proved: false as const, challenge };
+    }
+
+    /** Calls the phone (the guide's way: answer, press #), as a first or a new call. */
+    async function startCall(request: FastifyRequest, reply: FastifyReply) {
+      try {
+        await reset.startChallenge(handleOf(request), 'phone', { channel: 'call' });
+      } catch (error) {
+        if (!isGatehouseError(error) || error.code.startsWith('reset_')) throw error;
+        return reply.page(
+          'error',
+          {
+            title: 'We could not call your phone',
+            heading: 'We could not call your phone',
+            paragraphs: [messageFor(error, core.clock.now(), 'dial')],
+            backLink: { href: at(request), text: 'Choose a different method' },
+          },
+          error.status,
+        );
+      }
+      return reply.redirect(at(request, '/call'), 303);
+    }
+
+    app.post(`${BASE}/:id/call`, async (request, reply) => step(reply, () => startCall(request, reply)));
+    app.post(`${BASE}/:id/call/retry`, async (request, reply) =>
+      step(reply, () => startCall(request, reply)),
+    );
+    app.post(`${BASE}/:id/call/check`, async (request, reply) =>
+      step(reply, async () => reply.redirect(at(request, '/call'), 303)),
+    );
+    app.post(`${BASE}/:id/call/text`, async (request, reply) => step(reply, () => startText(request, reply)));
+
+    app.get(`${BASE}/:id/call`, async (request, reply) =>
       step(reply, async () => {
-        try {
-          await reset.startChallenge(handleOf(request), 'phone', { channel: 'sms' });
-        } catch (error) {
-          if (!isGatehouseError(error) || error.code.startsWith('reset_')) throw error;
-          return codePage(
-            reply,
-            at(request),
-            'phone',
-            messageFor(error, core.clock.now(), 'dial'),
-            error.status,
-          );
-        }
-        return reply.redirect(at(request, '/text'), 303);
+        const state = await callState(request);
+        if (state.proved) return reply.redirect(at(request), 303);
+        if (state.challenge?.channel !== 'call') return reply.redirect(at(request), 303);
+        const number = await core.phone.numberOf(state.challenge);
+        const status = state.challenge.status;
+        return reply.page('phone-call', {
+          title: callTitle(status),
+          caption: 'Reset your password',
+          base: at(request, '/call'),
+          status,
+          number: number.label,
+          canText: core.phone.settings.allowTexts && !number.office,
+          problem: callProblem(status),
+        });
+      }),
+    );
+
+    // For the waiting page's script: moves on by itself once # was pressed.
+    app.get(`${BASE}/:id/call/status`, async (request, reply) =>
+      step(reply, async () => {
+        const state = await callState(request);
+        if (state.proved) return reply.send({ status: 'confirmed', next: at(request) });
+        return reply.send({ status: state.challenge?.status ?? 'none', next: at(request, '/call') });
       }),
     );
 

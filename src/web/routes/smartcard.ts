@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { type Core, isGatehouseError } from '../../core/index.ts';
+import { type Core, type GatehouseError, isGatehouseError } from '../../core/index.ts';
 import type { CertificateTicketPurpose } from '../../core/model.ts';
+import type { ResetHandle } from '../../core/recovery/password-reset.ts';
 import {
   homeFor,
   pathPastRefusal,
@@ -12,6 +13,7 @@ import {
 } from '../session.ts';
 import { certificateMessage } from '../smartcard/messages.ts';
 import { formatDateTime } from '../time-format.ts';
+import { resetCookieName, resetIdPattern, resetRefusal } from './password-reset.ts';
 import { validReturn } from './sign-in.ts';
 
 export interface SmartcardPortalOptions {
@@ -24,11 +26,23 @@ export interface SmartcardPortalOptions {
 }
 
 /** The browser's half of the hand-over: the state the endpoint binds its ticket to. */
-const stateCookie = z.object({ s: z.string(), p: z.enum(['sign_in', 'bind']), r: z.string().nullable() });
+const stateCookie = z.object({
+  s: z.string(),
+  p: z.enum(['sign_in', 'bind', 'reset']),
+  /** Where to return after signing in; for a reset, the reset's id. */
+  r: z.string().nullable(),
+});
 const ticketQuery = z.object({ ticket: z.string().regex(/^[A-Za-z0-9_-]{43}$/) });
 const idParam = z.object({ id: z.string().min(1).max(64) });
 
-/** `Log in with my Care identity`, and the smartcard part of Security info. */
+/** What a refused card's page is called, and where it starts again. */
+const PROBLEM_PLACES: Record<CertificateTicketPurpose, { title: string; retryUrl: string }> = {
+  sign_in: { title: 'Log in with my Care identity', retryUrl: '/signin/smartcard' },
+  bind: { title: 'Add your smartcard', retryUrl: '/profile/security-info/smartcard' },
+  reset: { title: 'Reset your password', retryUrl: '/signin/forgot' },
+};
+
+/** `Log in with my Care identity`, the smartcard part of Security info, and a card for a forgotten password. */
 export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
   const STATE_COOKIE = portalCookieNames(options.cookieSecure).smartcardState;
   const endpoint = (request: FastifyRequest) =>
@@ -49,7 +63,7 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
       signed: true,
       maxAge: options.ticketSeconds + 60,
     });
-    const path = purpose === 'sign_in' ? '/signin' : '/bind';
+    const path = { sign_in: '/signin', bind: '/bind', reset: '/reset' }[purpose];
     return reply.redirect(`${endpoint(request)}${path}?${new URLSearchParams({ state })}`, 303);
   }
 
@@ -80,14 +94,27 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
     reply.page(
       'smartcard-problem',
       {
-        title: purpose === 'sign_in' ? 'Log in with my Care identity' : 'Add your smartcard',
+        title: PROBLEM_PLACES[purpose].title,
         message: certificateMessage(code),
-        retryUrl: purpose === 'sign_in' ? '/signin/smartcard' : '/profile/security-info/smartcard',
+        retryUrl: PROBLEM_PLACES[purpose].retryUrl,
         portalUrl: '',
         purpose,
       },
       400,
     );
+
+  /** The reset this browser began (its id from the address or the card's state, its secret from its cookie). */
+  const resetHandle = (request: FastifyRequest, id = idOfReset(request)): ResetHandle => ({
+    id,
+    browserSecret: String(request.cookies[resetCookieName(options.cookieSecure)] ?? '').slice(0, 100),
+    clientAddress: request.ip,
+  });
+  const idOfReset = (request: FastifyRequest) => {
+    const id = String((request.params as { id?: unknown }).id ?? '');
+    return resetIdPattern.test(id) ? id : '';
+  };
+  const resetRefused = (reply: FastifyReply, error: GatehouseError) =>
+    resetRefusal(reply, error, core.clock.now());
 
   return async (app: FastifyInstance) => {
     app.get('/signin/smartcard', async (request, reply) => {
@@ -113,6 +140,37 @@ export function smartcardRoutes(core: Core, options: SmartcardPortalOptions) {
       } catch (error) {
         if (!isGatehouseError(error)) throw error;
         return problem(reply, error.code, 'sign_in');
+      }
+    });
+
+    // A forgotten password proved with the card (src/core/recovery/password-reset.ts).
+    app.get('/signin/forgot/:id/smartcard', async (request, reply) => {
+      const handle = resetHandle(request);
+      try {
+        await core.passwordReset.state(handle);
+      } catch (error) {
+        if (!isGatehouseError(error, 'reset_invalid')) throw error;
+        return resetRefused(reply, error);
+      }
+      return start(request, reply, 'reset', handle.id, core.smartcard.newState());
+    });
+
+    app.get('/signin/forgot/smartcard/complete', async (request, reply) => {
+      const query = ticketQuery.safeParse(request.query);
+      const state = takeState(request, reply, 'reset');
+      const id = state?.r ?? '';
+      if (!query.success || !state || !resetIdPattern.test(id))
+        return problem(reply, 'certificate_ticket_invalid', 'reset');
+      try {
+        await core.passwordReset.proveWithSmartcard(resetHandle(request, id), {
+          ticket: query.data.ticket,
+          state: state.s,
+        });
+        return reply.redirect(`/signin/forgot/${id}`, 303);
+      } catch (error) {
+        if (!isGatehouseError(error)) throw error;
+        if (error.code.startsWith('reset_')) return resetRefused(reply, error);
+        return problem(reply, error.code, 'reset');
       }
     });
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { isDatabaseUnavailable } from '../../core/errors.ts';
 import { type Core, isGatehouseError } from '../../core/index.ts';
 import type { CertificateSummary } from '../../core/methods/smartcard/certificate.ts';
+import type { CertificateTicketPurpose } from '../../core/model.ts';
 import { registerSecurityHeaders, registerStaticFiles } from '../app.ts';
 import { databaseUnavailableWords } from '../messages.ts';
 import { pageRenderer } from '../page.ts';
@@ -97,12 +98,10 @@ export async function buildCertificateEndpoint(
     return fromTls;
   }
 
-  for (const purpose of ['sign_in', 'bind'] as const) {
-    const path = purpose === 'sign_in' ? '/signin' : '/bind';
-    const restart = purpose === 'sign_in' ? '/signin/smartcard' : '/profile/security-info/smartcard';
-    const next =
-      purpose === 'sign_in' ? '/signin/smartcard/complete' : '/profile/security-info/smartcard/complete';
-    const title = purpose === 'sign_in' ? 'Log in with my Care identity' : 'Add your smartcard';
+  for (const [purpose, { path, restart, next, title }] of Object.entries(PURPOSES) as [
+    CertificateTicketPurpose,
+    (typeof PURPOSES)[CertificateTicketPurpose],
+  ][]) {
     app.get(path, async (request, reply) => {
       const query = stateQuery.safeParse(request.query);
       if (!query.success)
@@ -149,6 +148,31 @@ export async function buildCertificateEndpoint(
   app.get('/', async (_request, reply) => reply.redirect(`${portalUrl}/signin`, 303));
   return app;
 }
+
+/** Each use of a card: the endpoint's path, where to start again, where the portal takes the ticket. */
+const PURPOSES: Record<
+  CertificateTicketPurpose,
+  { path: string; restart: string; next: string; title: string }
+> = {
+  sign_in: {
+    path: '/signin',
+    restart: '/signin/smartcard',
+    next: '/signin/smartcard/complete',
+    title: 'Log in with my Care identity',
+  },
+  bind: {
+    path: '/bind',
+    restart: '/profile/security-info/smartcard',
+    next: '/profile/security-info/smartcard/complete',
+    title: 'Add your smartcard',
+  },
+  reset: {
+    path: '/reset',
+    restart: '/signin/forgot',
+    next: '/signin/forgot/smartcard/complete',
+    title: 'Reset your password',
+  },
+};
 
 function describeCard(c: CertificateSummary) {
   return {

@@ -124,15 +124,24 @@ export function smartcardMethod(deps: SmartcardDeps) {
           email: mapped?.account.email ?? null,
           clientAddress: input.clientAddress,
           detail: {
-            purpose: 'sign_in',
+            purpose: input.purpose,
             reason: mapped ? 'shared_mailbox' : 'not_mapped',
             certificate: auditedCertificate(certificate),
           },
         });
         throw new GatehouseError('certificate_not_mapped');
       }
-      const ticket = await tickets.issue('sign_in', input.state, certificate, mapped.account.id);
+      const ticket = await tickets.issue(input.purpose, input.state, certificate, mapped.account.id);
       return { ticket, certificate, account: mapped.account };
+    },
+
+    /**
+     * A forgotten password's proof: the account the card checked at the endpoint maps to, once
+     * (the card is both factors: possession, and the PIN that unlocked it). The reset audits it.
+     */
+    async redeemForReset(input: { ticket: string; state: string; clientAddress: string }) {
+      const { ticket, certificate } = await redeemed('reset', input.ticket, input.state, input.clientAddress);
+      return { accountId: ticket.accountId, certificate: auditedCertificate(certificate) };
     },
 
     /**
