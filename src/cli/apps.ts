@@ -1,7 +1,8 @@
+import { CLI_ACTOR } from '../core/console/actor.ts';
 import type { Core } from '../core/index.ts';
 import { parseOptions, UsageError } from './usage.ts';
 
-/** `apps add|list|remove`: the applications that sign their users in through Gatehouse. */
+/** `apps add|list|remove|rotate-secret`: the applications that sign their users in through Gatehouse. */
 export async function runAppsCommand(core: Core, sub: string, args: string[]): Promise<number> {
   switch (sub) {
     case 'add': {
@@ -18,17 +19,14 @@ export async function runAppsCommand(core: Core, sub: string, args: string[]): P
         0,
       );
       if (!values.name) throw new UsageError('--name is required');
-      const { application, clientSecret } = await core.applications.add(
-        {
-          name: values.name,
-          redirectUris: values['redirect-uri'] ?? [],
-          postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
-          confidential: !values.public,
-          requireMfa: values['require-mfa'] === true,
-          launchUrl: values['launch-url'] ?? null,
-        },
-        'cli',
-      );
+      const { application, clientSecret } = await core.console.applications.add(CLI_ACTOR, {
+        name: values.name,
+        redirectUris: values['redirect-uri'] ?? [],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+        confidential: !values.public,
+        requireMfa: values['require-mfa'] === true,
+        launchUrl: values['launch-url'] ?? null,
+      });
       console.log(`Added ${application.name}.`);
       console.log(`client_id:     ${application.clientId}`);
       if (clientSecret)
@@ -39,7 +37,7 @@ export async function runAppsCommand(core: Core, sub: string, args: string[]): P
       return 0;
     }
     case 'list': {
-      const applications = await core.applications.list();
+      const applications = await core.console.applications.list();
       if (applications.length === 0) console.log('No applications.');
       for (const a of applications) {
         const kind = a.secretSealed ? 'confidential' : 'public';
@@ -50,10 +48,32 @@ export async function runAppsCommand(core: Core, sub: string, args: string[]): P
       return 0;
     }
     case 'remove': {
-      const { positionals } = parseOptions(args, {}, 1);
+      const { values, positionals } = parseOptions(args, { reason: { type: 'string' } }, 1);
       if (!positionals[0]) throw new UsageError('give the client_id of the application to remove');
-      await core.applications.remove(positionals[0], 'cli');
-      console.log(`Removed ${positionals[0]}.`);
+      const { application, ended } = await core.console.applications.remove(
+        CLI_ACTOR,
+        positionals[0],
+        values.reason,
+      );
+      console.log(
+        `Removed ${positionals[0]} (${application.name}); ${ended} single sign-on grant(s) and token(s) ended.`,
+      );
+      return 0;
+    }
+    case 'rotate-secret': {
+      const { values, positionals } = parseOptions(args, { reason: { type: 'string' } }, 1);
+      if (!positionals[0]) throw new UsageError('give the client_id of the application');
+      const { application, clientSecret } = await core.console.applications.rotateSecret(
+        CLI_ACTOR,
+        positionals[0],
+        values.reason,
+      );
+      console.log(
+        `New client secret for ${application.name} (${application.clientId}); the old one no longer works.`,
+      );
+      console.log(
+        `client_secret: ${clientSecret}   (shown once: store it in the application's configuration)`,
+      );
       return 0;
     }
     default:

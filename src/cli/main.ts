@@ -50,7 +50,10 @@ ${CONSOLE_USAGE}
   apps add --name <name> --redirect-uri <uri>... [--post-logout-redirect-uri <uri>]... [--launch-url <uri>] [--public] [--require-mfa]
                                             register an application for single sign-on (prints its client id and secret)
   apps list                                 list registered applications
-  apps remove <client_id>                   remove an application
+  apps remove <client_id> [--reason "<text>"]
+                                            remove an application; its sign-ins (grants, tokens) end
+  apps rotate-secret <client_id> [--reason "<text>"]
+                                            a new client secret, printed once; the old one stops working
   keys rotate                               new signing key for ID tokens (old ones still verify)
   certs bind <email> <cert.pem>             bind a smartcard certificate to an account (it must pass
                                             the same checks as a card: trusted CA, dates, usage, CRL)
@@ -110,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
       case 'apps add':
       case 'apps list':
       case 'apps remove':
+      case 'apps rotate-secret':
         return await runAppsCommand(core, sub ?? '', argv.slice(2));
       case 'certs bind':
       case 'certs list':

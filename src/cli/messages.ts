@@ -11,6 +11,9 @@ export const cliMessages: Partial<Record<ErrorCode, string>> = {
   invalid_input: 'the input is not valid',
   application_not_found: 'there is no application with this client_id',
   application_exists: 'an application with this client_id already exists',
+  application_changed:
+    'the application was changed at the same moment by someone else: look at it again (apps list)',
+  application_public: 'the application is public (PKCE only): it has no client secret to rotate',
   certificate_invalid: 'the file does not hold a readable certificate',
   certificate_untrusted: 'the certificate was not issued by a trusted CA (smartcard.trustedCaFile)',
   certificate_expired: 'the certificate has expired',

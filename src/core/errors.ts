@@ -52,6 +52,10 @@ const catalogue = {
   last_method: { status: 409, shown: true },
   application_exists: { status: 409, shown: true },
   application_not_found: { status: 404, shown: true },
+  /** A public application (PKCE only) has no client secret to rotate. */
+  application_public: { status: 409, shown: true },
+  /** Another operator changed the application at the same moment (two rotations: one wins). */
+  application_changed: { status: 409, shown: true },
   phone_invalid: { status: 400, shown: true },
   phone_not_mobile: { status: 400, shown: true },
   phone_country_not_allowed: { status: 400, shown: true },

@@ -307,6 +307,7 @@ export function createCore(parts: {
       clientThrottle: throttle(store, clock, settings.clientLockout),
     }),
   });
+  const applications = applicationService({ store, clock, random, audit, secrets: parts.secrets });
   return {
     clock,
     audit,
@@ -326,7 +327,7 @@ export function createCore(parts: {
     }),
     directory: directoryService({ store, clock, audit, bindFailures: settings.accountLockout }),
     methods: management,
-    applications: applicationService({ store, clock, random, audit, secrets: parts.secrets }),
+    applications,
     phone,
     smartcard,
     passkeys: { newState: passkeys.newState },
@@ -373,6 +374,7 @@ export function createCore(parts: {
       management,
       passes,
       signOutEverywhere: endEverySession,
+      applications,
     }),
     passes: { sweep: passes.sweep },
     ping: () => store.ping(),

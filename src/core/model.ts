@@ -200,6 +200,8 @@ export interface Application {
   /** Where the front page sends a user who selects it (its initiate_login_uri); null: see launchUrlOf. */
   launchUrl: string | null;
   createdAt: Date;
+  /** When its client secret was last rotated; null (or absent) if never since it was added. */
+  secretRotatedAt?: Date | null;
 }
 
 export interface SigningKey {
@@ -285,6 +287,7 @@ export const AuditEventTypes = [
   'method.default_changed',
   'application.added',
   'application.removed',
+  'application.secret_rotated',
   'sso.signed_in',
   'sso.refused',
   'keys.rotated',

@@ -358,6 +358,11 @@ export interface ApplicationStore {
   find(clientId: string): Promise<Application | undefined>;
   list(): Promise<Application[]>;
   remove(clientId: string): Promise<boolean>;
+  /**
+   * Replaces a confidential application's sealed secret if it is still `expected`; false if it
+   * is not (another rotation won) or there is no such application.
+   */
+  replaceSecret(clientId: string, expected: string, secretSealed: string, at: Date): Promise<boolean>;
 }
 
 /** One stored document of the OpenID provider (a session, code, token, grant, interaction...). */
@@ -370,6 +375,8 @@ export interface OidcModel {
   consumedAt?: Date | null;
   /** The account it is about (sessions, grants, tokens), when the payload names one. */
   accountId?: string | undefined;
+  /** The application it was issued to (grants, codes, tokens), when the payload names one. */
+  clientId?: string | undefined;
 }
 
 export interface OidcModelStore {
@@ -384,6 +391,8 @@ export interface OidcModelStore {
   removeExpired(now: Date): Promise<number>;
   /** Removes every record about the account (its sessions, grants, codes and tokens). */
   removeAllForAccount(accountId: string): Promise<number>;
+  /** Removes every record issued to the application (its grants, codes and tokens). */
+  removeAllForClient(clientId: string): Promise<number>;
 }
 
 export interface SigningKeyStore {

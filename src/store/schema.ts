@@ -133,6 +133,8 @@ export interface ApplicationsTable {
   require_mfa: number;
   created_at: number;
   launch_url: string | null;
+  /** When its client secret was last rotated (null: never since it was added). */
+  secret_rotated_at: number | null;
 }
 
 export interface OidcModelsTable {
@@ -146,6 +148,8 @@ export interface OidcModelsTable {
   consumed_at: number | null;
   /** The account the record is about (payload.accountId), for signing it out everywhere. */
   account_id: string | null;
+  /** The application it was issued to (payload.clientId), for removing an application. */
+  client_id: string | null;
 }
 
 export interface SigningKeysTable {

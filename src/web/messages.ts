@@ -65,6 +65,11 @@ const errorMessages: Partial<Record<ErrorCode, string>> = {
   reset_step_not_allowed:
     'That step is not possible now. Prove it is you with two different methods first, then choose a new password.',
   // The operator console (issue 13)
+  application_not_found:
+    'There is no application with that client ID: it may have been removed. Nothing was changed.',
+  application_changed:
+    'Someone else changed this application at the same moment. Nothing was changed by you: look at it again, then try again if you still need to.',
+  application_public: 'This is a public application: it has no client secret to rotate.',
   console_read_only: 'Your console role is auditor: you can look, but not change anything. Ask an operator.',
   console_reason_required:
     'Enter the reason for this action (at most 500 characters): it is kept in the audit log',

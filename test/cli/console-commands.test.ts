@@ -104,5 +104,63 @@ describe('console commands', async () => {
       ])
         assert.match(audit, new RegExp(`${type.replace('.', '\\.')}.*actor=cli`), type);
     });
+
+    test(`apps add, rotate-secret, remove, with their refusals (${engine})`, {
+      skip: engine === 'postgres' ? (skip ?? false) : false,
+    }, async () => {
+      const run = (args: string[]) => gatehouse(args, env);
+      const added = await run([
+        'apps',
+        'add',
+        '--name',
+        'Rota',
+        '--redirect-uri',
+        'https://rota.example.org/cb',
+      ]);
+      assert.equal(added.code, 0, added.stderr);
+      const clientId = /client_id:\s+(\S+)/.exec(added.stdout)?.[1];
+      const first = /client_secret: (\S+)/.exec(added.stdout)?.[1];
+      assert.ok(clientId && first);
+      const wildcard = await run([
+        'apps',
+        'add',
+        '--name',
+        'Evil',
+        '--redirect-uri',
+        'https://*.example.org/cb',
+      ]);
+      assert.equal(wildcard.code, 1);
+      assert.match(wildcard.stderr, /must not have a wildcard/);
+
+      const rotated = await run(['apps', 'rotate-secret', clientId, '--reason', 'leaked in a ticket']);
+      assert.equal(rotated.code, 0, rotated.stderr);
+      assert.match(rotated.stdout, /the old one no longer works/);
+      const second = /client_secret: (\S+)/.exec(rotated.stdout)?.[1];
+      assert.ok(second && second !== first, 'a new secret, printed once');
+      const unknown = await run(['apps', 'rotate-secret', 'no-such-client']);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /there is no application with this client_id/);
+      const publicApp = await run([
+        'apps',
+        'add',
+        '--name',
+        'Kiosk',
+        '--public',
+        '--redirect-uri',
+        'https://kiosk.example.org/cb',
+      ]);
+      const publicId = /client_id:\s+(\S+)/.exec(publicApp.stdout)?.[1];
+      assert.ok(publicId);
+      assert.match((await run(['apps', 'rotate-secret', publicId])).stderr, /it has no client secret/);
+
+      const removed = await run(['apps', 'remove', clientId, '--reason', 'retired']);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.match(removed.stdout, /Removed .* \(Rota\); 0 single sign-on grant/);
+      assert.doesNotMatch((await run(['apps', 'list'])).stdout, /Rota/);
+      assert.equal((await run(['apps', 'remove', publicId])).code, 0, 'remove without a reason still works');
+      const audit = (await run(['audit'])).stdout;
+      for (const type of ['application.added', 'application.secret_rotated', 'application.removed'])
+        assert.match(audit, new RegExp(`${type.replace('.', '\\.')}.*actor=cli`), type);
+    });
   }
 });

@@ -18,11 +18,30 @@ for (const engine of ENGINES) {
     const clock = manualClock();
     const target = 'target.user@example.org';
     let adminRoutes: { path: string; method: string; url: string }[] = [];
+    /** An application the routes act on (rotate, remove), so that each reaches its handler's checks. */
+    let clientId = '';
+    const applicationUnchanged = async () => {
+      const application = await portal.core.applications.find(clientId);
+      assert.ok(application, 'the application is still there');
+      assert.equal(application.secretRotatedAt, null, 'its secret was not rotated');
+    };
 
     before(async () => {
       if (skip) return;
       portal = await startTestPortal({ engine, clock });
       await addUser(portal.core, target);
+      clientId = (
+        await portal.core.applications.add(
+          {
+            name: 'Routes',
+            redirectUris: ['https://routes.example.org/cb'],
+            postLogoutRedirectUris: [],
+            confidential: true,
+            requireMfa: false,
+          },
+          'test',
+        )
+      ).application.clientId;
       adminRoutes = allRoutes(portal.app)
         .filter((r) => r.path === '/admin' || r.path.startsWith('/admin/'))
         .flatMap((r) =>
@@ -31,7 +50,10 @@ for (const engine of ENGINES) {
             .map((method) => ({
               path: r.path,
               method,
-              url: r.path.replace(':email', encodeURIComponent(target)).replace(/:(\w+)/g, 'x$1'),
+              url: r.path
+                .replace(':email', encodeURIComponent(target))
+                .replace(':clientId', clientId)
+                .replace(/:(\w+)/g, 'x$1'),
             })),
         );
     });
@@ -48,6 +70,8 @@ for (const engine of ENGINES) {
               ...(token ? { _csrf: token } : {}),
               reason: 'authorisation test',
               lifetime: '60',
+              name: 'Sneaked in',
+              'redirect-uris': 'https://sneaked.example.org/cb',
             }).toString(),
           });
 
@@ -72,6 +96,13 @@ for (const engine of ENGINES) {
         'GET /admin/reports/registration.csv',
         'GET /admin/reports/activity',
         'GET /admin/reports/activity.csv',
+        'GET /admin/applications',
+        'GET /admin/applications/new',
+        'POST /admin/applications/new',
+        'GET /admin/applications/:clientId',
+        'POST /admin/applications/:clientId/rotate-secret',
+        'GET /admin/applications/:clientId/remove',
+        'POST /admin/applications/:clientId/remove',
       ])
         assert.ok(paths.includes(expected), `${expected} in ${paths.join(', ')}`);
     });
@@ -93,6 +124,8 @@ for (const engine of ENGINES) {
         before,
         'nothing done',
       );
+      await applicationUnchanged();
+      assert.ok(!(await portal.core.applications.list()).some((a) => a.name === 'Sneaked in'));
     });
 
     test('an auditor reads, and every change is refused (403), nothing written', {
@@ -121,6 +154,8 @@ for (const engine of ENGINES) {
         (e) => e.type !== 'console.account_viewed',
       );
       assert.ok(!changes.some((e) => e.actor === 'auditor.one@example.org'), 'no change by the auditor');
+      await applicationUnchanged();
+      assert.ok(!(await portal.core.applications.list()).some((a) => a.name === 'Sneaked in'));
     });
 
     test('an operator POST without the CSRF token is refused (403) and audited', {
@@ -145,6 +180,7 @@ for (const engine of ENGINES) {
       );
       assert.equal(rejected.length, 2 * adminRoutes.filter((r) => r.method === 'POST').length);
       assert.equal((await portal.core.accounts.find(target))?.disabledAt, null);
+      await applicationUnchanged();
     });
 
     test('an operator whose MFA is over 15 minutes old steps up before any change', {
@@ -181,6 +217,8 @@ for (const engine of ENGINES) {
         assert.equal(response.headers.location, '/mfa/verify', route.path);
       }
       assert.equal((await portal.core.accounts.find(target))?.disabledAt, null);
+      await applicationUnchanged();
+      assert.ok(!(await portal.core.applications.list()).some((a) => a.name === 'Sneaked in'));
     });
   });
 }

@@ -19,30 +19,63 @@ export interface NewApplication {
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** Redirect URIs are matched exactly; they must be absolute, without fragments, HTTPS except on loopback. */
-export function checkRedirectUri(uri: string): string {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw new GatehouseError('invalid_input', `"${uri.slice(0, 100)}" is not an absolute URL`);
-  }
-  if (uri.length > 2000)
-    throw new GatehouseError('invalid_input', 'a redirect URI is at most 2000 characters');
-  if (url.hash) throw new GatehouseError('invalid_input', 'a redirect URI must not have a #fragment');
+/** Which field of an application a refusal is about, and why (the web layer words each). */
+export type ApplicationField = 'name' | 'redirectUris' | 'postLogoutRedirectUris' | 'launchUrl' | 'reason';
+export type UriProblem = 'not_absolute' | 'too_long' | 'fragment' | 'not_https' | 'wildcard' | 'credentials';
+
+const refused = (field: ApplicationField, problem: string, message: string) =>
+  new GatehouseError('invalid_input', message, { field, problem });
+
+/**
+ * Redirect URIs are matched exactly; they must be absolute, without fragments, wildcards or user
+ * names, HTTPS except on loopback.
+ */
+export function checkRedirectUri(uri: string, field: ApplicationField = 'redirectUris'): string {
+  if (uri.length > 2000) throw refused(field, 'too_long', 'a redirect URI is at most 2000 characters');
+  const url = URL.canParse(uri) ? new URL(uri) : undefined;
+  if (!url) throw refused(field, 'not_absolute', `"${uri.slice(0, 100)}" is not an absolute URL`);
+  if (url.hash || uri.includes('#'))
+    throw refused(field, 'fragment', 'a redirect URI must not have a #fragment');
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    throw new GatehouseError('invalid_input', 'a redirect URI must use https (http only on localhost)');
+    throw refused(field, 'not_https', 'a redirect URI must use https (http only on localhost)');
   }
+  // Matched exactly, a * is never a pattern: refused so that nobody thinks it is one.
+  if (uri.includes('*') || /%2a/i.test(url.host))
+    throw refused(field, 'wildcard', 'a redirect URI must not have a wildcard (*): give each one in full');
+  if (url.username || url.password)
+    throw refused(field, 'credentials', 'a redirect URI must not have a user name or password');
   return uri;
+}
+
+const MAX_NAME = 100;
+const MAX_URIS = 10;
+
+/** An application's name as people see it on the front page: 1 to 100 characters, no controls. */
+export function checkName(name: string): string {
+  const trimmed = name.length > 4 * MAX_NAME ? name : name.trim();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (trimmed.length === 0 || trimmed.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(trimmed))
+    throw refused('name', 'length', 'the name must be 1 to 100 characters, without control characters');
+  return trimmed;
+}
+
+function checkUris(uris: readonly string[], field: ApplicationField, least: number): string[] {
+  if (uris.length < least || uris.length > MAX_URIS)
+    throw refused(
+      field,
+      'count',
+      field === 'redirectUris' ? 'give 1 to 10 redirect URIs' : 'give at most 10 post-logout redirect URIs',
+    );
+  return [...new Set(uris.map((u) => checkRedirectUri(u, field)))];
 }
 
 /** A launch URL: absolute, HTTPS except on loopback (a fragment is allowed: it is only linked to). */
 export function checkLaunchUrl(uri: string): string {
+  if (uri.length > 2000) throw refused('launchUrl', 'too_long', 'a launch URL is at most 2000 characters');
   const url = URL.canParse(uri) ? new URL(uri) : undefined;
-  if (!url) throw new GatehouseError('invalid_input', `"${uri.slice(0, 100)}" is not an absolute URL`);
-  if (uri.length > 2000) throw new GatehouseError('invalid_input', 'a launch URL is at most 2000 characters');
+  if (!url) throw refused('launchUrl', 'not_absolute', `"${uri.slice(0, 100)}" is not an absolute URL`);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    throw new GatehouseError('invalid_input', 'a launch URL must use https (http only on localhost)');
+    throw refused('launchUrl', 'not_https', 'a launch URL must use https (http only on localhost)');
   }
   return uri;
 }
@@ -78,25 +111,25 @@ export function applicationService(deps: {
   secrets: SecretBox;
 }) {
   const { store, clock, random, audit, secrets } = deps;
+  const newSecret = () => random.bytes(32).toString('base64url');
   return {
-    /** Registers an application; its client secret is returned this once. */
+    /** Registers an application; its client secret is returned this once. Checks all before writing. */
     async add(input: NewApplication, actor: string) {
-      const name = input.name.trim();
-      if (!name || name.length > 100)
-        throw new GatehouseError('invalid_input', 'the name must be 1 to 100 characters');
-      if (input.redirectUris.length === 0 || input.redirectUris.length > 10) {
-        throw new GatehouseError('invalid_input', 'give 1 to 10 redirect URIs');
-      }
-      const clientSecret = input.confidential ? random.bytes(32).toString('base64url') : null;
+      const name = checkName(input.name);
+      const redirectUris = checkUris(input.redirectUris, 'redirectUris', 1);
+      const postLogoutRedirectUris = checkUris(input.postLogoutRedirectUris, 'postLogoutRedirectUris', 0);
+      const launchUrl = input.launchUrl ? checkLaunchUrl(input.launchUrl) : null;
+      const clientSecret = input.confidential ? newSecret() : null;
       const application: Application = {
         clientId: randomUUID(),
         name,
-        redirectUris: input.redirectUris.map(checkRedirectUri),
-        postLogoutRedirectUris: input.postLogoutRedirectUris.map(checkRedirectUri),
+        redirectUris,
+        postLogoutRedirectUris,
         secretSealed: clientSecret ? secrets.seal(clientSecret) : null,
         requireMfa: input.requireMfa,
-        launchUrl: input.launchUrl ? checkLaunchUrl(input.launchUrl) : null,
+        launchUrl,
         createdAt: clock.now(),
+        secretRotatedAt: null,
       };
       await store.transaction(async (tx) => {
         await tx.applications.insert(application);
@@ -104,7 +137,14 @@ export function applicationService(deps: {
           {
             type: 'application.added',
             actor,
-            detail: { clientId: application.clientId, name, redirectUris: application.redirectUris },
+            detail: {
+              clientId: application.clientId,
+              name,
+              redirectUris,
+              postLogoutRedirectUris,
+              confidential: clientSecret !== null,
+              requireMfa: input.requireMfa,
+            },
           },
           tx,
         );
@@ -113,10 +153,63 @@ export function applicationService(deps: {
     },
     list: () => store.applications.list(),
     find: (clientId: string) => store.applications.find(clientId),
-    async remove(clientId: string, actor: string) {
-      if (!(await store.applications.remove(clientId))) throw new GatehouseError('application_not_found');
-      await audit.record({ type: 'application.removed', actor, detail: { clientId } });
+
+    /**
+     * Removes an application and everything issued to it (grants, codes, access and refresh
+     * tokens): its users' single sign-on to it ends at once, on every instance.
+     */
+    async remove(clientId: string, actor: string, reason?: string) {
+      return store.transaction(async (tx) => {
+        const application = await tx.applications.find(clientId);
+        if (!application || !(await tx.applications.remove(clientId)))
+          throw new GatehouseError('application_not_found');
+        const ended = await tx.oidcModels.removeAllForClient(clientId);
+        await audit.record(
+          {
+            type: 'application.removed',
+            actor,
+            detail: {
+              clientId,
+              name: application.name,
+              grantsAndTokensEnded: ended,
+              ...(reason ? { reason } : {}),
+            },
+          },
+          tx,
+        );
+        return { application, ended };
+      });
     },
+
+    /**
+     * A new client secret for a confidential application, returned this once. The old one stops
+     * working at once: the provider reads the client from the database on each request (its
+     * cache is keyed by the client's metadata, secret included), on every instance.
+     */
+    async rotateSecret(clientId: string, actor: string, reason?: string) {
+      const clientSecret = newSecret();
+      const application = await store.transaction(async (tx) => {
+        const found = await tx.applications.find(clientId);
+        if (!found) throw new GatehouseError('application_not_found');
+        if (!found.secretSealed) throw new GatehouseError('application_public');
+        const at = clock.now();
+        const secretSealed = secrets.seal(clientSecret);
+        // Conditional on the secret it read: of two rotations at once, one wins, the other is told.
+        if (!(await tx.applications.replaceSecret(clientId, found.secretSealed, secretSealed, at)))
+          throw new GatehouseError('application_changed');
+        await audit.record(
+          {
+            type: 'application.secret_rotated',
+            actor,
+            detail: { clientId, name: found.name, ...(reason ? { reason } : {}) },
+          },
+          tx,
+        );
+        return { ...found, secretSealed, secretRotatedAt: at };
+      });
+      return { application, clientSecret };
+    },
+
     /** The client secret in the clear, for the OpenID provider's client authentication. */
     secretOf: (application: Application) =>
       application.secretSealed ? secrets.open(application.secretSealed) : null,

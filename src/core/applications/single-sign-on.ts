@@ -74,6 +74,7 @@ export function singleSignOnService(deps: { store: Store; clock: Clock }): Singl
         uid: text(payload.uid),
         expiresAt: expiry(expiresInSeconds),
         accountId: text(payload.accountId),
+        clientId: text(payload.clientId),
       });
     },
     find: async (model, id) => live(await store.oidcModels.find(model, id)),

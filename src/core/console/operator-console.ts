@@ -1,3 +1,4 @@
+import type { ApplicationService } from '../applications/application-service.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
@@ -7,6 +8,7 @@ import type { SelfEnrolment } from '../policy/self-enrolment.ts';
 import type { SignOutEverywhere } from '../sessions/sign-out-everywhere.ts';
 import type { Store } from '../store.ts';
 import { type ConsoleActor, mustChange, reasonOf } from './actor.ts';
+import { applicationConsole } from './applications.ts';
 import { auditView } from './audit-view.ts';
 import { exemptionRegister } from './exemptions.ts';
 import { consoleReports } from './reports.ts';
@@ -36,6 +38,8 @@ export interface ConsoleDeps {
   management: MethodManagement;
   passes: TemporaryPasses;
   signOutEverywhere: SignOutEverywhere;
+  /** Single sign-on applications (part 7): listed, added, removed, their secrets rotated. */
+  applications: ApplicationService;
 }
 
 /**
@@ -66,6 +70,8 @@ export function operatorConsole(deps: ConsoleDeps) {
 
     /** Registration and sign-in activity reports (SQL aggregates), with their lists and exports. */
     reports: consoleReports({ store, clock, audit }),
+    /** Single sign-on applications: list, add, remove, rotate the secret (shown once). */
+    applications: applicationConsole(deps.applications),
 
     /** The account's console role, if any (none: the console does not exist for them). */
     roleOf: (account: Pick<Account, 'id'>) => store.roles.find(account.id),

@@ -13,6 +13,7 @@ import { operatorConsole } from './0013-operator-console.ts';
 import { ownAccount } from './0014-own-account.ts';
 import { passkeys } from './0015-passkeys.ts';
 import { consoleData } from './0016-console-data.ts';
+import { applicationConsole } from './0017-application-console.ts';
 
 /**
  * One list of migrations for both engines; each receives the engine for its few differences. A new
@@ -34,6 +35,7 @@ const migrations: Record<string, (engine: Engine) => Migration> = {
   '0014-own-account': ownAccount,
   '0015-passkeys': passkeys,
   '0016-console-data': consoleData,
+  '0017-application-console': applicationConsole,
 };
 
 export function migrationProvider(engine: Engine): MigrationProvider {

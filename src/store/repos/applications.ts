@@ -21,6 +21,7 @@ export function applicationRepo(db: Kysely<Database>, engine: Engine): Applicati
             require_mfa: a.requireMfa ? 1 : 0,
             launch_url: a.launchUrl,
             created_at: toMillis(a.createdAt),
+            secret_rotated_at: a.secretRotatedAt ? toMillis(a.secretRotatedAt) : null,
           })
           .execute();
       } catch (error) {
@@ -43,6 +44,15 @@ export function applicationRepo(db: Kysely<Database>, engine: Engine): Applicati
       const result = await db.deleteFrom('applications').where('client_id', '=', clientId).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     },
+    async replaceSecret(clientId, expected, secretSealed, at) {
+      const result = await db
+        .updateTable('applications')
+        .set({ secret_sealed: secretSealed, secret_rotated_at: toMillis(at) })
+        .where('client_id', '=', clientId)
+        .where('secret_sealed', '=', expected)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
   };
 }
 
@@ -56,5 +66,6 @@ function toApplication(row: Selectable<ApplicationsTable>): Application {
     requireMfa: row.require_mfa === 1,
     launchUrl: row.launch_url ?? null,
     createdAt: fromMillis(row.created_at),
+    secretRotatedAt: row.secret_rotated_at == null ? null : fromMillis(row.secret_rotated_at),
   };
 }

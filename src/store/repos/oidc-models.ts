@@ -16,6 +16,7 @@ export function oidcModelRepo(db: Kysely<Database>): OidcModelStore {
         expires_at: record.expiresAt ? toMillis(record.expiresAt) : null,
         consumed_at: record.consumedAt ? toMillis(record.consumedAt) : null,
         account_id: record.accountId ?? null,
+        client_id: record.clientId ?? null,
       };
       await db
         .insertInto('oidc_models')
@@ -64,6 +65,10 @@ export function oidcModelRepo(db: Kysely<Database>): OidcModelStore {
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     },
+    async removeAllForClient(clientId) {
+      const result = await db.deleteFrom('oidc_models').where('client_id', '=', clientId).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     async removeExpired(now) {
       const result = await db
         .deleteFrom('oidc_models')
@@ -83,5 +88,6 @@ function toRecord(row: Selectable<OidcModelsTable>): OidcModel {
     expiresAt: optionalDate(row.expires_at),
     consumedAt: optionalDate(row.consumed_at),
     accountId: row.account_id ?? undefined,
+    clientId: row.client_id ?? undefined,
   };
 }

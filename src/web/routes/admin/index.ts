@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Core } from '../../../core/index.ts';
 import { accountRoutes } from './accounts.ts';
+import { applicationRoutes } from './applications.ts';
 import { auditRoutes } from './audit.ts';
 import { exemptionRoutes } from './exemptions.ts';
 import { guardConsole } from './guard.ts';
@@ -18,5 +19,6 @@ export function adminRoutes(core: Core) {
     await app.register(exemptionRoutes(core));
     await app.register(auditRoutes(core));
     await app.register(reportRoutes(core));
+    await app.register(applicationRoutes(core));
   };
 }
