@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { isGatehouseError } from '../../src/core/errors.ts';
 import { isPhishingResistant } from '../../src/core/methods/passkey/factors.ts';
 import { codeAt } from '../../src/core/methods/totp/totp-codes.ts';
+import { PASSKEY_OPTIONS_LIMIT } from '../../src/core/sign-in-flow/flow.ts';
 import { ACR_MFA, acrFor } from '../../src/oidc/acr.ts';
 import { ENGINES, postgresUnavailable } from '../helpers/engines.ts';
 import {
@@ -123,12 +125,40 @@ for (const engine of ENGINES) {
       assert.equal((await eventsOf(email, 'passkey.accepted')).length, 1);
     });
 
+    test('challenges asked before sign-in are counted per address first: of 200 at once, 30 are made', {
+      skip: skip ?? false,
+    }, async () => {
+      const address = '198.51.100.99';
+      const asked = await Promise.allSettled(
+        Array.from({ length: 200 }, () =>
+          portal.core.flow.startPasskeySignIn(portal.core.passkeys.newState(), ORIGIN, address),
+        ),
+      );
+      const made = asked.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{
+        challenge: string;
+      }>[];
+      assert.equal(made.length, PASSKEY_OPTIONS_LIMIT.maxFailures);
+      assert.ok(
+        asked.every((r) => r.status === 'fulfilled' || isGatehouseError(r.reason, 'client_throttled')),
+      );
+      const stored = await Promise.all(
+        made.map((r) => portal.store.passkeys.findChallenge(r.value.challenge)),
+      );
+      assert.equal(
+        stored.filter(Boolean).length,
+        made.length,
+        'a stored row for each challenge made',
+      );
+      // Another address is not held up.
+      await portal.core.flow.startPasskeySignIn(portal.core.passkeys.newState(), ORIGIN, '198.51.100.98');
+    });
+
     test('signs in with a discoverable passkey without the email or password', {
       skip: skip ?? false,
     }, async () => {
       const { email, key } = await userWithPasskey();
       const state = portal.core.passkeys.newState();
-      const options = await portal.core.flow.startPasskeySignIn(state, ORIGIN);
+      const options = await portal.core.flow.startPasskeySignIn(state, ORIGIN, '192.0.2.50');
       assert.deepEqual(options.allowCredentials ?? [], [], 'no account is named before sign-in');
       const { token, account } = await portal.core.flow.signInWithPasskey({
         state,
@@ -200,7 +230,7 @@ for (const engine of ENGINES) {
     }, async () => {
       const { email, key } = await userWithPasskey();
       const state = portal.core.passkeys.newState();
-      const options = await portal.core.flow.startPasskeySignIn(state, ORIGIN);
+      const options = await portal.core.flow.startPasskeySignIn(state, ORIGIN, '192.0.2.50');
       const response = key.assert(options, ORIGIN);
       const input = { state, origin: ORIGIN, response, clientAddress: IP, returnTo: null };
       await portal.core.flow.signInWithPasskey(input);

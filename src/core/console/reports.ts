@@ -9,6 +9,9 @@ import { csvLine, csvPages } from './csv.ts';
 import { checkedRange, DAY_MS, typedTime } from './time-range.ts';
 
 /** The registration report's categories, in the order the report shows them. */
+/** What the registration report counts (the store's type, named here for the web and the CLI). */
+export type { RegistrationCategory };
+
 export const REGISTRATION_CATEGORIES: readonly RegistrationCategory[] = [
   'all',
   'mfa_enabled',

@@ -16,6 +16,7 @@ import type { ActiveSession, SessionService } from '../sessions/session-service.
 import { hashSessionToken, newSessionToken } from '../sessions/session-token.ts';
 import { openSession, type SessionLifetime, type SignInResult } from '../sessions/sign-in.ts';
 import type { Store } from '../store.ts';
+import { type ThrottleRule, throttle } from '../throttle/throttle.ts';
 import { endOtherSessions, type FactorChangeReason } from './other-sessions.ts';
 import { type Proof, redeemProof } from './proof.ts';
 import { type AccountFacts, type FactorChange, type FlowEvent, mayChange, nextState } from './transitions.ts';
@@ -73,8 +74,15 @@ const enrolmentChange: Record<MethodName, { change: FactorChange; reason: Factor
  * required, registration required, factor proven, step-up, complete, ended), only with a proof
  * the session earned; routes and the OpenID interactions ask it what a session may do and render.
  */
+/**
+ * `Sign in with a passkey` asks for a challenge before anyone is known, and each is a stored row:
+ * counted per client address first, so that a script cannot fill the table (a page asks once).
+ */
+export const PASSKEY_OPTIONS_LIMIT: ThrottleRule = { maxFailures: 30, windowMinutes: 1, lockMinutes: 1 };
+
 export function signInFlow(deps: FlowDeps) {
   const { store, clock, audit, methods } = deps;
+  const passkeyOptions = throttle(store, clock, PASSKEY_OPTIONS_LIMIT);
 
   async function factsOf(accountId: string): Promise<AccountFacts> {
     const account = await store.accounts.findById(accountId);
@@ -197,8 +205,12 @@ export function signInFlow(deps: FlowDeps) {
      * `Sign in with a passkey` before any session: the options for a discoverable passkey, their
      * challenge bound to `state`, a random value the browser keeps in a cookie.
      */
-    startPasskeySignIn: (state: string, origin: string) =>
-      deps.passkeys.beginAuthentication(null, stateBinding(state), origin),
+    /** Throws `client_throttled` beyond PASSKEY_OPTIONS_LIMIT for the address. */
+    async startPasskeySignIn(state: string, origin: string, clientAddress: string) {
+      const until = await passkeyOptions.consume(`passkey:options:${clientAddress}`);
+      if (until) throw new GatehouseError('client_throttled', undefined, { until });
+      return deps.passkeys.beginAuthentication(null, stateBinding(state), origin);
+    },
 
     /** A discoverable passkey opens a complete session: it is both factors, and phishing-resistant. */
     async signInWithPasskey(input: {

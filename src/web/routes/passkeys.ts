@@ -179,7 +179,7 @@ export function passkeySignInRoutes(
         secure: options.cookieSecure,
         signed: true,
       });
-      return core.flow.startPasskeySignIn(state, originOf(request, options.publicUrl));
+      return core.flow.startPasskeySignIn(state, originOf(request, options.publicUrl), request.ip);
     });
 
     app.post(base, async (request, reply) => {

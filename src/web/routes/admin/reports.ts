@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { RegistrationCategory } from '../../../core/console/reports.ts';
 import { activityCsv, REGISTRATION_CATEGORIES } from '../../../core/console/reports.ts';
 import { type Core, GatehouseError, isGatehouseError } from '../../../core/index.ts';
-import type { RegistrationCategory } from '../../../core/store.ts';
 import { summaryAndFields } from '../../forms.ts';
 import { messageFor } from '../../messages.ts';
 import { formatDateTime } from '../../time-format.ts';
