@@ -144,11 +144,7 @@ for (const engine of ENGINES) {
       const stored = await Promise.all(
         made.map((r) => portal.store.passkeys.findChallenge(r.value.challenge)),
       );
-      assert.equal(
-        stored.filter(Boolean).length,
-        made.length,
-        'a stored row for each challenge made',
-      );
+      assert.equal(stored.filter(Boolean).length, made.length, 'a stored row for each challenge made');
       // Another address is not held up.
       await portal.core.flow.startPasskeySignIn(portal.core.passkeys.newState(), ORIGIN, '198.51.100.98');
     });
