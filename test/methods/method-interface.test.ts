@@ -54,6 +54,11 @@ interface Adapter {
   sessionBound: boolean;
   /** The error once the method is removed: at the start of a challenge or at its finish. */
   removedWith: string;
+  /**
+   * How each refusal ends (an error code, or `waiting` where the method keeps waiting for the
+   * right answer): a wrong enrolment, a wrong answer, another session's answer, a replayed one.
+   */
+  refused: { enrolment: string; wrong: string; otherSession: string; replayed: string };
 }
 
 /** How a finishing step ended, as data: proved, waiting, or the error code. */
@@ -167,6 +172,12 @@ for (const engine of ENGINES) {
       // may type it. What stops its reuse is that each step is claimed once (asserted in clause 3).
       sessionBound: false,
       removedWith: 'method_not_found',
+      refused: {
+        enrolment: 'invalid_code',
+        wrong: 'invalid_code',
+        otherSession: 'invalid_code',
+        replayed: 'invalid_code',
+      },
     };
 
     /** Push with number matching: the phone (the device API) types the number the PC shows. */
@@ -222,6 +233,8 @@ for (const engine of ENGINES) {
       limit: { max: 3, refusedWith: 'push_blocked' },
       sessionBound: true,
       removedWith: 'no_push_device',
+      // The session's own request is looked up, so another's approval leaves it waiting.
+      refused: { enrolment: 'waiting', wrong: 'waiting', otherSession: 'waiting', replayed: 'waiting' },
     };
     /** The wizard up to the number: the QR code's activation scanned by a new phone. */
     async function scanned(email: string, active: ActiveSession) {
@@ -264,6 +277,12 @@ for (const engine of ENGINES) {
       limit: { max: CODE_LIMIT, refusedWith: 'too_many_attempts' },
       sessionBound: true,
       removedWith: 'method_not_found',
+      refused: {
+        enrolment: 'invalid_code',
+        wrong: 'invalid_code',
+        otherSession: 'invalid_code',
+        replayed: 'invalid_code',
+      },
     };
     async function registerNumber(email: string, active: ActiveSession) {
       const national = `07700900${String(n).padStart(3, '0')}`;
@@ -320,6 +339,12 @@ for (const engine of ENGINES) {
       limit: null,
       sessionBound: true,
       removedWith: 'passkey_not_recognised',
+      refused: {
+        enrolment: 'passkey_wrong_site',
+        wrong: 'passkey_wrong_site',
+        otherSession: 'passkey_challenge_other_session',
+        replayed: 'passkey_challenge_other_session',
+      },
     };
 
     /** A user who registered the method in the wizard, with the complete session that did it. */
@@ -348,7 +373,7 @@ for (const engine of ENGINES) {
         async () => {
           const wrong = await atWizard();
           const refused = await adapter.enrolWrong(wrong.email, wrong.active);
-          assert.notEqual(refused, 'proved');
+          assert.equal(refused, adapter.refused.enrolment);
           assert.deepEqual(await listed(wrong.email, kind), [], 'nothing is listed after a wrong answer');
           assert.equal(await stageOf(wrong.token), 'register_mfa', 'the wizard session did not move');
 
@@ -373,7 +398,7 @@ for (const engine of ENGINES) {
           const challenge = await adapter.begin(email, active);
           const failuresBefore = (await eventsOf(email, adapter.failureEvent)).length;
           const wrong = await ended(async () => finish(active, kind, await challenge.wrong()));
-          assert.notEqual(wrong, 'proved');
+          assert.equal(wrong, adapter.refused.wrong);
           assert.equal(await stageOf(token), 'verify_mfa', 'a wrong answer leaves the session where it was');
           assert.equal(
             (await eventsOf(email, adapter.failureEvent)).length,
@@ -447,7 +472,7 @@ for (const engine of ENGINES) {
         const answerA = await challengeA.right();
         if (adapter.sessionBound) {
           const stolen = await ended(() => finish(b.active, kind, answerA));
-          assert.notEqual(stolen, 'proved', "A's answer does not prove B");
+          assert.equal(stolen, adapter.refused.otherSession, "A's answer does not prove B");
           assert.equal(await stageOf(b.token), 'verify_mfa');
           const own = await finish(a.active, kind, answerA);
           assert.equal(own.status, 'proved', 'and it still proves A');
@@ -475,7 +500,7 @@ for (const engine of ENGINES) {
         // The same answer again, in a new session with a challenge of its own, proves nothing.
         const c = await atSecondFactor(email);
         await adapter.begin(email, c.active);
-        assert.notEqual(await ended(() => finish(c.active, kind, answer)), 'proved');
+        assert.equal(await ended(() => finish(c.active, kind, answer)), adapter.refused.replayed);
         assert.equal(await stageOf(c.token), 'verify_mfa');
       });
 
