@@ -115,6 +115,8 @@ const catalogue = {
   passkey_already_registered: { status: 409, shown: true },
   /** An operator requires a phishing-resistant method (passkey or smartcard) for this account or application. */
   phishing_resistant_required: { status: 403, shown: true },
+  /** Too many `Sign in with a passkey` challenges asked from one address: wait, then try again. */
+  passkey_requests_throttled: { status: 429, shown: true },
 } as const satisfies Record<string, { status: number; shown: boolean }>;
 
 export type ErrorCode = keyof typeof catalogue;

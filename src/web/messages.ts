@@ -100,6 +100,8 @@ const errorMessages: Partial<Record<ErrorCode, string>> = {
   passkey_model_not_allowed:
     'Your organisation does not allow this kind of passkey or security key. Contact your IT service desk for one that is allowed.',
   passkey_already_registered: 'This passkey is already registered.',
+  passkey_requests_throttled:
+    'Too many passkey requests have come from your network. Try again in {wait}, or choose a different method.',
   phishing_resistant_required:
     'Your organisation requires you to sign in with a passkey or a smartcard. Other methods cannot be used for your account.',
 };

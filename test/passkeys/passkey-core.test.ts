@@ -139,7 +139,9 @@ for (const engine of ENGINES) {
       }>[];
       assert.equal(made.length, PASSKEY_OPTIONS_LIMIT.maxFailures);
       assert.ok(
-        asked.every((r) => r.status === 'fulfilled' || isGatehouseError(r.reason, 'client_throttled')),
+        asked.every(
+          (r) => r.status === 'fulfilled' || isGatehouseError(r.reason, 'passkey_requests_throttled'),
+        ),
       );
       const stored = await Promise.all(
         made.map((r) => portal.store.passkeys.findChallenge(r.value.challenge)),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { codeAt } from '../../src/core/methods/totp/totp-codes.ts';
+import { PASSKEY_OPTIONS_LIMIT } from '../../src/core/sign-in-flow/flow.ts';
 import { InjectClient } from '../helpers/inject-client.ts';
 import {
   addUser,
@@ -127,5 +128,19 @@ describe('passkey pages', () => {
     }
     const page = await client.get('/signin/passkey');
     assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+  });
+
+  test('beyond its quota of challenges an address is answered in words the page shows (429)', async () => {
+    const client = new InjectClient(portal.app, '198.51.100.61');
+    const answers = [];
+    for (let i = 0; i <= PASSKEY_OPTIONS_LIMIT.maxFailures; i++)
+      answers.push(await client.post('/signin/passkey/options', {}, { formPage: '/signin/passkey' }));
+    assert.equal(answers.filter((a) => a.statusCode === 200).length, PASSKEY_OPTIONS_LIMIT.maxFailures);
+    const last = answers.at(-1);
+    assert.equal(last?.statusCode, 429);
+    assert.match(
+      String(last?.json().error),
+      /Too many passkey requests have come from your network\. Try again in/,
+    );
   });
 });

@@ -205,10 +205,10 @@ export function signInFlow(deps: FlowDeps) {
      * `Sign in with a passkey` before any session: the options for a discoverable passkey, their
      * challenge bound to `state`, a random value the browser keeps in a cookie.
      */
-    /** Throws `client_throttled` beyond PASSKEY_OPTIONS_LIMIT for the address. */
+    /** Throws `passkey_requests_throttled` beyond PASSKEY_OPTIONS_LIMIT for the address. */
     async startPasskeySignIn(state: string, origin: string, clientAddress: string) {
       const until = await passkeyOptions.consume(`passkey:options:${clientAddress}`);
-      if (until) throw new GatehouseError('client_throttled', undefined, { until });
+      if (until) throw new GatehouseError('passkey_requests_throttled', undefined, { until });
       return deps.passkeys.beginAuthentication(null, stateBinding(state), origin);
     },
 

@@ -179,7 +179,13 @@ export function passkeySignInRoutes(
         secure: options.cookieSecure,
         signed: true,
       });
-      return core.flow.startPasskeySignIn(state, originOf(request, options.publicUrl), request.ip);
+      try {
+        return await core.flow.startPasskeySignIn(state, originOf(request, options.publicUrl), request.ip);
+      } catch (error) {
+        // Too many asked from this address: the page's script shows the words, as for the others.
+        if (!isGatehouseError(error)) throw error;
+        return reply.code(error.status).send({ error: messageFor(error, core.clock.now()) });
+      }
     });
 
     app.post(base, async (request, reply) => {
