@@ -54,10 +54,17 @@ export function smtpSink(port: number, dir: string): SmtpSink {
       running.kill('SIGTERM');
       await gone;
     },
+    /**
+     * The messages received so far. smtp-sink creates a message's file when the message begins and
+     * writes it as it arrives, so a file still without the blank line after its headers (at first
+     * empty) is one still being received: left for the next look.
+     */
     messages() {
       return readdirSync(dir)
         .sort()
-        .map((name) => decodeQuotedPrintable(readFileSync(join(dir, name), 'utf8')));
+        .map((name) => readFileSync(join(dir, name), 'utf8'))
+        .filter((text) => /\r?\n\r?\n/.test(text))
+        .map(decodeQuotedPrintable);
     },
   };
 }
