@@ -2,7 +2,17 @@ import { CLI_ACTOR } from '../core/console/actor.ts';
 import type { Core } from '../core/index.ts';
 import { parseOptions, UsageError } from './usage.ts';
 
-/** `apps add|list|remove|rotate-secret`: the applications that sign their users in through Gatehouse. */
+/** What `apps require <client_id> <level>` sets. */
+const REQUIREMENTS = {
+  none: { requireMfa: false, requirePhishingResistant: false },
+  mfa: { requireMfa: true, requirePhishingResistant: false },
+  'phishing-resistant': { requireMfa: true, requirePhishingResistant: true },
+} as const;
+
+const requirementOf = (a: { requireMfa: boolean; requirePhishingResistant: boolean }) =>
+  a.requirePhishingResistant ? ', passkey or smartcard required' : a.requireMfa ? ', MFA required' : '';
+
+/** `apps add|list|remove|rotate-secret|require`: the applications that sign their users in through Gatehouse. */
 export async function runAppsCommand(core: Core, sub: string, args: string[]): Promise<number> {
   switch (sub) {
     case 'add': {
@@ -14,6 +24,7 @@ export async function runAppsCommand(core: Core, sub: string, args: string[]): P
           'post-logout-redirect-uri': { type: 'string', multiple: true },
           public: { type: 'boolean' },
           'require-mfa': { type: 'boolean' },
+          'require-phishing-resistant': { type: 'boolean' },
           'launch-url': { type: 'string' },
         },
         0,
@@ -25,6 +36,7 @@ export async function runAppsCommand(core: Core, sub: string, args: string[]): P
         postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
         confidential: !values.public,
         requireMfa: values['require-mfa'] === true,
+        requirePhishingResistant: values['require-phishing-resistant'] === true,
         launchUrl: values['launch-url'] ?? null,
       });
       console.log(`Added ${application.name}.`);
@@ -42,7 +54,7 @@ export async function runAppsCommand(core: Core, sub: string, args: string[]): P
       for (const a of applications) {
         const kind = a.secretSealed ? 'confidential' : 'public';
         console.log(
-          `${a.clientId}\t${a.name}\t${kind}${a.requireMfa ? ', MFA required' : ''}\t${a.redirectUris.join(' ')}${a.launchUrl ? `\tlaunch ${a.launchUrl}` : ''}`,
+          `${a.clientId}\t${a.name}\t${kind}${requirementOf(a)}\t${a.redirectUris.join(' ')}${a.launchUrl ? `\tlaunch ${a.launchUrl}` : ''}`,
         );
       }
       return 0;
@@ -74,6 +86,20 @@ export async function runAppsCommand(core: Core, sub: string, args: string[]): P
       console.log(
         `client_secret: ${clientSecret}   (shown once: store it in the application's configuration)`,
       );
+      return 0;
+    }
+    case 'require': {
+      const { values, positionals } = parseOptions(args, { reason: { type: 'string' } }, 2);
+      const [clientId, level] = positionals;
+      if (!clientId || !level || !(level in REQUIREMENTS))
+        throw new UsageError('give the client_id and one of: none, mfa, phishing-resistant');
+      const application = await core.console.applications.setRequirements(
+        CLI_ACTOR,
+        clientId,
+        REQUIREMENTS[level as keyof typeof REQUIREMENTS],
+        values.reason,
+      );
+      console.log(`${application.name} (${application.clientId}): every sign-in needs ${level}.`);
       return 0;
     }
     default:

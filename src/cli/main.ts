@@ -47,13 +47,15 @@ ${CONSOLE_USAGE}
   groups exclude-from-mfa <group> --message "<text shown to members>"
                         [--owner "<who>" --reason "<text>" --review-date <YYYY-MM-DD>]
                                             with the register's terms (all three, or none)
-  apps add --name <name> --redirect-uri <uri>... [--post-logout-redirect-uri <uri>]... [--launch-url <uri>] [--public] [--require-mfa]
+  apps add --name <name> --redirect-uri <uri>... [--post-logout-redirect-uri <uri>]... [--launch-url <uri>] [--public] [--require-mfa] [--require-phishing-resistant]
                                             register an application for single sign-on (prints its client id and secret)
   apps list                                 list registered applications
   apps remove <client_id> [--reason "<text>"]
                                             remove an application; its sign-ins (grants, tokens) end
   apps rotate-secret <client_id> [--reason "<text>"]
                                             a new client secret, printed once; the old one stops working
+  apps require <client_id> none|mfa|phishing-resistant [--reason "<text>"]
+                                            what every sign-in to it needs (phishing-resistant: a passkey or smartcard)
   keys rotate                               new signing key for ID tokens (old ones still verify)
   certs bind <email> <cert.pem>             bind a smartcard certificate to an account (it must pass
                                             the same checks as a card: trusted CA, dates, usage, CRL)
@@ -114,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
       case 'apps list':
       case 'apps remove':
       case 'apps rotate-secret':
+      case 'apps require':
         return await runAppsCommand(core, sub ?? '', argv.slice(2));
       case 'certs bind':
       case 'certs list':

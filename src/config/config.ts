@@ -157,19 +157,20 @@ export const configSchema = z
         /** Authenticator models (AAGUIDs) allowed; empty: any (attestation 'none'). */
         allowedAaguids: z.array(z.uuid()).default([]),
         challengeSeconds: z.coerce.number().int().min(30).max(900).default(300),
-        /** Groups whose members must use a passkey or a smartcard. */
+        /** Groups whose members must use a passkey or a smartcard; the console, if `console`. */
         requirePhishingResistant: z
           .object({
             groups: z.array(z.string().min(1).max(200)).default([]),
+            console: z.boolean().default(false),
           })
           .strict()
-          .default({ groups: [] }),
+          .default({ groups: [], console: false }),
       })
       .strict()
       .default({
         allowedAaguids: [],
         challengeSeconds: 300,
-        requirePhishingResistant: { groups: [] },
+        requirePhishingResistant: { groups: [], console: false },
       }),
   })
   .strict()

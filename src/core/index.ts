@@ -28,7 +28,11 @@ import type { DeviceNotifier } from './methods/authenticator-app/notifier.ts';
 import { defaultPushSettings, type PushSettings } from './methods/authenticator-app/settings.ts';
 import { type MethodManagement, methodManagement } from './methods/method-management.ts';
 import { type PasskeyService, passkeyService } from './methods/passkey/passkey-service.ts';
-import { defaultPasskeySettings, type PasskeySettings } from './methods/passkey/settings.ts';
+import {
+  defaultPasskeySettings,
+  groupRequiresPhishingResistant,
+  type PasskeySettings,
+} from './methods/passkey/settings.ts';
 import { type PhoneMethod, phoneMethod } from './methods/phone/phone-service.ts';
 import { defaultPhoneSettings, type PhoneSettings } from './methods/phone/settings.ts';
 import type { Telephony } from './methods/phone/telephony.ts';
@@ -324,6 +328,8 @@ export function createCore(parts: {
       ...legacyThrottles,
       requestApproval: (account, clientAddress, application) =>
         app.requestApproval(account, clientAddress, application),
+      phishingResistantRequired: (account) =>
+        groupRequiresPhishingResistant(settings.passkeys ?? defaultPasskeySettings, account),
     }),
     directory: directoryService({ store, clock, audit, bindFailures: settings.accountLockout }),
     methods: management,
@@ -375,6 +381,8 @@ export function createCore(parts: {
       passes,
       signOutEverywhere: endEverySession,
       applications,
+      requirePhishingResistant: (settings.passkeys ?? defaultPasskeySettings).requirePhishingResistant
+        .console,
     }),
     passes: { sweep: passes.sweep },
     ping: () => store.ping(),

@@ -197,6 +197,8 @@ export interface Application {
   secretSealed: string | null;
   /** Every sign-in to it needs MFA, whatever the application asks for. */
   requireMfa: boolean;
+  /** Every sign-in to it needs a passkey or a smartcard (phishing-resistant, so also MFA). */
+  requirePhishingResistant: boolean;
   /** Where the front page sends a user who selects it (its initiate_login_uri); null: see launchUrlOf. */
   launchUrl: string | null;
   createdAt: Date;
@@ -288,6 +290,7 @@ export const AuditEventTypes = [
   'application.added',
   'application.removed',
   'application.secret_rotated',
+  'application.requirements_changed',
   'sso.signed_in',
   'sso.refused',
   'keys.rotated',

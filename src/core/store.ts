@@ -352,12 +352,17 @@ export interface AppPasswordStore {
   removeAllForAccount(accountId: string): Promise<number>;
 }
 
+/** How strong every sign-in to an application must be, whatever the application asks for. */
+export type SignInRequirements = Pick<Application, 'requireMfa' | 'requirePhishingResistant'>;
+
 export interface ApplicationStore {
   /** Throws GatehouseError `application_exists` when the client id is taken. */
   insert(application: Application): Promise<void>;
   find(clientId: string): Promise<Application | undefined>;
   list(): Promise<Application[]>;
   remove(clientId: string): Promise<boolean>;
+  /** Sets how strong every sign-in to it must be; false if there is no such application. */
+  setRequirements(clientId: string, requirements: SignInRequirements): Promise<boolean>;
   /**
    * Replaces a confidential application's sealed secret if it is still `expected`; false if it
    * is not (another rotation won) or there is no such application.

@@ -71,6 +71,7 @@ async function clientMetadata(
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     require_mfa: application.requireMfa,
+    require_phishing_resistant: application.requirePhishingResistant,
     ...(secret
       ? { client_secret: secret, token_endpoint_auth_method: 'client_secret_basic' }
       : { token_endpoint_auth_method: 'none' }),

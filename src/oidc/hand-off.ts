@@ -25,7 +25,9 @@ export type HandOff =
   | { purpose: 'sign_in' }
   | { purpose: 'sign_out' }
   /** The application demands MFA and the account has none: said here, then the application is told. */
-  | { purpose: 'mfa_required'; application: string };
+  | { purpose: 'mfa_required'; application: string }
+  /** The application (or the account's group) needs a passkey or smartcard, and the account has no passkey. */
+  | { purpose: 'phishing_resistant_required'; application: string };
 
 /**
  * The page's context: `next` is where the browser goes (the provider's resume URL, or the
@@ -50,6 +52,19 @@ export function handOffPage(next: string, handOff: HandOff) {
           [
             `${handOff.application} can only be used after signing in with multi-factor authentication (MFA), which is not set up on your account.`,
             'To set it up, select Profile, then My Profile, then Self-Service, and then Self-enrol. If you cannot, ask your IT team.',
+          ],
+          `Return to ${handOff.application}`,
+        ),
+        automatic: false,
+      };
+    case 'phishing_resistant_required':
+      return {
+        ...page(
+          next,
+          `${handOff.application} needs a passkey or a smartcard`,
+          [
+            `${handOff.application} can only be used after signing in with a passkey or a smartcard, which a fake website cannot use. Your account has no passkey yet.`,
+            'To create one, select Profile, then Security info, then Add sign-in method, then I want to set up a different method, and choose Passkey. Or sign in with your smartcard (Log in with my Care identity). Then open the application again.',
           ],
           `Return to ${handOff.application}`,
         ),

@@ -5,7 +5,7 @@ import type { Core } from '../core/index.ts';
 import { amrOf } from '../core/methods/passkey/factors.ts';
 import type { SessionStage } from '../core/model.ts';
 import type { ActiveSession } from '../core/sessions/session-service.ts';
-import { acrFor, mfaDemanded } from './acr.ts';
+import { acrFor, mfaDemanded, phishingResistantDemanded } from './acr.ts';
 import { HAND_OFF_TEMPLATE, type HandOff, handOffPage } from './hand-off.ts';
 import { signInFreshEnough, signInTime } from './sign-in-time.ts';
 
@@ -83,6 +83,36 @@ export function interactionRoutes(core: Core, options: InteractionOptions) {
         );
       }
 
+      const phishingResistantWanted =
+        phishingResistantDemanded(
+          details.params.acr_values,
+          application?.requirePhishingResistant ?? false,
+        ) || core.flow.phishingResistantRequired(account);
+      if (phishingResistantWanted && !core.flow.isPhishingResistant(auth)) {
+        if (await core.flow.hasPasskey(account)) {
+          // Step up to a passkey only (or a new sign-in with a smartcard), then back here.
+          await core.flow.stepUp(auth, returnTo, request.ip, { phishingResistant: true });
+          return reply.redirect('/mfa/verify', 303);
+        }
+        await core.audit.record({
+          type: 'sso.refused',
+          email: account.email,
+          clientAddress: request.ip,
+          detail: { application: clientId, reason: 'phishing_resistant_required_but_not_set_up' },
+        });
+        return finish(
+          provider,
+          request,
+          reply,
+          {
+            error: 'access_denied',
+            error_description:
+              'This application requires a sign-in with a passkey or a smartcard, and this account has no passkey.',
+          },
+          { purpose: 'phishing_resistant_required', application: application?.name ?? 'This application' },
+        );
+      }
+
       const grant = details.grantId
         ? await provider.Grant.find(details.grantId)
         : new provider.Grant({ accountId: account.id, clientId });
@@ -98,7 +128,7 @@ export function interactionRoutes(core: Core, options: InteractionOptions) {
         grant.addResourceScope(indicator, scopes.join(' '));
       }
       const grantId = await grant.save();
-      const acr = acrFor(session.factors);
+      const acr = acrFor(session.factors, phishingResistantWanted);
       await core.flow.returnTo(auth, null);
       await core.audit.record({
         type: 'sso.signed_in',

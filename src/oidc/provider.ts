@@ -1,7 +1,14 @@
 import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { PrivateJwk } from '../core/applications/signing-keys.ts';
 import type { Core } from '../core/index.ts';
-import { ACR_MFA, ACR_PASSWORD, mfaDemanded } from './acr.ts';
+import {
+  ACR_MFA,
+  ACR_PASSWORD,
+  ACR_PHISHING_RESISTANT,
+  isMfaAcr,
+  mfaDemanded,
+  phishingResistantDemanded,
+} from './acr.ts';
 import { databaseAdapter } from './adapter.ts';
 import { HAND_OFF_TEMPLATE, handOffPage } from './hand-off.ts';
 import { signInTime, withinMaxAge } from './sign-in-time.ts';
@@ -46,8 +53,8 @@ export function createProvider(options: ProviderOptions): Provider {
       profile: ['name'],
     },
     scopes: ['openid', 'email', 'profile', 'offline_access'],
-    acrValues: [ACR_PASSWORD, ACR_MFA],
-    extraClientMetadata: { properties: ['require_mfa'] },
+    acrValues: [ACR_PASSWORD, ACR_MFA, ACR_PHISHING_RESISTANT],
+    extraClientMetadata: { properties: ['require_mfa', 'require_phishing_resistant'] },
     interactions: {
       async url(_ctx, interaction) {
         await core.singleSignOn.recordInteractionStart(interaction.uid, INTERACTION_TTL_SECONDS);
@@ -176,12 +183,14 @@ function endPortalSessionOnConfirmedLogout(portal: PortalSessions) {
 }
 
 /**
- * The default interaction policy, plus two checks of the login prompt:
+ * The default interaction policy, plus three checks of the login prompt:
  * - the provider's session is only as good as the portal session it was made from: ended (Sign
  *   out, an MFA reset), expired, idle, not yet past MFA, another account, or a later sign-in,
  *   and the user must sign in again (prompt=none gets login_required);
  * - when the request's acr_values or the application demand MFA and the session has not done it,
- *   the user is sent back to sign in.
+ *   the user is sent back to sign in;
+ * - the same for a passkey or smartcard, demanded by the request (acr `phr`), the application or
+ *   the account's group.
  */
 function policyWithMfa(portal: PortalSessions, core: Core) {
   const { Check, base } = interactionPolicy;
@@ -213,7 +222,25 @@ function policyWithMfa(portal: PortalSessions, core: Core) {
     new Check('mfa_required', 'multi-factor authentication is required', async (ctx) => {
       const { oidc } = ctx;
       const requireMfa = oidc.client?.['require_mfa' as keyof typeof oidc.client] === true;
-      if (mfaDemanded(oidc.params?.acr_values, requireMfa) && oidc.acr !== ACR_MFA)
+      if (mfaDemanded(oidc.params?.acr_values, requireMfa) && !isMfaAcr(oidc.acr))
+        return Check.REQUEST_PROMPT;
+      return Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  policy.get('login')?.checks.add(
+    new Check('phishing_resistant_required', 'a passkey or smartcard sign-in is required', async (ctx) => {
+      const { oidc } = ctx;
+      const active = await portal.resume(ctx);
+      if (!active) return Check.REQUEST_PROMPT;
+      const required =
+        oidc.client?.['require_phishing_resistant' as keyof typeof oidc.client] === true ||
+        core.flow.phishingResistantRequired(active.account);
+      // Asked of the portal session, not of the provider's: amr cannot tell a passkey held by
+      // the platform (swk) from the app's signing key (swk).
+      if (
+        phishingResistantDemanded(oidc.params?.acr_values, required) &&
+        !core.flow.isPhishingResistant(active)
+      )
         return Check.REQUEST_PROMPT;
       return Check.NO_NEED_TO_PROMPT;
     }),

@@ -131,6 +131,8 @@ export interface ApplicationsTable {
   post_logout_redirect_uris: string;
   secret_sealed: string | null;
   require_mfa: number;
+  /** 1: every sign-in to it needs a passkey or a smartcard (migration 0018). */
+  require_phishing_resistant: number;
   created_at: number;
   launch_url: string | null;
   /** When its client secret was last rotated (null: never since it was added). */

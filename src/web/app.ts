@@ -121,6 +121,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
   const verification = {
     applicationName: applicationNameFor(options.core, `${issuer} portal`),
     publicUrl: options.publicUrl,
+    careIdentity: options.smartcard !== undefined,
   };
   await app.register(
     signInRoutes(options.core, {

@@ -92,7 +92,7 @@ for (const engine of ENGINES) {
               rpName: 'Gatehouse',
               allowedAaguids: [],
               challengeSeconds: 300,
-              requirePhishingResistant: { groups: [] },
+              requirePhishingResistant: { groups: [], console: false },
             },
           },
         });

@@ -34,7 +34,7 @@ for (const engine of ENGINES) {
               rpName: 'Gatehouse',
               allowedAaguids: [],
               challengeSeconds: 300,
-              requirePhishingResistant: { groups: ['console operators'] },
+              requirePhishingResistant: { groups: ['console operators'], console: false },
             },
           },
         });

@@ -30,7 +30,7 @@ describe('passkey pages', () => {
           rpName: 'Gatehouse',
           allowedAaguids: [],
           challengeSeconds: 300,
-          requirePhishingResistant: { groups: ['console operators'] },
+          requirePhishingResistant: { groups: ['console operators'], console: false },
         },
       },
     });

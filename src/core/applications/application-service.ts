@@ -13,6 +13,8 @@ export interface NewApplication {
   /** A server-side application that can keep a secret; otherwise a public one (PKCE only). */
   confidential: boolean;
   requireMfa: boolean;
+  /** Every sign-in to it needs a passkey or a smartcard (which is also MFA). */
+  requirePhishingResistant?: boolean;
   /** The application's own start of sign-in, linked from the portal's front page. */
   launchUrl?: string | null;
 }
@@ -126,7 +128,8 @@ export function applicationService(deps: {
         redirectUris,
         postLogoutRedirectUris,
         secretSealed: clientSecret ? secrets.seal(clientSecret) : null,
-        requireMfa: input.requireMfa,
+        requireMfa: input.requireMfa || input.requirePhishingResistant === true,
+        requirePhishingResistant: input.requirePhishingResistant === true,
         launchUrl,
         createdAt: clock.now(),
         secretRotatedAt: null,
@@ -143,7 +146,8 @@ export function applicationService(deps: {
               redirectUris,
               postLogoutRedirectUris,
               confidential: clientSecret !== null,
-              requireMfa: input.requireMfa,
+              requireMfa: application.requireMfa,
+              requirePhishingResistant: application.requirePhishingResistant,
             },
           },
           tx,
@@ -178,6 +182,46 @@ export function applicationService(deps: {
           tx,
         );
         return { application, ended };
+      });
+    },
+
+    /**
+     * How strong every sign-in to the application must be from now on: MFA, or a passkey or
+     * smartcard (which is MFA too). Sessions already signed in to it are held to it at their next
+     * authorization, as the provider's login checks ask the portal session each time.
+     */
+    async setRequirements(
+      clientId: string,
+      wanted: { requireMfa: boolean; requirePhishingResistant: boolean },
+      actor: string,
+      reason?: string,
+    ) {
+      const requirements = {
+        requireMfa: wanted.requireMfa || wanted.requirePhishingResistant,
+        requirePhishingResistant: wanted.requirePhishingResistant,
+      };
+      return store.transaction(async (tx) => {
+        const found = await tx.applications.find(clientId);
+        if (!found || !(await tx.applications.setRequirements(clientId, requirements)))
+          throw new GatehouseError('application_not_found');
+        await audit.record(
+          {
+            type: 'application.requirements_changed',
+            actor,
+            detail: {
+              clientId,
+              name: found.name,
+              from: {
+                requireMfa: found.requireMfa,
+                requirePhishingResistant: found.requirePhishingResistant,
+              },
+              to: requirements,
+              ...(reason ? { reason } : {}),
+            },
+          },
+          tx,
+        );
+        return { ...found, ...requirements };
       });
     },
 

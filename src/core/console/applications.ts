@@ -15,7 +15,7 @@ function optionalReason(reason: string | undefined): string | undefined {
 
 /**
  * Applications (single sign-on clients) in the operator console and the CLI: list, add, remove,
- * rotate the secret. Every change needs an operator and is audited with the operator and the
+ * rotate the secret, set what every sign-in to it needs. Every change needs an operator and is audited with the operator and the
  * application; a secret is returned once and kept only sealed (the provider must compare it).
  */
 export function applicationConsole(applications: ApplicationService) {
@@ -31,6 +31,17 @@ export function applicationConsole(applications: ApplicationService) {
     async rotateSecret(actor: ConsoleActor, clientId: string, reason?: string) {
       mustChange(actor);
       return applications.rotateSecret(clientId, actor.name, optionalReason(reason));
+    },
+
+    /** MFA, or a passkey or smartcard, for every sign-in to it from now on. */
+    async setRequirements(
+      actor: ConsoleActor,
+      clientId: string,
+      wanted: { requireMfa: boolean; requirePhishingResistant: boolean },
+      reason?: string,
+    ) {
+      mustChange(actor);
+      return applications.setRequirements(clientId, wanted, actor.name, optionalReason(reason));
     },
 
     async remove(actor: ConsoleActor, clientId: string, reason?: string) {

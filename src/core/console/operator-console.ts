@@ -40,6 +40,8 @@ export interface ConsoleDeps {
   signOutEverywhere: SignOutEverywhere;
   /** Single sign-on applications (part 7): listed, added, removed, their secrets rotated. */
   applications: ApplicationService;
+  /** Whether using the console needs a passkey or smartcard sign-in (config passkeys.requirePhishingResistant.console). */
+  requirePhishingResistant?: boolean;
 }
 
 /**
@@ -72,6 +74,9 @@ export function operatorConsole(deps: ConsoleDeps) {
     reports: consoleReports({ store, clock, audit }),
     /** Single sign-on applications: list, add, remove, rotate the secret (shown once). */
     applications: applicationConsole(deps.applications),
+
+    /** Whether the console is only for sessions that signed in with a passkey or a smartcard. */
+    requiresPhishingResistant: deps.requirePhishingResistant === true,
 
     /** The account's console role, if any (none: the console does not exist for them). */
     roleOf: (account: Pick<Account, 'id'>) => store.roles.find(account.id),

@@ -4,10 +4,15 @@ import type { TemporaryPasses } from '../console/temporary-pass.ts';
 import { GatehouseError } from '../errors.ts';
 import type { AuthenticationMethod, MethodCall, MethodSteps, Outcome } from '../methods/method.ts';
 import type { MethodManagement } from '../methods/method-management.ts';
-import { isPhishingResistant, PHISHING_RESISTANT, passkeyFactor } from '../methods/passkey/factors.ts';
+import {
+  isPhishingResistant,
+  PHISHING_RESISTANT,
+  PHISHING_RESISTANT_WANTED,
+  passkeyFactor,
+} from '../methods/passkey/factors.ts';
 import type { PasskeyService } from '../methods/passkey/passkey-service.ts';
 import { stateBinding } from '../methods/passkey/passkey-service.ts';
-import type { PasskeySettings } from '../methods/passkey/settings.ts';
+import { groupRequiresPhishingResistant, type PasskeySettings } from '../methods/passkey/settings.ts';
 import type { MethodRegistry } from '../methods/registry.ts';
 import type { SmartcardMethod } from '../methods/smartcard/smartcard-service.ts';
 import type { Account, Session } from '../model.ts';
@@ -168,10 +173,17 @@ export function signInFlow(deps: FlowDeps) {
 
   /** Whether an operator requires a phishing-resistant method (passkey or smartcard) of this account. */
   const phishingResistantRequired = (account: Account) =>
-    account.groups.some((g) => deps.passkeySettings.requirePhishingResistant.groups.includes(g));
+    groupRequiresPhishingResistant(deps.passkeySettings, account);
+
+  /**
+   * Whether only a passkey may answer this session now: its account's group requires one, or the
+   * step-up it is in was asked for by an application or the console that does.
+   */
+  const phishingResistantWanted = (active: ActiveSession) =>
+    phishingResistantRequired(active.account) || active.session.factors.includes(PHISHING_RESISTANT_WANTED);
 
   function requirePhishingResistant(active: ActiveSession, kind: MethodName) {
-    if (kind !== 'passkey' && phishingResistantRequired(active.account))
+    if (kind !== 'passkey' && phishingResistantWanted(active))
       throw new GatehouseError('phishing_resistant_required');
   }
 
@@ -245,6 +257,16 @@ export function signInFlow(deps: FlowDeps) {
 
     /** Whether an operator requires this account to sign in with a passkey or smartcard. */
     phishingResistantRequired,
+    /** Whether only a passkey (or a new smartcard sign-in) can take this session further. */
+    phishingResistantWanted,
+    /**
+     * Whether the account has a passkey to answer a phishing-resistant step-up with. A smartcard
+     * cannot be known in advance (a card may map by its e-mail or UPN), so it is always offered.
+     */
+    hasPasskey: async (account: Account) =>
+      (await store.methods.listForAccount(account.id)).some(
+        (m) => m.kind === 'passkey' && m.status === 'active',
+      ),
     /** Whether the session signed in with a phishing-resistant method. */
     isPhishingResistant: (active: ActiveSession) => isPhishingResistant(active.session.factors),
 
@@ -259,7 +281,7 @@ export function signInFlow(deps: FlowDeps) {
       const preferred = registered.find((m) => m.isDefault)?.kind;
       const order: MethodName[] = ['authenticator_app', 'phone', 'totp', 'passkey'];
       const usable = order.filter((kind) => methods[kind].available(registered));
-      if (phishingResistantRequired(active.account)) return usable.filter((kind) => kind === 'passkey');
+      if (phishingResistantWanted(active)) return usable.filter((kind) => kind === 'passkey');
       const first = usable.find((kind) => kind === preferred) ?? usable[0];
       return first ? [first, ...usable.filter((kind) => kind !== first)] : [];
     },
@@ -294,6 +316,9 @@ export function signInFlow(deps: FlowDeps) {
       clientAddress: string,
     ): Promise<StepsOf<K>['enrolmentView']> {
       await check(active, enrolmentChange[kind].change);
+      // The wizard (a first method, or one after a Temporary Access Pass) of an account that must
+      // sign in with a passkey registers a passkey: anything else could not be used to sign in.
+      if (active.session.stage === 'register_mfa') requirePhishingResistant(active, kind);
       return method(kind).startEnrolment(callOf(active, clientAddress), input);
     },
 
@@ -338,14 +363,20 @@ export function signInFlow(deps: FlowDeps) {
      * A complete session proves a second factor again (an application demands MFA, or Security
      * info wants a fresh proof), then goes back to `returnTo`.
      */
-    async stepUp(active: ActiveSession, returnTo: string | null, clientAddress: string) {
+    async stepUp(
+      active: ActiveSession,
+      returnTo: string | null,
+      clientAddress: string,
+      options: { phishingResistant?: boolean } = {},
+    ) {
       active.session.returnTo = returnTo;
-      await apply(active, { type: 'step_up' }, false);
+      const phishingResistant = options.phishingResistant === true;
+      await apply(active, { type: 'step_up', phishingResistant }, false);
       await audit.record({
         type: 'session.stepped_up',
         email: active.account.email,
         clientAddress,
-        detail: { returnTo },
+        detail: { returnTo, ...(phishingResistant ? { phishingResistant } : {}) },
       });
     },
 

@@ -1,4 +1,5 @@
 import { GatehouseError } from '../errors.ts';
+import { PHISHING_RESISTANT_WANTED } from '../methods/passkey/factors.ts';
 import { SMARTCARD_FACTORS } from '../methods/smartcard/settings.ts';
 import type { SessionStage } from '../model.ts';
 
@@ -43,7 +44,7 @@ export type FlowEvent =
    */
   | { type: 'pass_accepted' }
   /** A complete session asked to prove a second factor again (an application demands MFA, or Security info wants a fresh proof). */
-  | { type: 'step_up' }
+  | { type: 'step_up'; phishingResistant?: boolean }
   | { type: 'signed_out' };
 
 /** What a session that used a Temporary Access Pass carries (not an RFC 8176 value: never an amr). */
@@ -75,7 +76,12 @@ export function nextState(state: FlowState, event: FlowEvent, facts: AccountFact
       if (state.stage !== expected && !adding) throw new GatehouseError('flow_step_not_allowed');
       return {
         stage: 'complete',
-        factors: withFactors(state.factors, 'mfa', event.factor, ...(event.also ?? [])),
+        factors: withFactors(
+          state.factors.filter((f) => f !== PHISHING_RESISTANT_WANTED),
+          'mfa',
+          event.factor,
+          ...(event.also ?? []),
+        ),
       };
     }
     case 'passkey_accepted': {
@@ -89,7 +95,15 @@ export function nextState(state: FlowState, event: FlowEvent, facts: AccountFact
     case 'step_up':
       if (state.stage !== 'complete') throw new GatehouseError('flow_step_not_allowed');
       if (facts.activeMethods === 0) throw new GatehouseError('method_not_found');
-      return { stage: 'verify_mfa', factors: state.factors.filter((f) => f === 'pwd') };
+      // An application or the console that requires a passkey or smartcard marks the step-up, so
+      // that only those may answer it.
+      return {
+        stage: 'verify_mfa',
+        factors: [
+          ...state.factors.filter((f) => f === 'pwd'),
+          ...(event.phishingResistant ? [PHISHING_RESISTANT_WANTED] : []),
+        ],
+      };
   }
 }
 

@@ -14,6 +14,7 @@ import { ownAccount } from './0014-own-account.ts';
 import { passkeys } from './0015-passkeys.ts';
 import { consoleData } from './0016-console-data.ts';
 import { applicationConsole } from './0017-application-console.ts';
+import { phishingResistantApplications } from './0018-phishing-resistant-applications.ts';
 
 /**
  * One list of migrations for both engines; each receives the engine for its few differences. A new
@@ -36,6 +37,7 @@ const migrations: Record<string, (engine: Engine) => Migration> = {
   '0015-passkeys': passkeys,
   '0016-console-data': consoleData,
   '0017-application-console': applicationConsole,
+  '0018-phishing-resistant-applications': phishingResistantApplications,
 };
 
 export function migrationProvider(engine: Engine): MigrationProvider {

@@ -19,6 +19,7 @@ export function applicationRepo(db: Kysely<Database>, engine: Engine): Applicati
             post_logout_redirect_uris: JSON.stringify(a.postLogoutRedirectUris),
             secret_sealed: a.secretSealed,
             require_mfa: a.requireMfa ? 1 : 0,
+            require_phishing_resistant: a.requirePhishingResistant ? 1 : 0,
             launch_url: a.launchUrl,
             created_at: toMillis(a.createdAt),
             secret_rotated_at: a.secretRotatedAt ? toMillis(a.secretRotatedAt) : null,
@@ -44,6 +45,17 @@ export function applicationRepo(db: Kysely<Database>, engine: Engine): Applicati
       const result = await db.deleteFrom('applications').where('client_id', '=', clientId).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     },
+    async setRequirements(clientId, requirements) {
+      const result = await db
+        .updateTable('applications')
+        .set({
+          require_mfa: requirements.requireMfa ? 1 : 0,
+          require_phishing_resistant: requirements.requirePhishingResistant ? 1 : 0,
+        })
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
     async replaceSecret(clientId, expected, secretSealed, at) {
       const result = await db
         .updateTable('applications')
@@ -64,6 +76,7 @@ function toApplication(row: Selectable<ApplicationsTable>): Application {
     postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
     secretSealed: row.secret_sealed,
     requireMfa: row.require_mfa === 1,
+    requirePhishingResistant: row.require_phishing_resistant === 1,
     launchUrl: row.launch_url ?? null,
     createdAt: fromMillis(row.created_at),
     secretRotatedAt: row.secret_rotated_at == null ? null : fromMillis(row.secret_rotated_at),

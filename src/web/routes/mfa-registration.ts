@@ -71,6 +71,15 @@ export function mfaRegistrationRoutes(core: Core, options: RegistrationOptions) 
         return reply.redirect(past, 303);
       }
     });
+    // The wizard of an account that must sign in with a passkey (its group requires one) creates
+    // a passkey: the core refuses any other method there, so the pages lead straight to it.
+    app.addHook('preHandler', async (request, reply) => {
+      const active = request.auth;
+      if (active?.session.stage !== 'register_mfa' || reply.sent || request.method !== 'GET') return;
+      if (!core.flow.phishingResistantWanted(active)) return;
+      if (!(request.routeOptions.url ?? '').startsWith('/mfa/register/passkey'))
+        return reply.redirect('/mfa/register/passkey', 303);
+    });
     const page = (
       reply: FastifyReply,
       template: string,

@@ -15,6 +15,8 @@ export interface VerificationOptions {
   applicationName: (session: Session) => Promise<string>;
   /** The portal's public address (passkeys are bound to it). */
   publicUrl?: string | undefined;
+  /** Smartcard sign-in is configured: a sign-in that needs a passkey may offer the card instead. */
+  careIdentity?: boolean;
 }
 
 const codeField = z.string().trim().max(20).catch('');
@@ -29,7 +31,7 @@ export function beginVerification(core: Core, options: VerificationOptions) {
     const active = signedIn(request);
     const [first] = await core.flow.challengeMethods(active);
     if (first === 'phone') return callPhone(core, request, reply);
-    if (first === 'passkey' || (!first && core.flow.phishingResistantRequired(active.account)))
+    if (first === 'passkey' || (!first && core.flow.phishingResistantWanted(active)))
       return reply.redirect('/mfa/verify/passkey', 303);
     if (first !== 'authenticator_app') return reply.redirect('/mfa/verify/code', 303);
     try {
@@ -121,7 +123,7 @@ export function mfaVerificationRoutes(core: Core, options: VerificationOptions) 
         if (call) return reply.redirect(`/mfa/verify/phone/${call.channel === 'sms' ? 'code' : 'call'}`, 303);
       }
       if (first === 'totp') return reply.redirect('/mfa/verify/code', 303);
-      if (first === 'passkey' || (!first && core.flow.phishingResistantRequired(active.account)))
+      if (first === 'passkey' || (!first && core.flow.phishingResistantWanted(active)))
         return reply.redirect('/mfa/verify/passkey', 303);
       return showPush(request, reply);
     });
@@ -154,7 +156,7 @@ export function mfaVerificationRoutes(core: Core, options: VerificationOptions) 
     // The waiting page listens here instead of polling the status URL.
     sessionEventsRoute(app, core, '/mfa/verify/events');
 
-    registerPasskeyVerification(app, core, options.publicUrl);
+    registerPasskeyVerification(app, core, options);
 
     app.get('/mfa/verify/code', async (request, reply) => renderCode(request, reply));
 

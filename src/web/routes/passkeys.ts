@@ -44,10 +44,18 @@ const originOf = (request: FastifyRequest, publicUrl: string | undefined) => pub
 /** `Passkey` in the registration wizard and in Security info's `Add sign-in method`. */
 export function registerPasskeyEnrolment(app: FastifyInstance, core: Core, publicUrl: string | undefined) {
   const base = '/mfa/register/passkey';
-  const render = (reply: FastifyReply, errors: FieldError[] = [], status = 200) =>
-    reply.page('passkey-register', { title: 'Create a passkey', ...summaryAndFields(errors) }, status);
+  const render = (request: FastifyRequest, reply: FastifyReply, errors: FieldError[] = [], status = 200) => {
+    const active = signedIn(request);
+    // In the wizard of an account that must use a passkey, no other method is offered.
+    const only = active.session.stage === 'register_mfa' && core.flow.phishingResistantWanted(active);
+    return reply.page(
+      'passkey-register',
+      { title: 'Create a passkey', only, ...summaryAndFields(errors) },
+      status,
+    );
+  };
 
-  app.get(base, async (_request, reply) => render(reply));
+  app.get(base, async (request, reply) => render(request, reply));
 
   // Asked by the page's script: the options for navigator.credentials.create().
   app.post(`${base}/options`, async (request, reply) => {
@@ -67,7 +75,7 @@ export function registerPasskeyEnrolment(app: FastifyInstance, core: Core, publi
   app.post(base, async (request, reply) => {
     const body = formBody(request.body);
     const name = nameField.safeParse(body.name);
-    if (!name.success) return render(reply, fieldErrors(name.error, nameMessages), 400);
+    if (!name.success) return render(request, reply, fieldErrors(name.error, nameMessages), 400);
     try {
       const response = credentialJson.safeParse(body.credential);
       if (!response.success) throw new GatehouseError('passkey_rejected');
@@ -83,23 +91,39 @@ export function registerPasskeyEnrolment(app: FastifyInstance, core: Core, publi
       const past = await pathPastRefusal(core, request, error, base);
       if (past) return reply.redirect(past, 303);
       if (!isGatehouseError(error)) throw error;
-      return render(reply, [{ field: 'name', text: messageFor(error, core.clock.now()) }], error.status);
+      return render(
+        request,
+        reply,
+        [{ field: 'name', text: messageFor(error, core.clock.now()) }],
+        error.status,
+      );
     }
     return reply.redirect('/mfa/register/app-password', 303);
   });
 }
 
 /** `Use a passkey` at the second factor (and as the default method). */
-export function registerPasskeyVerification(app: FastifyInstance, core: Core, publicUrl: string | undefined) {
+export function registerPasskeyVerification(
+  app: FastifyInstance,
+  core: Core,
+  options: { publicUrl?: string | undefined; careIdentity?: boolean },
+) {
+  const { publicUrl } = options;
   const base = '/mfa/verify/passkey';
   const render = async (request: FastifyRequest, reply: FastifyReply, problem?: string, status = 200) => {
     const active = signedIn(request);
     const methods = await core.flow.challengeMethods(active);
+    const returnTo = validReturn(active.session.returnTo);
     return reply.page(
       'passkey-verify',
       {
         title: 'Use a passkey',
-        required: core.flow.phishingResistantRequired(active.account),
+        // Said plainly: why only a passkey or a smartcard will do (the account's group, or the
+        // application or console this step-up is for).
+        required: core.flow.phishingResistantWanted(active),
+        byGroup: core.flow.phishingResistantRequired(active.account),
+        careIdentity: options.careIdentity === true,
+        smartcardHref: `/signin/smartcard${returnTo ? `?return=${encodeURIComponent(returnTo)}` : ''}`,
         hasPasskey: methods.includes('passkey'),
         hasPush: methods.includes('authenticator_app'),
         hasCode: methods.includes('totp'),

@@ -112,11 +112,14 @@ async function checkOneCredential(
 /**
  * The NPS-extension way for VPNs: the account password, then the user's approval in the app.
  * The password is throttled as any legacy sign-in (reserved before it is verified); the approval
- * is an `approval` push request.
+ * is an `approval` push request. An account whose group must use a passkey or smartcard is
+ * refused without a push (a VPN cannot ask for either).
  */
 export function legacyPasswordAndPush(
   ctx: LegacySignInContext & {
     requestApproval(account: Account, clientAddress: string, application: string): Promise<string>;
+    /** Accounts that must use a passkey or smartcard: a push cannot stand for either. */
+    phishingResistantRequired(account: Account): boolean;
   },
 ) {
   const decoy = ctx.hasher.hash(ctx.random.bytes(16).toString('hex'));
@@ -135,6 +138,20 @@ export function legacyPasswordAndPush(
     }
     await upgradePasswordHash(ctx, account, input.password);
     await limits.succeeded();
+    if (ctx.phishingResistantRequired(account)) {
+      // No push is sent: the phone would be asked to approve what it may not approve.
+      await ctx.audit.record({
+        type: 'sso.refused',
+        email: account.email,
+        clientAddress: input.clientAddress,
+        detail: {
+          protocol: input.protocol,
+          credential: 'password_and_push',
+          reason: 'phishing_resistant_required',
+        },
+      });
+      throw new GatehouseError('invalid_credentials', undefined, { reason: 'phishing_resistant_required' });
+    }
     const status = await ctx.requestApproval(account, input.clientAddress, input.application);
     await ctx.audit.record({
       type: status === 'approved' ? 'legacy.signed_in' : 'sso.refused',

@@ -13,6 +13,12 @@ export const passkeyFactor = (attachment: PasskeyAttachment) => (attachment === 
  */
 export const PHISHING_RESISTANT = 'phr';
 
+/**
+ * The session marker of a step-up that only a phishing-resistant method may answer (an
+ * application or the console requires one). Not an amr either; the proof replaces it.
+ */
+export const PHISHING_RESISTANT_WANTED = 'phr_wanted';
+
 /** Whether a session's factors came from a phishing-resistant method: a passkey or a smartcard. */
 export function isPhishingResistant(factors: readonly string[]): boolean {
   return factors.includes(PHISHING_RESISTANT) || factors.includes('sc');
@@ -20,5 +26,5 @@ export function isPhishingResistant(factors: readonly string[]): boolean {
 
 /** The amr values of a session's factors (markers such as the phishing-resistant flag left out). */
 export function amrOf(factors: readonly string[]): string[] {
-  return factors.filter((f) => f !== PHISHING_RESISTANT);
+  return factors.filter((f) => f !== PHISHING_RESISTANT && f !== PHISHING_RESISTANT_WANTED);
 }

@@ -9,13 +9,20 @@ export interface PasskeySettings {
   allowedAaguids: string[];
   /** How long the browser has to answer a challenge. */
   challengeSeconds: number;
-  /** Groups whose members must sign in with a phishing-resistant method: a passkey or a smartcard. */
-  requirePhishingResistant: { groups: string[] };
+  /**
+   * Who must sign in with a phishing-resistant method (a passkey or a smartcard): members of
+   * `groups` everywhere, and everyone using the operator console if `console`.
+   */
+  requirePhishingResistant: { groups: string[]; console: boolean };
 }
 
 export const defaultPasskeySettings: PasskeySettings = {
   rpName: 'Gatehouse',
   allowedAaguids: [],
   challengeSeconds: 300,
-  requirePhishingResistant: { groups: [] },
+  requirePhishingResistant: { groups: [], console: false },
 };
+
+/** Whether an operator requires this account (by one of its groups) to use a passkey or smartcard. */
+export const groupRequiresPhishingResistant = (settings: PasskeySettings, account: { groups: string[] }) =>
+  account.groups.some((g) => settings.requirePhishingResistant.groups.includes(g));

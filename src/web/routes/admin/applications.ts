@@ -83,12 +83,26 @@ function describe(a: Application) {
     kind: a.secretSealed ? 'Confidential (client secret)' : 'Public (PKCE, no secret)',
     confidential: a.secretSealed !== null,
     requireMfa: a.requireMfa ? 'Always' : 'When the application asks',
+    requirePhishingResistant: a.requirePhishingResistant
+      ? 'Always: a passkey or a smartcard'
+      : 'When the application asks (acr phr)',
+    requirements: { mfa: a.requireMfa, phishingResistant: a.requirePhishingResistant },
     redirectUris: a.redirectUris,
     postLogoutRedirectUris: a.postLogoutRedirectUris,
     launchUrl: a.launchUrl,
     added: when(a.createdAt),
     rotated: a.secretSealed ? when(a.secretRotatedAt ?? null) : 'No secret',
   };
+}
+
+/** What the page says once an operator changed what sign-ins to an application need. */
+function requirementsFlash(a: Application): string {
+  const needs = a.requirePhishingResistant
+    ? 'a passkey or a smartcard'
+    : a.requireMfa
+      ? 'MFA'
+      : 'what the application asks for';
+  return `Every sign-in to ${a.name} now needs ${needs}, from the next time it sends someone to the portal to sign in. Whoever it has already let in stays signed in to it.`;
 }
 
 /** Applications (single sign-on clients) in the console: list, add, rotate the secret, remove. */
@@ -157,6 +171,7 @@ export function applicationRoutes(core: Core) {
     application: Application,
     template: 'admin/application' | 'admin/application-remove',
     problem?: GatehouseError,
+    flash?: string,
   ) {
     const actor = actorOf(request);
     const errors = problem ? [applicationProblem(problem, now(), 'reason')] : [];
@@ -169,6 +184,7 @@ export function applicationRoutes(core: Core) {
         canChange: actor.role === 'operator',
         application: describe(application),
         values: problem ? formBody(request.body) : {},
+        flash,
         ...summaryAndFields(errors),
       },
       problem ? problem.status : 200,
@@ -201,6 +217,7 @@ export function applicationRoutes(core: Core) {
           postLogoutRedirectUris: lines(body['post-logout-uris']),
           confidential: body.kind !== 'public',
           requireMfa: body['require-mfa'] === 'yes',
+          requirePhishingResistant: body['require-phishing-resistant'] === 'yes',
           launchUrl: (body['launch-url'] ?? '').trim() || null,
         });
         return secretPage(request, reply, application, clientSecret, false);
@@ -226,6 +243,29 @@ export function applicationRoutes(core: Core) {
             formBody(request.body).reason,
           );
           return secretPage(request, reply, rotated.application, rotated.clientSecret, true);
+        } catch (error) {
+          if (!isGatehouseError(error) || error.code === 'application_not_found') throw error;
+          return detail(request, reply, application, 'admin/application', error);
+        }
+      }),
+    );
+
+    app.post(
+      '/admin/applications/:clientId/requirements',
+      known(async (request, reply) => {
+        const application = await found(request);
+        const body = formBody(request.body);
+        try {
+          const changed = await apps.setRequirements(
+            actorOf(request),
+            application.clientId,
+            {
+              requireMfa: body['require-mfa'] === 'yes',
+              requirePhishingResistant: body['require-phishing-resistant'] === 'yes',
+            },
+            body.reason,
+          );
+          return detail(request, reply, changed, 'admin/application', undefined, requirementsFlash(changed));
         } catch (error) {
           if (!isGatehouseError(error) || error.code === 'application_not_found') throw error;
           return detail(request, reply, application, 'admin/application', error);

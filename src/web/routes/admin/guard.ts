@@ -61,6 +61,11 @@ export function guardConsole(app: FastifyInstance, core: Core): void {
     const auth = request.auth;
     const role = auth?.session.stage === 'complete' ? await core.console.roleOf(auth.account) : undefined;
     if (!auth || !role) return notFound(reply);
+    if (core.console.requiresPhishingResistant && !core.flow.isPhishingResistant(auth)) {
+      if (!(await core.flow.hasPasskey(auth.account))) return needsPasskey(reply);
+      await core.flow.stepUp(auth, backOf(request), request.ip, { phishingResistant: true });
+      return reply.redirect('/mfa/verify', 303);
+    }
     if (!auth.session.factors.includes('mfa')) {
       try {
         await core.flow.stepUp(auth, backOf(request), request.ip);
@@ -107,11 +112,33 @@ export function guardConsole(app: FastifyInstance, core: Core): void {
     try {
       await core.flow.mayChange(auth(request), 'change_methods');
     } catch (error) {
+      // A console that needs a passkey is proved again with one, not with any method.
+      if (isGatehouseError(error, 'reverify_required') && core.console.requiresPhishingResistant) {
+        await core.flow.stepUp(auth(request), backOf(request), request.ip, { phishingResistant: true });
+        return reply.redirect('/mfa/verify', 303);
+      }
       const past = await pathPastRefusal(core, request, error, backOf(request));
       if (!past) throw error;
       return reply.redirect(past, 303);
     }
   });
+}
+
+/** The console requires a passkey or smartcard sign-in, and the operator has no passkey yet. */
+function needsPasskey(reply: FastifyReply) {
+  return reply.page(
+    'error',
+    {
+      title: 'The console needs a passkey or a smartcard',
+      heading: 'The console needs a passkey or a smartcard',
+      paragraphs: [
+        'The console can only be used after signing in with a passkey or a smartcard, which a fake website cannot use. Your account has no passkey yet.',
+        'To create one, select Profile, then Security info, then Add sign-in method, then I want to set up a different method, and choose Passkey. Or sign in with your smartcard (Log in with my Care identity). Then open the console again.',
+      ],
+      backLink: { href: '/profile/security-info', text: 'Go to Security info' },
+    },
+    403,
+  );
 }
 
 function auth(request: FastifyRequest) {
