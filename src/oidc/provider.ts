@@ -228,22 +228,27 @@ function policyWithMfa(portal: PortalSessions, core: Core) {
     }),
   );
   policy.get('login')?.checks.add(
-    new Check('phishing_resistant_required', 'a passkey or smartcard sign-in is required', async (ctx) => {
-      const { oidc } = ctx;
-      const active = await portal.resume(ctx);
-      if (!active) return Check.REQUEST_PROMPT;
-      const required =
-        oidc.client?.['require_phishing_resistant' as keyof typeof oidc.client] === true ||
-        core.flow.phishingResistantRequired(active.account);
-      // Asked of the portal session, not of the provider's: amr cannot tell a passkey held by
-      // the platform (swk) from the app's signing key (swk).
-      if (
-        phishingResistantDemanded(oidc.params?.acr_values, required) &&
-        !core.flow.isPhishingResistant(active)
-      )
-        return Check.REQUEST_PROMPT;
-      return Check.NO_NEED_TO_PROMPT;
-    }),
+    new Check(
+      'phishing_resistant_required',
+      'a passkey or smartcard sign-in is required',
+      'login_required',
+      async (ctx) => {
+        const { oidc } = ctx;
+        const active = await portal.resume(ctx);
+        if (!active) return Check.REQUEST_PROMPT;
+        const required =
+          oidc.client?.['require_phishing_resistant' as keyof typeof oidc.client] === true ||
+          core.flow.phishingResistantRequired(active.account);
+        // Asked of the portal session, not of the provider's: amr cannot tell a passkey held by
+        // the platform (swk) from the app's signing key (swk).
+        if (
+          phishingResistantDemanded(oidc.params?.acr_values, required) &&
+          !core.flow.isPhishingResistant(active)
+        )
+          return Check.REQUEST_PROMPT;
+        return Check.NO_NEED_TO_PROMPT;
+      },
+    ),
   );
   return policy;
 }
