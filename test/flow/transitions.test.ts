@@ -50,6 +50,30 @@ const table: [FlowStage, string[], FlowEvent, AccountFacts, string][] = [
   ['complete', ['pwd'], { type: 'step_up' }, hasMethod, 'verify_mfa pwd'],
   ['complete', ['pwd', 'mfa', 'swk'], { type: 'step_up' }, hasMethod, 'verify_mfa pwd'],
   ['complete', ['pwd'], { type: 'step_up' }, off, 'error method_not_found'],
+  // An application or the console that needs a passkey marks the step-up; the proof replaces it.
+  [
+    'complete',
+    ['pwd', 'mfa', 'otp'],
+    { type: 'step_up', phishingResistant: true },
+    hasMethod,
+    'verify_mfa pwd,phr_wanted',
+  ],
+  [
+    'verify_mfa',
+    ['pwd', 'phr_wanted'],
+    { type: 'factor_proven', factor: 'hwk', purpose: 'sign_in', also: ['user', 'phr'] },
+    hasMethod,
+    'complete pwd,mfa,hwk,user,phr',
+  ],
+  // A Temporary Access Pass only leads to registering: the new method's proof replaces it too.
+  ['verify_mfa', ['pwd'], { type: 'pass_accepted' }, hasMethod, 'register_mfa pwd,tap'],
+  [
+    'register_mfa',
+    ['pwd', 'tap'],
+    { type: 'factor_proven', factor: 'otp', purpose: 'registration' },
+    hasMethod,
+    'complete pwd,mfa,otp',
+  ],
   ['complete', ['pwd'], pushSignIn, hasMethod, 'error flow_step_not_allowed'],
   [
     'complete',

@@ -76,8 +76,10 @@ export function nextState(state: FlowState, event: FlowEvent, facts: AccountFact
       if (state.stage !== expected && !adding) throw new GatehouseError('flow_step_not_allowed');
       return {
         stage: 'complete',
+        // The marks of how the session got here (a pass, a step-up that wants a passkey) give
+        // way to the factor now proved: they are never stated to applications.
         factors: withFactors(
-          state.factors.filter((f) => f !== PHISHING_RESISTANT_WANTED),
+          state.factors.filter((f) => f !== PHISHING_RESISTANT_WANTED && f !== PASS_FACTOR),
           'mfa',
           event.factor,
           ...(event.also ?? []),
