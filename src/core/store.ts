@@ -242,6 +242,7 @@ export type RegistrationCategory =
   | 'method:totp'
   | 'method:phone'
   | 'method:smartcard'
+  | 'method:passkey'
   | 'exempt'
   | 'shared_mailbox'
   | 'none';

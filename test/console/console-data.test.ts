@@ -304,16 +304,31 @@ for (const engine of ENGINES) {
         lastUsedAt: null,
       });
 
+      // A passkey alone is a registration (it was once counted as none).
+      await addUser(portal.core, 'key@reg.example');
+      await portal.store.methods.insert({
+        id: randomUUID(),
+        accountId: await id('key@reg.example'),
+        kind: 'passkey',
+        label: 'Blue key',
+        status: 'active',
+        isDefault: false,
+        createdAt: clock.now(),
+        lastUsedAt: null,
+        data: {},
+      });
+
       // Only this test's accounts: other tests' events made none (accounts come from addUser here).
       const { counts } = await reports().registration();
       assert.deepEqual(counts, {
-        all: 10,
+        all: 11,
         mfa_enabled: 2,
-        mfa_not_enabled: 8,
+        mfa_not_enabled: 9,
         'method:authenticator_app': 3,
         'method:totp': 1,
         'method:phone': 2,
         'method:smartcard': 1,
+        'method:passkey': 1,
         none: 1,
         exempt: 2,
         shared_mailbox: 1,

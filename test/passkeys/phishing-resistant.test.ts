@@ -111,6 +111,11 @@ for (const engine of ENGINES) {
       assert.equal(acrFor(after.session.factors), ACR_MFA, 'stated as MFA unless asked for');
       const [stepped] = await eventsOf(email, 'session.stepped_up');
       assert.equal(stepped?.detail.phishingResistant, true);
+      // My sign-ins names each second factor: the passkey, then (older) the code.
+      const methods = (await portal.core.ownAccount.signIns.list(after.account))
+        .filter((entry) => entry.method !== 'password')
+        .map((entry) => entry.method);
+      assert.deepEqual(methods.slice(0, 2), ['passkey', 'verification_code']);
     });
 
     test('a step-up without it still accepts the code app (the mark is what narrows it)', {

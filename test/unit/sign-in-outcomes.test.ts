@@ -23,6 +23,14 @@ test('each second factor is counted under its own method', () => {
     method: 'text',
     outcome: 'success',
   });
+  // A platform passkey proves swk as the app does: its challenge names it.
+  assert.deepEqual(
+    step('mfa.verified', { challenge: 'passkey:m2', factors: ['pwd', 'swk', 'user', 'phr'] }),
+    {
+      method: 'passkey',
+      outcome: 'success',
+    },
+  );
   // A proof the counter does not know is not counted under a wrong name.
   assert.equal(step('mfa.verified', { challenge: 'other:x' }), undefined);
 });
@@ -39,6 +47,15 @@ test('refusals, denials and reports are told apart', () => {
   });
   assert.deepEqual(step('smartcard.refused'), { method: 'smartcard', outcome: 'failure' });
   assert.deepEqual(step('smartcard.signed_in'), { method: 'smartcard', outcome: 'success' });
+  assert.deepEqual(step('passkey.refused', { purpose: 'sign_in', reason: 'passkey_cloned' }), {
+    method: 'passkey',
+    outcome: 'failure',
+  });
+  assert.equal(
+    step('passkey.refused', { purpose: 'registration' }),
+    undefined,
+    'adding one is not a sign-in',
+  );
   assert.deepEqual(step('signin.failed', { reason: 'locked' }), { method: 'password', outcome: 'locked' });
 });
 

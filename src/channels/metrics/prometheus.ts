@@ -31,7 +31,7 @@ export function prometheusMetrics(): PrometheusMetrics {
   collectDefaultMetrics({ register: registry });
   const signIns = new Counter({
     name: 'gatehouse_sign_in_steps_total',
-    help: 'Sign-in steps by method (password, push, code, phone_call, text, smartcard, app_password...) and outcome',
+    help: 'Sign-in steps by method (password, push, code, phone_call, text, smartcard, passkey, app_password...) and outcome',
     labelNames: ['method', 'outcome'] as const,
     registers,
   });

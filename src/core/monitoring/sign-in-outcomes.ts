@@ -8,6 +8,7 @@ export type SignInMethod =
   | 'phone_call'
   | 'text'
   | 'smartcard'
+  | 'passkey'
   | 'app_password'
   | 'legacy_password'
   | 'password_and_push';
@@ -25,6 +26,7 @@ function verifiedMethod(detail: Record<string, unknown> | undefined): SignInMeth
   const kind = challenge.split(':')[0];
   if (kind === 'push') return 'push';
   if (kind === 'totp') return 'code';
+  if (kind === 'passkey') return 'passkey';
   if (kind === 'phone') {
     const factors = Array.isArray(detail?.factors) ? detail.factors : [];
     return factors.includes('sms') ? 'text' : 'phone_call';
@@ -75,6 +77,9 @@ export function signInStepOf(event: AuditEventInput): SignInStep | undefined {
       return { method: 'smartcard', outcome: 'success' };
     case 'smartcard.refused':
       return { method: 'smartcard', outcome: 'failure' };
+    case 'passkey.refused':
+      // Refused answers at sign-in (a passkey being added is not a sign-in).
+      return detail?.purpose === 'registration' ? undefined : { method: 'passkey', outcome: 'failure' };
     case 'legacy.signed_in':
       return { method: legacyMethod(detail), outcome: 'success' };
     case 'app_password.used':

@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
+import { PHISHING_RESISTANT } from '../methods/passkey/factors.ts';
 import type { Account, AuditEvent, AuditEventType } from '../model.ts';
 import type { ActiveSession } from '../sessions/session-service.ts';
 import type { SignOutEverywhere } from '../sessions/sign-out-everywhere.ts';
@@ -16,6 +17,7 @@ export type SignInMethod =
   | 'phone_call'
   | 'text_message'
   | 'smartcard'
+  | 'passkey'
   | 'single_sign_on';
 
 /** One line of My sign-ins, read from the audit log (which already records every attempt). */
@@ -41,6 +43,7 @@ const TYPES: AuditEventType[] = [
   'push.wrong_number',
   'phone.reported',
   'smartcard.signed_in',
+  'passkey.refused',
   'sso.signed_in',
   'signin.reported',
 ];
@@ -71,7 +74,10 @@ function entryOf(event: AuditEvent): Omit<SignInEntry, 'reported'> | undefined {
     case 'mfa.verified': {
       if (detail.purpose !== 'sign_in') return undefined;
       const factors = Array.isArray(detail.factors) ? (detail.factors as string[]) : [];
-      const method = factors.map((f) => factorMethod[f]).find(Boolean) ?? 'authenticator_app';
+      // A passkey proves swk or hwk too: its phishing-resistant mark tells it from the app.
+      const method = factors.includes(PHISHING_RESISTANT)
+        ? 'passkey'
+        : (factors.map((f) => factorMethod[f]).find(Boolean) ?? 'authenticator_app');
       return { ...base, method, result: 'success' };
     }
     case 'push.denied':
@@ -93,6 +99,8 @@ function entryOf(event: AuditEvent): Omit<SignInEntry, 'reported'> | undefined {
       return { ...base, method: 'phone_call', result: 'reported' };
     case 'smartcard.signed_in':
       return { ...base, method: 'smartcard', result: 'success' };
+    case 'passkey.refused':
+      return detail.purpose === 'registration' ? undefined : { ...base, method: 'passkey', result: 'denied' };
     case 'sso.signed_in':
       return {
         ...base,

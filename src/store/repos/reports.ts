@@ -23,6 +23,7 @@ function facts(now: number, where: RawBuilder<unknown>, few = false) {
       sql`case when exists (select 1 from mfa_methods m where m.account_id = a.id and m.status = 'active' and m.kind = ${k}) then 1 else 0 end`;
     return sql`select a.id, a.mfa_enabled, a.shared_mailbox,
         ${has('authenticator_app')} as app, ${has('totp')} as totp, ${has('phone')} as phone,
+        ${has('passkey')} as passkey,
         case when exists (select 1 from certificate_bindings c where c.account_id = a.id) then 1 else 0 end as smartcard,
         case when exists (select 1 from account_exemptions e where e.account_id = a.id and e.review_at > ${now})
           or exists (select 1 from account_groups xg join groups g on g.name = xg.group_name
@@ -33,11 +34,12 @@ function facts(now: number, where: RawBuilder<unknown>, few = false) {
   const kind = (k: string) => sql`max(case when kind = ${k} then 1 else 0 end)`;
   return sql`select a.id, a.mfa_enabled, a.shared_mailbox,
       coalesce(m.app, 0) as app, coalesce(m.totp, 0) as totp, coalesce(m.phone, 0) as phone,
+      coalesce(m.passkey, 0) as passkey,
       case when c.account_id is null then 0 else 1 end as smartcard,
       case when x.account_id is null then 0 else 1 end as exempt_any
     from accounts a
     left join (select account_id, ${kind('authenticator_app')} as app, ${kind('totp')} as totp,
-        ${kind('phone')} as phone
+        ${kind('phone')} as phone, ${kind('passkey')} as passkey
       from mfa_methods where status = 'active' group by account_id) m on m.account_id = a.id
     left join (select distinct account_id from certificate_bindings) c on c.account_id = a.id
     left join (${exemptIds(now)}) x on x.account_id = a.id
@@ -53,9 +55,10 @@ const onFacts: Record<RegistrationCategory, string> = {
   'method:totp': 'totp = 1',
   'method:phone': 'phone = 1',
   'method:smartcard': 'smartcard = 1',
+  'method:passkey': 'passkey = 1',
   exempt: 'shared_mailbox = 0 and exempt_any = 1',
   shared_mailbox: 'shared_mailbox = 1',
-  none: 'shared_mailbox = 0 and exempt_any = 0 and app = 0 and totp = 0 and phone = 0 and smartcard = 0',
+  none: 'shared_mailbox = 0 and exempt_any = 0 and app = 0 and totp = 0 and phone = 0 and passkey = 0 and smartcard = 0',
 };
 
 /**

@@ -26,6 +26,7 @@ const methodWords: Record<SignInEntry['method'], string> = {
   phone_call: 'Phone call',
   text_message: 'Text message',
   smartcard: 'Smartcard',
+  passkey: 'Passkey',
   single_sign_on: 'Single sign-on',
 };
 const resultWords: Record<SignInEntry['result'], string> = {
