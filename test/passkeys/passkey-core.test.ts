@@ -379,18 +379,8 @@ for (const engine of ENGINES) {
 
     before(async () => {
       if (!skip)
-        portal = await startTestPortal({
-          engine,
-          clock,
-          settings: {
-            passkeys: {
-              rpName: 'Gatehouse',
-              allowedAaguids: [],
-              challengeSeconds: 300,
-              requirePhishingResistant: { groups: [] },
-            },
-          },
-        });
+        // The default passkey settings (nobody is required a phishing-resistant method).
+        portal = await startTestPortal({ engine, clock });
     });
     after(async () => portal?.close());
 
