@@ -117,6 +117,10 @@ const catalogue = {
   phishing_resistant_required: { status: 403, shown: true },
   /** Too many `Sign in with a passkey` challenges asked from one address: wait, then try again. */
   passkey_requests_throttled: { status: 429, shown: true },
+  /** Too many refused passkey answers for the account, or (before sign-in) from one address: wait. */
+  passkey_attempts_throttled: { status: 429, shown: true },
+  /** A passkey challenge asked for an account that has no active passkey (none is offered). */
+  passkey_not_registered: { status: 404, shown: true },
 } as const satisfies Record<string, { status: number; shown: boolean }>;
 
 export type ErrorCode = keyof typeof catalogue;

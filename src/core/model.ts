@@ -84,7 +84,11 @@ export interface Session {
 }
 
 export type MethodKind = 'authenticator_app' | 'totp' | 'phone' | 'passkey';
-export type MethodStatus = 'pending' | 'active';
+/**
+ * `suspended`: no longer usable (a passkey whose signature counter went backwards: it may have been
+ * copied); kept, and still counted as registered, so a password alone never reopens registration.
+ */
+export type MethodStatus = 'pending' | 'active' | 'suspended';
 
 /** A registered way of proving it is the user. `data` is the method's own, secrets encrypted. */
 export interface MfaMethod {
@@ -353,6 +357,10 @@ export const AuditEventTypes = [
   'passkey.registered',
   'passkey.accepted',
   'passkey.refused',
+  /** Passkey answers refused unchecked by the attempt limits (detail.scope: account or client). */
+  'passkey.throttled',
+  /** A passkey suspended (detail.reason: passkey_cloned): it no longer signs in. */
+  'passkey.suspended',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];
@@ -380,7 +388,8 @@ export type NoticeKind =
   | 'password_changed'
   | 'password_reset'
   | 'signin_reported'
-  | 'lockout';
+  | 'lockout'
+  | 'method_suspended';
 
 export interface NoticeFacts {
   at: string;

@@ -282,13 +282,18 @@ export interface ReportStore {
 
 /** Registered authentication methods (the authenticator app, phones...). */
 export interface MethodStore {
-  /** Active methods only: their count decides whether sign-in asks for MFA or for registration. */
+  /**
+   * Registered methods (active, and suspended ones): their count decides whether sign-in asks for
+   * MFA or for registration, so suspending the last method never lets a password alone register one.
+   */
   countForAccount(accountId: string): Promise<number>;
   insert(method: MfaMethod): Promise<void>;
   find(id: string): Promise<MfaMethod | undefined>;
   listForAccount(accountId: string): Promise<MfaMethod[]>;
   /** pending -> active; true only for the caller that changed it. */
   activate(id: string): Promise<boolean>;
+  /** active -> suspended (it no longer proves anything); true only for the caller that changed it. */
+  suspend(id: string): Promise<boolean>;
   remove(id: string): Promise<boolean>;
   touch(id: string, at: Date): Promise<void>;
   updateData(id: string, data: Record<string, unknown>): Promise<void>;

@@ -240,7 +240,7 @@ export function withoutWebFonts(css: string): string {
 }
 
 /** The portal's own scripts (progressive enhancement only: every page works without them). */
-const SCRIPTS = new Set(['/approval-wait.js', '/profile-menu.js', '/passkey.js']);
+const SCRIPTS = new Set(['/approval-wait.js', '/profile-menu.js', '/passkey.js', '/passkey-autofill.js']);
 
 /** The NHS.UK frontend's styles and images and Gatehouse's own, which every page links to. */
 export async function registerStaticFiles(app: FastifyInstance): Promise<void> {

@@ -102,6 +102,8 @@ const errorMessages: Partial<Record<ErrorCode, string>> = {
   passkey_already_registered: 'This passkey is already registered.',
   passkey_requests_throttled:
     'Too many passkey requests have come from your network. Try again in {wait}, or choose a different method.',
+  passkey_attempts_throttled: 'Too many passkey attempts. Try again in {wait}, or choose a different method.',
+  passkey_not_registered: 'You have no passkey for this account. Choose a different method.',
   phishing_resistant_required:
     'Your organisation requires you to sign in with a passkey or a smartcard. Other methods cannot be used for your account.',
 };

@@ -56,6 +56,23 @@ export class SoftAuthenticator {
     return this.credentials.map((c) => b64u(c.id));
   }
 
+  /**
+   * The first credential as Chromium's virtual authenticator takes it (WebAuthn.addCredential:
+   * base64, the private key in PKCS #8), so a browser holds a passkey registered through the core.
+   */
+  forBrowser(rpId: string) {
+    const c = this.credentials[0];
+    if (!c) throw new Error('the soft authenticator holds no credential');
+    return {
+      credentialId: c.id.toString('base64'),
+      isResidentCredential: true,
+      rpId,
+      privateKey: (c.privateKey.export({ format: 'der', type: 'pkcs8' }) as Buffer).toString('base64'),
+      userHandle: Buffer.from(c.userHandle, 'base64url').toString('base64'),
+      signCount: c.counter,
+    };
+  }
+
   /** A copy holding the same keys and counters: a cloned authenticator. */
   clone(): SoftAuthenticator {
     const copy = new SoftAuthenticator(this.attachment);

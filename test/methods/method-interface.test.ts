@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PASSKEY_ATTEMPT_LIMITS } from '../../src/core/methods/passkey/passkey-service.ts';
 import { codeAt } from '../../src/core/methods/totp/totp-codes.ts';
 import type { ActiveSession } from '../../src/core/sessions/session-service.ts';
 import type { MethodName } from '../../src/core/sign-in-flow/flow.ts';
@@ -54,6 +55,10 @@ interface Adapter {
   sessionBound: boolean;
   /** The error once the method is removed: at the start of a challenge or at its finish. */
   removedWith: string;
+  /** The error a challenge is refused with at its start when the account does not have the method. */
+  notRegisteredWith: string;
+  /** What startChallenge is given (the same input a real caller gives). */
+  startInput: Input;
   /**
    * How each refusal ends (an error code, or `waiting` where the method keeps waiting for the
    * right answer): a wrong enrolment, a wrong answer, another session's answer, a replayed one.
@@ -172,6 +177,8 @@ for (const engine of ENGINES) {
       // may type it. What stops its reuse is that each step is claimed once (asserted in clause 3).
       sessionBound: false,
       removedWith: 'method_not_found',
+      notRegisteredWith: 'method_not_found',
+      startInput: {},
       refused: {
         enrolment: 'invalid_code',
         wrong: 'invalid_code',
@@ -233,6 +240,8 @@ for (const engine of ENGINES) {
       limit: { max: 3, refusedWith: 'push_blocked' },
       sessionBound: true,
       removedWith: 'no_push_device',
+      notRegisteredWith: 'no_push_device',
+      startInput: { application: 'Gatehouse' },
       // The session's own request is looked up, so another's approval leaves it waiting.
       refused: { enrolment: 'waiting', wrong: 'waiting', otherSession: 'waiting', replayed: 'waiting' },
     };
@@ -277,6 +286,8 @@ for (const engine of ENGINES) {
       limit: { max: CODE_LIMIT, refusedWith: 'too_many_attempts' },
       sessionBound: true,
       removedWith: 'method_not_found',
+      notRegisteredWith: 'method_not_found',
+      startInput: { channel: 'sms' },
       refused: {
         enrolment: 'invalid_code',
         wrong: 'invalid_code',
@@ -334,11 +345,17 @@ for (const engine of ENGINES) {
         };
       },
       failureEvent: 'passkey.refused',
-      // A passkey cannot be guessed (a signature by a key that never leaves the authenticator), so
-      // the method has no limit on wrong answers; each one is refused and audited (asserted).
-      limit: null,
+      // A passkey cannot be guessed, but refused answers are limited per account all the same
+      // (counted before each is checked); the answers refused by the limit are not evaluated.
+      limit: {
+        max: PASSKEY_ATTEMPT_LIMITS.account.maxFailures,
+        refusedWith: 'passkey_attempts_throttled',
+      },
       sessionBound: true,
-      removedWith: 'passkey_not_recognised',
+      // Its options are refused at once: none would name a passkey of the account.
+      removedWith: 'passkey_not_registered',
+      notRegisteredWith: 'passkey_not_registered',
+      startInput: { origin: ORIGIN },
       refused: {
         enrolment: 'passkey_wrong_site',
         wrong: 'passkey_wrong_site',
@@ -503,6 +520,21 @@ for (const engine of ENGINES) {
         assert.equal(await ended(() => finish(c.active, kind, answer)), adapter.refused.replayed);
         assert.equal(await stageOf(c.token), 'verify_mfa');
       });
+
+      test(
+        `${kind}: a challenge for it is refused at its start when the account does not have it`,
+        opts(),
+        async () => {
+          // A user with another method only: a code app, or (for codes) a passkey.
+          const { email } = await enrolled(kind === 'totp' ? passkey : totp);
+          const { active, token } = await atSecondFactor(email);
+          assert.ok(!(await flow().challengeMethods(active)).includes(kind), 'not offered');
+          await assert.rejects(flow().startChallenge(active, kind, adapter.startInput as never, IP), {
+            code: adapter.notRegisteredWith,
+          });
+          assert.equal(await stageOf(token), 'verify_mfa');
+        },
+      );
 
       test(`${kind}: once removed it is not listed and a challenge for it is refused`, opts(), async () => {
         const { email, token } = await enrolled(adapter);

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { isGatehouseError } from '../../src/core/errors.ts';
+import { noticeMessage } from '../../src/channels/mail/notice-words.ts';
+import { type GatehouseError, isGatehouseError } from '../../src/core/errors.ts';
 import { isPhishingResistant } from '../../src/core/methods/passkey/factors.ts';
+import { PASSKEY_ATTEMPT_LIMITS } from '../../src/core/methods/passkey/passkey-service.ts';
 import { codeAt } from '../../src/core/methods/totp/totp-codes.ts';
+import type { Notice } from '../../src/core/model.ts';
 import { PASSKEY_OPTIONS_LIMIT } from '../../src/core/sign-in-flow/flow.ts';
 import { ACR_MFA, acrFor } from '../../src/oidc/acr.ts';
+import { messageFor } from '../../src/web/messages.ts';
+import { manualClock } from '../helpers/clock.ts';
 import { ENGINES, postgresUnavailable } from '../helpers/engines.ts';
 import {
   addUser,
@@ -14,6 +19,7 @@ import {
   type TestPortal,
 } from '../helpers/portal.ts';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
+import { attacker, BURST, outcomes, tally } from '../limits/burst.ts';
 
 const IP = '192.0.2.1';
 const ORIGIN = 'https://portal.example.org';
@@ -355,5 +361,298 @@ for (const engine of ENGINES) {
         { code: 'phishing_resistant_required' },
       );
     });
+  });
+}
+
+/**
+ * The limits on refused passkey answers (PASSKEY_ATTEMPT_LIMITS), and what a cloned passkey
+ * does, on each engine. "Evaluated" means the answer's challenge was claimed (the first check;
+ * a refused answer past it reaches the signature check); the limits count before that.
+ */
+for (const engine of ENGINES) {
+  describe(`passkey attempt limits and suspension (${engine})`, async () => {
+    const skip = engine === 'postgres' ? await postgresUnavailable() : null;
+    const clock = manualClock();
+    const { account: perAccount, client: perClient } = PASSKEY_ATTEMPT_LIMITS;
+    let portal: TestPortal;
+    let n = 0;
+
+    before(async () => {
+      if (!skip)
+        // The default passkey settings (nobody is required a phishing-resistant method).
+        portal = await startTestPortal({ engine, clock });
+    });
+    after(async () => portal?.close());
+
+    const eventsOf = async (email: string | null, type: string) =>
+      (await portal.core.audit.list({ limit: 100_000 })).filter(
+        (e) => e.type === type && (email === null || e.email === email),
+      );
+    /** How many of these challenges were claimed: their answers were evaluated. */
+    const claimed = async (options: { challenge: string }[]) =>
+      (await Promise.all(options.map((o) => portal.store.passkeys.findChallenge(o.challenge)))).filter(
+        (c) => c?.usedAt,
+      ).length;
+    const lockEnds = () => clock.advanceMinutes(perAccount.lockMinutes + 1);
+
+    async function userWithPasskey() {
+      const key = new SoftAuthenticator();
+      const email = `passkey.limits${++n}-${engine}@example.org`;
+      await addUser(portal.core, email);
+      const account = await portal.core.accounts.find(email);
+      assert.ok(account);
+      await portal.core.enrolment.enable(account, IP);
+      const { active } = await signedInSession(portal.core, email);
+      const options = await portal.core.flow.startEnrolment(active, 'passkey', { origin: ORIGIN }, IP);
+      const outcome = await portal.core.flow.finishEnrolment(
+        active,
+        'passkey',
+        { origin: ORIGIN, response: key.register(options, ORIGIN), name: 'Blue security key' },
+        IP,
+      );
+      assert.equal(outcome.status, 'proved');
+      return { email, key, account };
+    }
+
+    /** `Sign in with a passkey` begun in BURST browsers (each from an address of its own). */
+    const passwordlessStarts = (count: number) =>
+      Promise.all(
+        Array.from({ length: count }, async (_, i) => {
+          const state = portal.core.passkeys.newState();
+          const options = await portal.core.flow.startPasskeySignIn(state, ORIGIN, attacker(i));
+          return { state, options };
+        }),
+      );
+    const passwordless = (state: string, response: unknown, clientAddress: string) =>
+      portal.core.flow.signInWithPasskey({
+        state,
+        origin: ORIGIN,
+        response: response as never,
+        clientAddress,
+        returnTo: null,
+      });
+
+    test(`second factor: of ${BURST} wrong answers at once, ${perAccount.maxFailures} are evaluated; the rest, then the right one, are refused unchecked`, {
+      skip: skip ?? false,
+    }, async () => {
+      const { email, key } = await userWithPasskey();
+      const { active } = await signedInSession(portal.core, email);
+      const options = await Promise.all(
+        Array.from({ length: BURST }, () =>
+          portal.core.flow.startChallenge(active, 'passkey', { origin: ORIGIN }, IP),
+        ),
+      );
+      // Signed by the real key, without user verification: refused at the signature check.
+      const codes = await outcomes(
+        options.map((o) =>
+          portal.core.flow.finishChallenge(
+            active,
+            'passkey',
+            { origin: ORIGIN, response: key.assert(o, ORIGIN, { uv: false }) },
+            IP,
+          ),
+        ),
+      );
+      const evaluated = await claimed(options);
+      console.log(
+        `# ${engine}: ${BURST} parallel wrong answers at the second factor, ${evaluated} evaluated`,
+      );
+      assert.equal(evaluated, perAccount.maxFailures, JSON.stringify(tally(codes)));
+      assert.deepEqual(tally(codes), {
+        passkey_rejected: perAccount.maxFailures,
+        passkey_attempts_throttled: BURST - perAccount.maxFailures,
+      });
+      assert.equal((await eventsOf(email, 'passkey.refused')).length, perAccount.maxFailures);
+      const throttled = await eventsOf(email, 'passkey.throttled');
+      assert.equal(throttled.length, BURST - perAccount.maxFailures, 'each refusal by the limit is audited');
+      assert.ok(throttled.every((e) => e.detail.scope === 'account'));
+
+      // The right answer now is refused too, unchecked, with when to try again.
+      const right = await portal.core.flow.startChallenge(active, 'passkey', { origin: ORIGIN }, IP);
+      await assert.rejects(
+        portal.core.flow.finishChallenge(
+          active,
+          'passkey',
+          { origin: ORIGIN, response: key.assert(right, ORIGIN) },
+          IP,
+        ),
+        (error: GatehouseError) => {
+          assert.equal(error.code, 'passkey_attempts_throttled');
+          const wait = (error.details.until as Date).getTime() - clock.now().getTime();
+          assert.equal(wait, perAccount.lockMinutes * 60_000);
+          assert.equal(
+            messageFor(error, clock.now()),
+            `Too many passkey attempts. Try again in ${perAccount.lockMinutes} minutes, or choose a different method.`,
+          );
+          return true;
+        },
+      );
+      assert.equal(await claimed([right]), 0, 'not evaluated');
+
+      lockEnds();
+      const later = await portal.core.flow.startChallenge(active, 'passkey', { origin: ORIGIN }, IP);
+      const outcome = await portal.core.flow.finishChallenge(
+        active,
+        'passkey',
+        { origin: ORIGIN, response: key.assert(later, ORIGIN) },
+        IP,
+      );
+      assert.equal(outcome.status, 'proved', 'once the lock ends, the right answer proves');
+    });
+
+    test(`before sign-in: of ${BURST} answers at once from one address by an unknown passkey, ${perClient.maxFailures} are evaluated`, {
+      skip: skip ?? false,
+    }, async () => {
+      lockEnds();
+      const address = '198.51.100.7';
+      const stranger = new SoftAuthenticator();
+      stranger.register(strangerOptions(), ORIGIN);
+      const starts = await passwordlessStarts(BURST);
+      const codes = await outcomes(
+        starts.map(({ state, options }) => passwordless(state, stranger.assert(options, ORIGIN), address)),
+      );
+      const evaluated = await claimed(starts.map((s) => s.options));
+      console.log(`# ${engine}: ${BURST} parallel unknown passkeys from one address, ${evaluated} evaluated`);
+      assert.equal(evaluated, perClient.maxFailures, JSON.stringify(tally(codes)));
+      assert.deepEqual(tally(codes), {
+        passkey_not_recognised: perClient.maxFailures,
+        passkey_attempts_throttled: BURST - perClient.maxFailures,
+      });
+      const throttled = (await eventsOf(null, 'passkey.throttled')).filter(
+        (e) => e.clientAddress === address,
+      );
+      assert.equal(throttled.length, BURST - perClient.maxFailures);
+      assert.ok(throttled.every((e) => e.detail.scope === 'client'));
+
+      // The address is locked for everyone's passkeys; another address is not held up.
+      const { email, key } = await userWithPasskey();
+      const [mine, other] = await passwordlessStarts(2);
+      assert.ok(mine && other);
+      await assert.rejects(passwordless(mine.state, key.assert(mine.options, ORIGIN), address), {
+        code: 'passkey_attempts_throttled',
+      });
+      const { account } = await passwordless(other.state, key.assert(other.options, ORIGIN), '198.51.100.8');
+      assert.equal(account.email, email);
+    });
+
+    test(`before sign-in: of ${BURST} wrong answers at once by one user's passkey from ${BURST} addresses, ${perAccount.maxFailures} are evaluated; the owner is then refused too`, {
+      skip: skip ?? false,
+    }, async () => {
+      lockEnds();
+      const { email, key } = await userWithPasskey();
+      const starts = await passwordlessStarts(BURST);
+      const codes = await outcomes(
+        starts.map(({ state, options }, i) =>
+          passwordless(state, key.assert(options, ORIGIN, { uv: false }), attacker(i)),
+        ),
+      );
+      const evaluated = await claimed(starts.map((s) => s.options));
+      console.log(`# ${engine}: ${BURST} parallel wrong answers naming one passkey, ${evaluated} evaluated`);
+      assert.equal(evaluated, perAccount.maxFailures, JSON.stringify(tally(codes)));
+      assert.deepEqual(tally(codes), {
+        passkey_rejected: perAccount.maxFailures,
+        passkey_attempts_throttled: BURST - perAccount.maxFailures,
+      });
+      assert.equal((await eventsOf(email, 'passkey.refused')).length, perAccount.maxFailures);
+      assert.equal((await eventsOf(email, 'passkey.throttled')).length, BURST - perAccount.maxFailures);
+
+      // The owner's account is counted, whichever way the passkey is used.
+      const [again] = await passwordlessStarts(1);
+      assert.ok(again);
+      await assert.rejects(passwordless(again.state, key.assert(again.options, ORIGIN), IP), {
+        code: 'passkey_attempts_throttled',
+      });
+      const { active } = await signedInSession(portal.core, email);
+      const options = await portal.core.flow.startChallenge(active, 'passkey', { origin: ORIGIN }, IP);
+      await assert.rejects(
+        portal.core.flow.finishChallenge(
+          active,
+          'passkey',
+          { origin: ORIGIN, response: key.assert(options, ORIGIN) },
+          IP,
+        ),
+        { code: 'passkey_attempts_throttled' },
+      );
+      assert.equal(await claimed([again.options, options]), 0);
+
+      lockEnds();
+      const [after] = await passwordlessStarts(1);
+      assert.ok(after);
+      const signedIn = await passwordless(after.state, key.assert(after.options, ORIGIN), IP);
+      assert.equal(signedIn.account.email, email, 'once the lock ends, the owner signs in');
+    });
+
+    test('a cloned passkey is suspended, audited and its owner told; it no longer signs in', {
+      skip: skip ?? false,
+    }, async () => {
+      lockEnds();
+      const { email, key, account } = await userWithPasskey();
+      const clone = key.clone();
+      for (let i = 0; i < 2; i++) {
+        const [start] = await passwordlessStarts(1);
+        assert.ok(start);
+        await passwordless(start.state, key.assert(start.options, ORIGIN), IP);
+      }
+      // The clone's counter is behind the original's: refused, and the passkey suspended.
+      const { active } = await signedInSession(portal.core, email);
+      const options = await portal.core.flow.startChallenge(active, 'passkey', { origin: ORIGIN }, IP);
+      await assert.rejects(
+        portal.core.flow.finishChallenge(
+          active,
+          'passkey',
+          { origin: ORIGIN, response: clone.assert(options, ORIGIN) },
+          IP,
+        ),
+        { code: 'passkey_cloned' },
+      );
+      const [method] = (await portal.store.methods.listForAccount(account.id)).filter(
+        (m) => m.kind === 'passkey',
+      );
+      assert.equal(method?.status, 'suspended');
+      const suspended = await eventsOf(email, 'passkey.suspended');
+      assert.equal(suspended.length, 1);
+      assert.equal(suspended[0]?.detail.reason, 'passkey_cloned');
+      assert.equal(suspended[0]?.detail.method, method?.id);
+      assert.deepEqual([suspended[0]?.detail.stored, suspended[0]?.detail.presented], [2, 1]);
+      const notices = (await portal.store.notices.listForEmail(email)).filter(
+        (x) => x.kind === 'method_suspended',
+      );
+      assert.equal(notices.length, 1, 'a security notice is queued');
+      const mail = noticeMessage(
+        notices[0] as Notice,
+        'Example NHS Trust',
+        'contact your IT service desk at once',
+      );
+      assert.equal(mail.subject, 'Example NHS Trust: A sign-in method on your account was suspended');
+      assert.match(
+        mail.text,
+        /\(Blue security key\) on your account was suspended because it may have been copied/,
+      );
+
+      // Later uses of it, by the original key too, are refused as not recognised.
+      const [start] = await passwordlessStarts(1);
+      assert.ok(start);
+      await assert.rejects(passwordless(start.state, key.assert(start.options, ORIGIN), IP), {
+        code: 'passkey_not_recognised',
+      });
+      // At the next sign-in it is not offered, and not asked for; the password alone does not
+      // reopen registration (the suspended passkey still counts as registered).
+      const next = await signedInSession(portal.core, email);
+      assert.equal(next.active.session.stage, 'verify_mfa');
+      assert.deepEqual(await portal.core.flow.challengeMethods(next.active), []);
+      await assert.rejects(portal.core.flow.startChallenge(next.active, 'passkey', { origin: ORIGIN }, IP), {
+        code: 'passkey_not_registered',
+      });
+      assert.equal((await eventsOf(email, 'passkey.suspended')).length, 1, 'suspended once');
+    });
+
+    /** Creation options for a passkey of an account this portal does not have (never registered). */
+    const strangerOptions = () =>
+      ({
+        rp: { id: 'portal.example.org', name: 'Gatehouse' },
+        user: { id: 'c3RyYW5nZXI', name: 'stranger', displayName: 'stranger' },
+        challenge: 'c3RyYW5nZXI',
+        pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+      }) as never;
   });
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PASSKEY_ATTEMPT_LIMITS } from '../../src/core/methods/passkey/passkey-service.ts';
 import { codeAt } from '../../src/core/methods/totp/totp-codes.ts';
 import { PASSKEY_OPTIONS_LIMIT } from '../../src/core/sign-in-flow/flow.ts';
 import { InjectClient } from '../helpers/inject-client.ts';
@@ -121,7 +122,11 @@ describe('passkey pages', () => {
 
   test('the passkey script and @simplewebauthn/browser are served from the portal itself', async () => {
     const client = new InjectClient(portal.app);
-    for (const path of ['/static/passkey.js', '/static/simplewebauthn-browser.js']) {
+    for (const path of [
+      '/static/passkey.js',
+      '/static/passkey-autofill.js',
+      '/static/simplewebauthn-browser.js',
+    ]) {
       const answer = await client.get(path);
       assert.equal(answer.statusCode, 200, path);
       assert.match(String(answer.headers['content-type']), /javascript/);
@@ -141,6 +146,59 @@ describe('passkey pages', () => {
     assert.match(
       String(last?.json().error),
       /Too many passkey requests have come from your network\. Try again in/,
+    );
+  });
+
+  test("the sign-in page offers passkeys in the email field's suggestions: the form its script posts signs in", async () => {
+    const { email, key } = await userWithPasskey();
+    const client = new InjectClient(portal.app, '198.51.100.71');
+    const page = await client.get('/signin?return=%2Finteraction%2Fabc123');
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<input[^>]*id="email"[^>]*autocomplete="username webauthn"/);
+    assert.match(page.body, /<script type="module" src="\/static\/passkey-autofill\.js"><\/script>/);
+    const form = page.body.match(
+      /<form method="post" action="\/signin\/passkey"[^>]*data-passkey-autofill[^>]*>([\s\S]*?)<\/form>/,
+    );
+    assert.ok(form, 'a hidden form for the chosen passkey');
+    assert.match(form[0], /\bhidden\b/);
+    assert.match(form[1] ?? '', /name="_csrf" value="[^"]+"/);
+    assert.match(form[1] ?? '', /name="return" value="\/interaction\/abc123"/);
+    assert.match(form[1] ?? '', /name="credential"/);
+    // What the script does: options with the page's token, then the answer posted in that form.
+    const options = await client.post('/signin/passkey/options', {}, { formPage: '/signin' });
+    assert.equal(options.statusCode, 200);
+    const credential = JSON.stringify(key.assert(options.json(), ORIGIN));
+    const signedIn = await client.post(
+      '/signin/passkey',
+      { credential, return: '/interaction/abc123' },
+      { formPage: '/signin?return=%2Finteraction%2Fabc123' },
+    );
+    assert.equal(signedIn.statusCode, 303);
+    assert.equal(signedIn.headers.location, '/interaction/abc123', 'back to where it was going');
+    const accepted = (await portal.core.audit.list({ email, limit: 100 })).filter(
+      (e) => e.type === 'passkey.accepted',
+    );
+    assert.equal(accepted[0]?.detail?.purpose, 'passwordless');
+  });
+
+  test('refused passkey answers beyond the limit are answered in their own words (429)', async () => {
+    const { key } = await userWithPasskey();
+    const client = new InjectClient(portal.app, '198.51.100.72');
+    const answers = [];
+    for (let i = 0; i <= PASSKEY_ATTEMPT_LIMITS.account.maxFailures; i++) {
+      const options = await client.post('/signin/passkey/options', {}, { formPage: '/signin/passkey' });
+      const credential = JSON.stringify(key.assert(options.json(), ORIGIN, { uv: false }));
+      answers.push(await client.post('/signin/passkey', { credential }, { formPage: '/signin/passkey' }));
+    }
+    const refused = answers.slice(0, -1);
+    assert.ok(refused.every((a) => a.statusCode === 400 && a.body.includes('The passkey was not accepted')));
+    const last = answers.at(-1);
+    assert.equal(last?.statusCode, 429);
+    assert.ok(
+      last?.body.includes(
+        `Too many passkey attempts. Try again in ${PASSKEY_ATTEMPT_LIMITS.account.lockMinutes} minutes, or choose a different method.`,
+      ),
+      last?.body,
     );
   });
 });

@@ -26,6 +26,11 @@ const happened: Record<NoticeKind, { subject: string; line: (what?: string) => s
     subject: 'A sign-in to your account was reported',
     line: () => 'A sign-in to your account was reported as not you. Every session of your account was ended.',
   },
+  method_suspended: {
+    subject: 'A sign-in method on your account was suspended',
+    line: (what) =>
+      `A sign-in method${what ? ` (${what})` : ''} on your account was suspended because it may have been copied. It can no longer be used to sign in.`,
+  },
   lockout: {
     subject: 'Your account was locked after failed sign-ins',
     line: () => 'Your account was locked for a while because of too many failed sign-in attempts.',
@@ -48,7 +53,9 @@ export function noticeMessage(notice: Notice, organisation: string, helpText: st
     '',
     notice.kind === 'signin_reported'
       ? `Change your password now. If you did not report it, ${helpText}.`
-      : `If this was you, there is nothing to do. If it was not you, ${helpText}, and change your password.`,
+      : notice.kind === 'method_suspended'
+        ? `Change your password now, and ${helpText}.`
+        : `If this was you, there is nothing to do. If it was not you, ${helpText}, and change your password.`,
     '',
     `${organisation} sign-in portal. This message was sent automatically; do not reply to it.`,
   ];

@@ -21,6 +21,7 @@ const noticeOf: Partial<Record<AuditEventType, NoticeKind>> = {
   'push.reported': 'signin_reported',
   'phone.reported': 'signin_reported',
   'signin.locked': 'lockout',
+  'passkey.suspended': 'method_suspended',
 };
 
 const whatOf = (detail: Record<string, unknown> | undefined): string | undefined => {

@@ -11,7 +11,7 @@ export function methodRepo(db: Kysely<Database>): MethodStore {
         .selectFrom('mfa_methods')
         .select((eb) => eb.fn.countAll<number>().as('count'))
         .where('account_id', '=', accountId)
-        .where('status', '=', 'active')
+        .where('status', 'in', ['active', 'suspended'])
         .executeTakeFirstOrThrow();
       return Number(row.count);
     },
@@ -51,6 +51,15 @@ export function methodRepo(db: Kysely<Database>): MethodStore {
         .set({ status: 'active' })
         .where('id', '=', id)
         .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async suspend(id) {
+      const result = await db
+        .updateTable('mfa_methods')
+        .set({ status: 'suspended' })
+        .where('id', '=', id)
+        .where('status', '=', 'active')
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },

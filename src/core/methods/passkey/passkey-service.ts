@@ -11,8 +11,9 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import { isoBase64URL } from '@simplewebauthn/server/helpers';
-import { GatehouseError } from '../../errors.ts';
+import { GatehouseError, isGatehouseError } from '../../errors.ts';
 import type { Account, MfaMethod, PasskeyChallenge, PasskeyCredential } from '../../model.ts';
+import { type Reservation, type ThrottleRule, throttle } from '../../throttle/throttle.ts';
 import { type ChallengeContext, claimChallenge, issueChallenge, refused } from './challenges.ts';
 import type { PasskeyAttachment } from './factors.ts';
 import { checkSite, readClientData, rpIdOf } from './response-checks.ts';
@@ -51,8 +52,23 @@ const activeCredentials = async (ctx: PasskeyContext, account: Account) => {
 
 const transportsOf = (c: PasskeyCredential) => c.transports as AuthenticatorTransport[];
 
+/**
+ * Refused passkey answers, counted before each answer is checked (its challenge claimed, its
+ * signature verified): per account (the signed-in one at the second factor, or the owner of the
+ * credential an answer names before sign-in), and before sign-in per client address too. Beyond
+ * the limit, answers are refused unchecked (`passkey_attempts_throttled`) until the lock ends.
+ */
+export const PASSKEY_ATTEMPT_LIMITS: { account: ThrottleRule; client: ThrottleRule } = {
+  account: { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 },
+  client: { maxFailures: 20, windowMinutes: 15, lockMinutes: 15 },
+};
+
+type Granted = Extract<Reservation, { granted: true }>;
+
 export function passkeyService(ctx: PasskeyContext) {
   const { store, clock, audit, settings } = ctx;
+  const accountAttempts = throttle(store, clock, PASSKEY_ATTEMPT_LIMITS.account);
+  const clientAttempts = throttle(store, clock, PASSKEY_ATTEMPT_LIMITS.client);
 
   /** Step 1 of adding a passkey: options for navigator.credentials.create(), its challenge bound to the session. */
   async function beginRegistration(
@@ -176,6 +192,10 @@ export function passkeyService(ctx: PasskeyContext) {
     origin: string,
   ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const purpose = account ? 'sign_in' : 'passwordless';
+    // For an account, only its own active passkeys are allowed: with none, nothing is asked for
+    // (an empty list would let the browser offer any discoverable passkey of this site).
+    const allowed = account ? await activeCredentials(ctx, account) : [];
+    if (account && allowed.length === 0) throw new GatehouseError('passkey_not_registered');
     const challenge = await issueChallenge(
       ctx,
       purpose,
@@ -188,16 +208,87 @@ export function passkeyService(ctx: PasskeyContext) {
       challenge: isoBase64URL.toBuffer(challenge),
       timeout: settings.challengeSeconds * 1000,
       userVerification: 'required',
-      allowCredentials: account
-        ? (await activeCredentials(ctx, account)).map((c) => ({ id: c.id, transports: transportsOf(c) }))
-        : [],
+      allowCredentials: allowed.map((c) => ({ id: c.id, transports: transportsOf(c) })),
     });
   }
 
   /**
-   * The browser's assertion, checked in this order: its challenge claimed once for this session,
-   * the origin and RP ID, the credential (known, active, of this account), the signature with user
-   * verification, and the signature counter moved forwards (one conditional update).
+   * Counts an answer against the limits before anything of it is checked: the account's (when it
+   * is known) and, before sign-in, the client address's. Beyond a limit the answer is refused
+   * unchecked (`passkey_attempts_throttled`, audited as `passkey.throttled`).
+   */
+  async function reserveAttempt(
+    accountId: string | null,
+    perClient: boolean,
+    facts: { email: string | null; clientAddress: string; purpose: string; credential?: string },
+  ): Promise<{ account?: Granted; client?: Granted }> {
+    const held: { account?: Granted; client?: Granted } = {};
+    const limits = [
+      ...(perClient ? [['client', clientAttempts, `passkey:client:${facts.clientAddress}`] as const] : []),
+      ...(accountId ? [['account', accountAttempts, `passkey:account:${accountId}`] as const] : []),
+    ];
+    for (const [scope, limit, key] of limits) {
+      const reservation = await limit.reserve(key);
+      if (reservation.granted) {
+        held[scope] = reservation;
+        continue;
+      }
+      // Not checked, so not a failure of the limit already reserved.
+      await held.client?.released();
+      await audit.record({
+        type: 'passkey.throttled',
+        email: facts.email,
+        clientAddress: facts.clientAddress,
+        detail: {
+          scope,
+          purpose: facts.purpose,
+          until: reservation.until,
+          ...(facts.credential ? { credential: facts.credential } : {}),
+        },
+      });
+      throw new GatehouseError('passkey_attempts_throttled', undefined, { until: reservation.until });
+    }
+    return held;
+  }
+
+  /**
+   * A passkey whose counter went backwards may have been copied: it is suspended (it no longer
+   * signs in, and is not offered), audited, and its owner is sent a notice (with the audit event).
+   */
+  async function suspendCloned(
+    owner: Account,
+    method: MfaMethod,
+    credential: PasskeyCredential,
+    clientAddress: string,
+    counters: { stored: number; presented: number },
+  ) {
+    await store.transaction(async (tx) => {
+      // Of parallel answers by clones, the first suspends it; the others find it suspended.
+      if (!(await tx.methods.suspend(method.id))) return;
+      await audit.record(
+        {
+          type: 'passkey.suspended',
+          email: owner.email,
+          clientAddress,
+          detail: {
+            method: method.id,
+            credential: credential.id,
+            label: method.label,
+            reason: 'passkey_cloned',
+            ...counters,
+          },
+        },
+        tx,
+      );
+    });
+  }
+
+  /**
+   * The browser's assertion, counted first against the attempt limits (see reserveAttempt), then
+   * checked in this order: its challenge claimed once for this session, the origin and RP ID, the
+   * credential (known, active, of this account), the signature with user verification, and the
+   * signature counter moved forwards (one conditional update; a counter that went backwards
+   * suspends the passkey). Every refusal is audited and counted as a failure.
    */
   async function finishAuthentication(
     account: Account | null,
@@ -207,8 +298,17 @@ export function passkeyService(ctx: PasskeyContext) {
     clientAddress: string,
   ): Promise<PasskeyUse> {
     const purpose: PasskeyChallenge['purpose'] = account ? 'sign_in' : 'passwordless';
-    let email = account?.email ?? null;
     const credentialId = typeof response?.id === 'string' ? response.id : undefined;
+    // Before sign-in nobody is named: the answer counts (and a refusal is audited) against the
+    // owner of the credential it names, looked up, not checked, before anything is evaluated.
+    const named = !account && credentialId ? await store.passkeys.findCredential(credentialId) : undefined;
+    const namedOwner = named ? await store.accounts.findById(named.accountId) : undefined;
+    let email = account?.email ?? namedOwner?.email ?? null;
+    const facts = { clientAddress, purpose, ...(credentialId ? { credential: credentialId } : {}) };
+    const attempt = await reserveAttempt(account?.id ?? named?.accountId ?? null, !account, {
+      ...facts,
+      email,
+    });
     try {
       const data = readClientData(response.response.clientDataJSON);
       await claimChallenge(ctx, data.challenge, bindingHash, purpose);
@@ -241,11 +341,12 @@ export function passkeyService(ctx: PasskeyContext) {
         throw new GatehouseError('passkey_rejected', String(error));
       });
       if (!verification.verified) throw new GatehouseError('passkey_rejected');
-      if (!(await store.passkeys.advanceCounter(credential.id, verification.authenticationInfo.newCounter)))
-        throw new GatehouseError('passkey_cloned', undefined, {
-          stored: credential.counter,
-          presented: verification.authenticationInfo.newCounter,
-        });
+      const presented = verification.authenticationInfo.newCounter;
+      if (!(await store.passkeys.advanceCounter(credential.id, presented))) {
+        const stored = (await store.passkeys.findCredential(credential.id))?.counter ?? credential.counter;
+        await suspendCloned(owner, method, credential, clientAddress, { stored, presented });
+        throw new GatehouseError('passkey_cloned', undefined, { stored, presented });
+      }
       await store.methods.touch(method.id, clock.now());
       const attachment = (method.data as Partial<PasskeyData>).attachment ?? 'cross-platform';
       await audit.record({
@@ -254,19 +355,19 @@ export function passkeyService(ctx: PasskeyContext) {
         clientAddress,
         detail: { method: method.id, credential: credential.id, purpose, attachment },
       });
+      // The account's count starts again; the address's counts failures only (as at the password).
+      await attempt.account?.passed();
+      await attempt.client?.released();
       return { account: owner, method, attachment };
     } catch (error) {
-      // Before sign-in nobody is named: the refusal is audited against the credential's owner.
-      if (!email && credentialId) {
-        const owner = await store.passkeys.findCredential(credentialId);
-        email = owner ? ((await store.accounts.findById(owner.accountId))?.email ?? null) : null;
+      if (isGatehouseError(error) && error.code.startsWith('passkey_')) {
+        await attempt.client?.failed();
+        await attempt.account?.failed();
+      } else {
+        await attempt.client?.released();
+        await attempt.account?.released();
       }
-      return refused(ctx, error, {
-        email,
-        clientAddress,
-        purpose,
-        ...(credentialId ? { credential: credentialId } : {}),
-      });
+      return refused(ctx, error, { ...facts, email });
     }
   }
 

@@ -1,3 +1,5 @@
+import { GatehouseError } from '../../errors.ts';
+import type { MfaMethod } from '../../model.ts';
 import { issueProof } from '../../sign-in-flow/proof.ts';
 import type { AuthenticationMethod, MethodCall } from '../method.ts';
 import { totpKeyData } from './totp-data.ts';
@@ -43,10 +45,12 @@ export function totpMethod(
     );
   }
 
+  const showsCodes = (methods: readonly MfaMethod[]) =>
+    methods.some((m) => m.status === 'active' && totpKeyData.safeParse(m.data).success);
+
   return {
     kind: 'totp',
-    available: (methods) =>
-      methods.some((m) => m.status === 'active' && totpKeyData.safeParse(m.data).success),
+    available: showsCodes,
 
     startEnrolment: (call, input) => setupOf(call, input.issuer),
 
@@ -64,7 +68,13 @@ export function totpMethod(
       return { status: 'proved', proof: proofFor(call, 'registration', setup.methodId) };
     },
 
-    startChallenge: async () => null,
+    // Nothing is sent, but an account with no method that shows codes is told so at once, as
+    // every method refuses a challenge for a method the account does not have.
+    async startChallenge(call) {
+      if (!showsCodes(await ctx.store.methods.listForAccount(call.account.id)))
+        throw new GatehouseError('method_not_found');
+      return null;
+    },
 
     async finishChallenge(call, input) {
       const method = await verifyCode(ctx, call.account, input.code, call.clientAddress);
