@@ -62,13 +62,18 @@ describe('Phishing-resistant sign-in required by the console, an application and
     await portal?.close();
   });
 
-  /** A browser with a virtual platform authenticator. */
+  const presence = new WeakMap<Page, (enabled: boolean) => Promise<unknown>>();
+
+  /**
+   * A browser with a virtual platform authenticator. `presence(page, false)` stops it answering by
+   * itself: the sign-in page's conditional request would otherwise sign in with its passkey at once.
+   */
   async function browserWithAuthenticator(): Promise<Page> {
     const { context, page } = await openPage(browser);
     contexts.push(context);
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
       options: {
         protocol: 'ctap2',
         transport: 'internal',
@@ -78,6 +83,9 @@ describe('Phishing-resistant sign-in required by the console, an application and
         automaticPresenceSimulation: true,
       },
     });
+    presence.set(page, (enabled) =>
+      cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled }),
+    );
     return page;
   }
 
@@ -200,6 +208,7 @@ describe('Phishing-resistant sign-in required by the console, an application and
     await page.goto(`${base}/`);
     await expectNoAxeViolations(page);
     await addPasskey(page, 'Ward PC');
+    await presence.get(page)?.(false);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${base}/signin`);
     await expectNoAxeViolations(page);
@@ -215,6 +224,7 @@ describe('Phishing-resistant sign-in required by the console, an application and
     await page.getByText('What you are signing in to needs a passkey or a smartcard').waitFor();
     await expectNoAxeViolations(page);
     assert.equal(await page.getByRole('link', { name: 'Use a verification code' }).count(), 0);
+    await presence.get(page)?.(true);
     const answered = await atApplication(page, () =>
       page.getByRole('button', { name: 'Use a passkey' }).click(),
     );

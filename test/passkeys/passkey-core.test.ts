@@ -644,6 +644,22 @@ for (const engine of ENGINES) {
         code: 'passkey_not_registered',
       });
       assert.equal((await eventsOf(email, 'passkey.suspended')).length, 1, 'suspended once');
+
+      // Security info shows it as suspended; it can be removed once another method signs in.
+      const now = (await portal.core.accounts.find(email))!;
+      assert.equal(now.mfaEnabled, true);
+      const listed = (await portal.core.methods.list(now)).methods;
+      assert.deepEqual(
+        listed.map((m) => [m.kind, m.status]),
+        [['passkey', 'suspended']],
+      );
+      await assert.rejects(portal.core.methods.remove(now, method!.id, IP), { code: 'last_method' });
+      await insertCodeApp(portal.store, account.id);
+      await portal.core.methods.remove(now, method!.id, IP);
+      assert.deepEqual(
+        (await portal.core.methods.list(now)).methods.map((m) => m.kind),
+        ['totp'],
+      );
     });
 
     /** Creation options for a passkey of an account this portal does not have (never registered). */

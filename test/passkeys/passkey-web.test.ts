@@ -100,6 +100,21 @@ describe('passkey pages', () => {
     assert.equal(code.statusCode, 303);
   });
 
+  test('Security info shows a suspended passkey as such, and not as a default choice', async () => {
+    const { email, secret } = await userWithPasskey();
+    const account = (await portal.core.accounts.find(email))!;
+    const passkey = (await portal.store.methods.listForAccount(account.id)).find((m) => m.kind === 'passkey');
+    assert.ok(passkey && (await portal.store.methods.suspend(passkey.id)));
+    const client = new InjectClient(portal.app);
+    assert.equal(await passwordStep(client, email), '/mfa/verify/code');
+    await client.post('/mfa/verify/code', { code: codeAt(secret, new Date()) });
+    const page = await client.get('/profile/security-info');
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /Passkey: Blue key <strong class="nhsuk-tag nhsuk-tag--red">Suspended<\/strong>/);
+    assert.match(page.body, /It may have been copied, so it no longer signs you in/);
+    assert.doesNotMatch(page.body, /Default sign-in method/, 'one usable method: nothing to choose');
+  });
+
   test('a passkey answer carried to another browser is refused in words, and audited', async () => {
     const { email, key } = await userWithPasskey();
     const victim = new InjectClient(portal.app);

@@ -134,7 +134,7 @@ export function operatorConsole(deps: ConsoleDeps) {
         account,
         role,
         eligibility,
-        methods: methods.filter((m) => m.status === 'active').map(describeMethod),
+        methods: methods.filter((m) => m.status === 'active' || m.status === 'suspended').map(describeMethod),
         appPasswords,
         smartcards,
         sessions: sessions.filter((s) => s.idleExpiresAt > now && s.absoluteExpiresAt > now),
@@ -201,6 +201,8 @@ function describeMethod(m: MfaMethod) {
     /** The device's name, or the phone number masked. */
     label: m.kind === 'phone' ? maskPhone(m.label) : m.label,
     isDefault: m.isDefault,
+    /** Suspended: it no longer signs in (a passkey that may have been copied). */
+    suspended: m.status === 'suspended',
     createdAt: m.createdAt,
     lastUsedAt: m.lastUsedAt,
   };

@@ -5,6 +5,8 @@ import type { Store } from '../store.ts';
 
 /** Methods that prove a second factor at sign-in (app passwords do not). */
 const isSignInMethod = (m: MfaMethod) => m.status === 'active';
+/** What Security info lists: those, and suspended ones (shown as such, so they can be removed). */
+const isListed = (m: MfaMethod) => m.status === 'active' || m.status === 'suspended';
 
 /** What the Security info page does with a user's methods. */
 export function methodManagement(store: Store, audit: AuditLog) {
@@ -14,16 +16,18 @@ export function methodManagement(store: Store, audit: AuditLog) {
         store.methods.listForAccount(account.id),
         store.appPasswords.listForAccount(account.id),
       ]);
-      return { methods: methods.filter(isSignInMethod), appPasswords };
+      return { methods: methods.filter(isListed), appPasswords };
     },
 
     /** Removes a method; the last one cannot go while MFA is on (add its replacement first). */
     async remove(account: Account, methodId: string, clientAddress: string) {
       await store.transaction(async (tx) => {
-        const methods = (await tx.methods.listForAccount(account.id)).filter(isSignInMethod);
+        const methods = (await tx.methods.listForAccount(account.id)).filter(isListed);
         const method = methods.find((m) => m.id === methodId);
         if (!method) throw new GatehouseError('method_not_found');
-        if (account.mfaEnabled && methods.length === 1) throw new GatehouseError('last_method');
+        // A suspended method proves nothing: what must remain is another one that does.
+        const others = methods.filter((m) => m.id !== method.id && isSignInMethod(m));
+        if (account.mfaEnabled && others.length === 0) throw new GatehouseError('last_method');
         await tx.methods.remove(method.id);
         await audit.record(
           {

@@ -21,6 +21,7 @@ const describeMethod = (m: MfaMethod) => ({
   label: m.label,
   kindLabel: kindLabels[m.kind] ?? m.kind,
   isDefault: m.isDefault,
+  suspended: m.status === 'suspended',
   added: formatDateTime(m.createdAt),
   lastUsed: m.lastUsedAt ? formatDateTime(m.lastUsedAt) : 'Never',
 });
@@ -58,11 +59,13 @@ export function securityInfoRoutes(core: Core, smartcards = false) {
               lastUsed: card.lastUsedAt ? formatDateTime(card.lastUsedAt) : 'Never',
             }))
           : undefined,
-        defaultChoices: methods.map((m) => ({
-          value: m.id,
-          text: `${kindLabels[m.kind] ?? m.kind}: ${m.label}`,
-          selected: m.isDefault,
-        })),
+        defaultChoices: methods
+          .filter((m) => m.status === 'active')
+          .map((m) => ({
+            value: m.id,
+            text: `${kindLabels[m.kind] ?? m.kind}: ${m.label}`,
+            selected: m.isDefault,
+          })),
       });
     });
 
