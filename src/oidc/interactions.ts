@@ -9,6 +9,9 @@ import { acrFor, mfaDemanded, phishingResistantDemanded } from './acr.ts';
 import { HAND_OFF_TEMPLATE, type HandOff, handOffPage } from './hand-off.ts';
 import { signInFreshEnough, signInTime } from './sign-in-time.ts';
 
+/** Why an application's sign-in is refused: it needs a factor the account has not set up. */
+type Refusal = 'mfa_required' | 'phishing_resistant_required';
+
 export const INTERACTION_PATH = /^\/interaction\/[A-Za-z0-9_-]{1,64}$/;
 
 export interface InteractionOptions {
@@ -52,35 +55,40 @@ export function interactionRoutes(core: Core, options: InteractionOptions) {
 
       const clientId = String(details.params.client_id);
       const application = await core.applications.find(clientId);
-      if (
-        mfaDemanded(details.params.acr_values, application?.requireMfa ?? false) &&
-        !session.factors.includes('mfa')
-      ) {
-        if (await core.singleSignOn.canProveSecondFactor(account.id)) {
-          // Step up: the same session proves a second factor, then comes back here.
-          await core.flow.stepUp(auth, returnTo, request.ip);
-          return reply.redirect('/mfa/verify', 303);
-        }
+      /**
+       * The application needs more than the account can prove: audited, and the user reads why
+       * here, in the portal's words; applications show an error response as they can
+       * (mod_auth_openidc 2.4.12 takes one carrying RFC 9207's iss for a discovery response), if
+       * at all.
+       */
+      const refuse = async (purpose: Refusal, description: string) => {
         await core.audit.record({
           type: 'sso.refused',
           email: account.email,
           clientAddress: request.ip,
-          detail: { application: clientId, reason: 'mfa_required_but_not_set_up' },
+          detail: { application: clientId, reason: `${purpose}_but_not_set_up` },
         });
-        // The user reads why here, in the portal's words: applications show an error response
-        // as they can (mod_auth_openidc 2.4.12 takes one carrying RFC 9207's iss for a
-        // discovery response), if at all.
         return finish(
           provider,
           request,
           reply,
-          {
-            error: 'access_denied',
-            error_description:
-              'This application requires multi-factor authentication, which is not set up on this account.',
-          },
-          { purpose: 'mfa_required', application: application?.name ?? 'This application' },
+          { error: 'access_denied', error_description: description },
+          { purpose, application: application?.name ?? 'This application' },
         );
+      };
+
+      if (
+        mfaDemanded(details.params.acr_values, application?.requireMfa ?? false) &&
+        !session.factors.includes('mfa')
+      ) {
+        if (!(await core.singleSignOn.canProveSecondFactor(account.id)))
+          return refuse(
+            'mfa_required',
+            'This application requires multi-factor authentication, which is not set up on this account.',
+          );
+        // Step up: the same session proves a second factor, then comes back here.
+        await core.flow.stepUp(auth, returnTo, request.ip);
+        return reply.redirect('/mfa/verify', 303);
       }
 
       const phishingResistantWanted =
@@ -89,28 +97,14 @@ export function interactionRoutes(core: Core, options: InteractionOptions) {
           application?.requirePhishingResistant ?? false,
         ) || core.flow.phishingResistantRequired(account);
       if (phishingResistantWanted && !core.flow.isPhishingResistant(auth)) {
-        if (await core.flow.hasPasskey(account)) {
-          // Step up to a passkey only (or a new sign-in with a smartcard), then back here.
-          await core.flow.stepUp(auth, returnTo, request.ip, { phishingResistant: true });
-          return reply.redirect('/mfa/verify', 303);
-        }
-        await core.audit.record({
-          type: 'sso.refused',
-          email: account.email,
-          clientAddress: request.ip,
-          detail: { application: clientId, reason: 'phishing_resistant_required_but_not_set_up' },
-        });
-        return finish(
-          provider,
-          request,
-          reply,
-          {
-            error: 'access_denied',
-            error_description:
-              'This application requires a sign-in with a passkey or a smartcard, and this account has no passkey.',
-          },
-          { purpose: 'phishing_resistant_required', application: application?.name ?? 'This application' },
-        );
+        if (!(await core.flow.hasPasskey(account)))
+          return refuse(
+            'phishing_resistant_required',
+            'This application requires a sign-in with a passkey or a smartcard, and this account has no passkey.',
+          );
+        // Step up to a passkey only (or a new sign-in with a smartcard), then back here.
+        await core.flow.stepUp(auth, returnTo, request.ip, { phishingResistant: true });
+        return reply.redirect('/mfa/verify', 303);
       }
 
       const grant = details.grantId

@@ -12,7 +12,13 @@ import {
   openPage,
   signIn,
 } from '../helpers/browser.ts';
-import { addUser, insertCodeApp, startTestPortal, type TestPortal } from '../helpers/portal.ts';
+import {
+  addUser,
+  insertCodeApp,
+  passkeysRequiring,
+  startTestPortal,
+  type TestPortal,
+} from '../helpers/portal.ts';
 
 const CALLBACK = 'https://theatre.example.org/callback';
 const GROUP = 'Theatre staff';
@@ -36,12 +42,7 @@ describe('Phishing-resistant sign-in required by the console, an application and
         listen: true,
         singleSignOn: true,
         settings: {
-          passkeys: {
-            rpName: 'Gatehouse',
-            allowedAaguids: [],
-            challengeSeconds: 300,
-            requirePhishingResistant: { groups: [GROUP], console: true },
-          },
+          passkeys: passkeysRequiring([GROUP], true),
         },
       }),
       launchBrowser({ localhost: true }),

@@ -12,6 +12,7 @@ import { type Clock, systemClock, systemRandom } from '../../src/core/clock.ts';
 import { aesGcmSecretBox } from '../../src/core/crypto/secret-box.ts';
 import { type Core, type CoreSettings, createCore, defaultCoreSettings } from '../../src/core/index.ts';
 import type { DeviceNotifier } from '../../src/core/methods/authenticator-app/notifier.ts';
+import { defaultPasskeySettings, type PasskeySettings } from '../../src/core/methods/passkey/settings.ts';
 import type { CallOutcomeSink, Telephony } from '../../src/core/methods/phone/telephony.ts';
 import type { SmartcardSettings } from '../../src/core/methods/smartcard/settings.ts';
 import { defaultSmartcardSettings } from '../../src/core/methods/smartcard/settings.ts';
@@ -278,4 +279,9 @@ export async function openTestSession(store: Store, account: Account, stage: Ses
     stage,
     ['pwd'],
   );
+}
+
+/** Passkey settings with operators' phishing-resistant requirement (otherwise the defaults). */
+export function passkeysRequiring(groups: string[], console = false): PasskeySettings {
+  return { ...defaultPasskeySettings, requirePhishingResistant: { groups, console } };
 }

@@ -10,6 +10,7 @@ import { insertPhone, recordingTelephony } from '../helpers/own-account.ts';
 import {
   addUser,
   insertCodeApp,
+  passkeysRequiring,
   signedInSession,
   startTestPortal,
   type TestPortal,
@@ -93,12 +94,7 @@ for (const engine of ENGINES) {
           telephony: phone.telephony,
           settings: {
             codeAttempts: { maxFailures: CODE_LIMIT, windowMinutes: 15, lockMinutes: 15 },
-            passkeys: {
-              rpName: 'Gatehouse',
-              allowedAaguids: [],
-              challengeSeconds: 300,
-              requirePhishingResistant: { groups: [], console: false },
-            },
+            passkeys: passkeysRequiring([]),
           },
         });
     });

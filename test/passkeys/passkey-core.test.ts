@@ -14,6 +14,7 @@ import { ENGINES, postgresUnavailable } from '../helpers/engines.ts';
 import {
   addUser,
   insertCodeApp,
+  passkeysRequiring,
   signedInSession,
   startTestPortal,
   type TestPortal,
@@ -36,12 +37,7 @@ for (const engine of ENGINES) {
         portal = await startTestPortal({
           engine,
           settings: {
-            passkeys: {
-              rpName: 'Gatehouse',
-              allowedAaguids: [],
-              challengeSeconds: 300,
-              requirePhishingResistant: { groups: ['console operators'], console: false },
-            },
+            passkeys: passkeysRequiring(['console operators']),
           },
         });
     });

@@ -7,6 +7,7 @@ import { InjectClient } from '../helpers/inject-client.ts';
 import {
   addUser,
   insertCodeApp,
+  passkeysRequiring,
   signedInSession,
   startTestPortal,
   TEST_PASSWORD,
@@ -27,12 +28,7 @@ describe('passkey pages', () => {
   before(async () => {
     portal = await startTestPortal({
       settings: {
-        passkeys: {
-          rpName: 'Gatehouse',
-          allowedAaguids: [],
-          challengeSeconds: 300,
-          requirePhishingResistant: { groups: ['console operators'], console: false },
-        },
+        passkeys: passkeysRequiring(['console operators']),
       },
     });
   });

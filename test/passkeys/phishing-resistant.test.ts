@@ -8,6 +8,7 @@ import { ENGINES, postgresUnavailable } from '../helpers/engines.ts';
 import {
   addUser,
   insertCodeApp,
+  passkeysRequiring,
   signedInSession,
   startTestPortal,
   TEST_PASSWORD,
@@ -35,12 +36,7 @@ for (const engine of ENGINES) {
         portal = await startTestPortal({
           engine,
           settings: {
-            passkeys: {
-              rpName: 'Gatehouse',
-              allowedAaguids: [],
-              challengeSeconds: 300,
-              requirePhishingResistant: { groups: [GROUP], console: true },
-            },
+            passkeys: passkeysRequiring([GROUP], true),
           },
         });
     });

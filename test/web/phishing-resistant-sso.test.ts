@@ -9,6 +9,7 @@ import { csrfTokenIn } from '../helpers/inject-client.ts';
 import {
   addUser,
   insertCodeApp,
+  passkeysRequiring,
   signedInSession,
   startTestPortal,
   TEST_PASSWORD,
@@ -38,12 +39,7 @@ describe('phishing-resistant sign-in for applications and the console', () => {
       listen: true,
       singleSignOn: true,
       settings: {
-        passkeys: {
-          rpName: 'Gatehouse',
-          allowedAaguids: [],
-          challengeSeconds: 300,
-          requirePhishingResistant: { groups: [GROUP], console: true },
-        },
+        passkeys: passkeysRequiring([GROUP], true),
       },
     });
     const discover = async (name: string, requirePhishingResistant: boolean) => {
