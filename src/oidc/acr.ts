@@ -25,10 +25,22 @@ export function mfaDemanded(acrValues: unknown, applicationRequiresMfa: boolean)
   return applicationRequiresMfa || asked(acrValues, ACR_MFA);
 }
 
-/** True when the request, or the application itself, demands a passkey or a smartcard. */
+/**
+ * True when the application itself, or the request, demands a passkey or a smartcard. acr_values
+ * lists the values acceptable to the application, in its order of preference: `phr` alone is a
+ * demand; `phr` with MFA (or the password) is a preference, which MFA also satisfies.
+ */
 export function phishingResistantDemanded(acrValues: unknown, applicationRequires: boolean): boolean {
-  return applicationRequires || asked(acrValues, ACR_PHISHING_RESISTANT);
+  return (
+    applicationRequires ||
+    (asked(acrValues, ACR_PHISHING_RESISTANT) &&
+      !asked(acrValues, ACR_MFA) &&
+      !asked(acrValues, ACR_PASSWORD))
+  );
 }
+
+/** Whether the request names `phr` at all: a phishing-resistant sign-in is then stated as such. */
+export const phishingResistantAsked = (acrValues: unknown) => asked(acrValues, ACR_PHISHING_RESISTANT);
 
 /** Whether an acr the provider's session holds satisfies a demand for MFA. */
 export const isMfaAcr = (acr: unknown) => acr === ACR_MFA || acr === ACR_PHISHING_RESISTANT;

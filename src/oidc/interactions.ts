@@ -5,7 +5,7 @@ import type { Core } from '../core/index.ts';
 import { amrOf } from '../core/methods/passkey/factors.ts';
 import type { SessionStage } from '../core/model.ts';
 import type { ActiveSession } from '../core/sessions/session-service.ts';
-import { acrFor, mfaDemanded, phishingResistantDemanded } from './acr.ts';
+import { acrFor, mfaDemanded, phishingResistantAsked, phishingResistantDemanded } from './acr.ts';
 import { HAND_OFF_TEMPLATE, type HandOff, handOffPage } from './hand-off.ts';
 import { signInFreshEnough, signInTime } from './sign-in-time.ts';
 
@@ -122,7 +122,10 @@ export function interactionRoutes(core: Core, options: InteractionOptions) {
         grant.addResourceScope(indicator, scopes.join(' '));
       }
       const grantId = await grant.save();
-      const acr = acrFor(session.factors, phishingResistantWanted);
+      const acr = acrFor(
+        session.factors,
+        phishingResistantWanted || phishingResistantAsked(details.params.acr_values),
+      );
       await core.flow.returnTo(auth, null);
       await core.audit.record({
         type: 'sso.signed_in',

@@ -193,7 +193,13 @@ describe('phishing-resistant sign-in for applications and the console', () => {
     const silentPlain = await startAt(plainConfig, browser, { prompt: 'none' });
     assert.equal(new URL(silentPlain.page.url).searchParams.get('error'), null, 'Rota is still fine');
 
-    // acr_values=phr from the application without the requirement asks for the same.
+    // phr preferred, MFA also acceptable: MFA satisfies it, and is what the token states.
+    const either = `${ACR_PHISHING_RESISTANT} ${ACR_MFA}`;
+    const preferred = await startAt(plainConfig, browser, { prompt: 'none', acr_values: either });
+    assert.ok(atRedirect(preferred.page.url), preferred.page.url);
+    assert.equal((await preferred.tokens(preferred.page.url)).claims()!.acr, ACR_MFA);
+
+    // acr_values=phr alone, from the application without the requirement, demands it.
     const asked = await startAt(plainConfig, browser, { acr_values: ACR_PHISHING_RESISTANT });
     assert.match(asked.page.url, /\/mfa\/verify\/passkey$/, asked.page.url);
     const landed = await usePasskey(browser, asked.page, key);
@@ -207,6 +213,8 @@ describe('phishing-resistant sign-in for applications and the console', () => {
     assert.ok(atRedirect(again.page.url), again.page.url);
     assert.equal(new URL(again.page.url).searchParams.get('error'), null);
     assert.equal((await again.tokens(again.page.url)).claims()!.acr, ACR_PHISHING_RESISTANT);
+    const stated = await startAt(plainConfig, browser, { prompt: 'none', acr_values: either });
+    assert.equal((await stated.tokens(stated.page.url)).claims()!.acr, ACR_PHISHING_RESISTANT);
   });
 
   test('an account without a passkey is told how to get one, and the application gets access_denied', async () => {
