@@ -9,9 +9,12 @@ import { argon2idHasher } from '../src/core/passwords/hasher.ts';
 import { postgresUnavailable } from '../test/helpers/engines.ts';
 import { InjectClient } from '../test/helpers/inject-client.ts';
 import { pkiFolder } from '../test/helpers/pki.ts';
-import { addUser, startTestPortal, TEST_PASSWORD } from '../test/helpers/portal.ts';
+import { addUser, signedInSession, startTestPortal, TEST_PASSWORD } from '../test/helpers/portal.ts';
 import { pushJourneys } from '../test/helpers/push-journeys.ts';
 import { cardWorld } from '../test/helpers/smartcard.ts';
+import { SoftAuthenticator } from '../test/helpers/soft-authenticator.ts';
+
+const ORIGIN = 'https://portal.example.org';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 
@@ -83,6 +86,37 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       returnTo: null,
     });
   });
+  // `Sign in with a passkey`: no password hash either; the options (a stored challenge), the
+  // assertion's checks (ECDSA P-256 signature, origin, RP ID, counter in one conditional update)
+  // and the session. Each round from its own address: the options are limited per address.
+  await addUser(core, 'passkey.bench@example.org');
+  const passkeyAccount = await core.accounts.find('passkey.bench@example.org');
+  if (!passkeyAccount) throw new Error('no passkey account');
+  await core.enrolment.enable(passkeyAccount, '127.0.0.1');
+  const key = new SoftAuthenticator();
+  const { active } = await signedInSession(core, 'passkey.bench@example.org');
+  const creation = await core.flow.startEnrolment(active, 'passkey', { origin: ORIGIN }, '127.0.0.1');
+  await core.flow.finishEnrolment(
+    active,
+    'passkey',
+    { origin: ORIGIN, response: key.register(creation, ORIGIN), name: 'Bench key' },
+    '127.0.0.1',
+  );
+  const passkeyRate = await perSecond(ROUNDS, async (i) => {
+    const address = `10.9.${(i + 1) >> 8}.${(i + 1) & 255}`;
+    const state = core.passkeys.newState();
+    const options = await core.flow.startPasskeySignIn(state, ORIGIN, address);
+    await core.flow.signInWithPasskey({
+      state,
+      origin: ORIGIN,
+      response: key.assert(options, ORIGIN),
+      clientAddress: address,
+      returnTo: null,
+    });
+  });
+  console.log(
+    `${engine}: passkey sign-ins without a password (options, assertion checks, counter, session) ${passkeyRate.toFixed(1)}/s (ratio ${(passkeyRate / bare).toFixed(2)})`,
+  );
   console.log(
     `${engine}: smartcard sign-ins (certificate checks with CRL, ticket, session) ${cardRate.toFixed(1)}/s (ratio ${(cardRate / bare).toFixed(2)})`,
   );

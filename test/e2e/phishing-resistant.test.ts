@@ -173,7 +173,7 @@ describe('Phishing-resistant sign-in required by the console, an application and
     await page.getByRole('link', { name: 'Theatre list' }).click();
     await expectNoAxeViolations(page);
     await page.getByLabel('Every sign-in to it needs a passkey or a smartcard').check();
-    await page.getByLabel('Reason (optional, kept in the audit log)').first().fill('patient records');
+    await page.getByLabel('Reason for the change (optional, kept in the audit log)').fill('patient records');
     await page.getByRole('button', { name: 'Save requirements' }).click();
     await page.getByText('Every sign-in to Theatre list now needs a passkey or a smartcard').waitFor();
     await expectNoAxeViolations(page);
