@@ -15,6 +15,7 @@ import {
 } from '../helpers/browser.ts';
 import { postgresUnavailable } from '../helpers/engines.ts';
 import { addUser, startTestPortal, type TestPortal } from '../helpers/portal.ts';
+import { virtualAuthenticator } from '../helpers/virtual-authenticator.ts';
 
 /**
  * The authenticator web app (/authenticator/) on a phone, with the portal on a PC: two browser
@@ -716,18 +717,7 @@ describe("the device's screen lock instead of a PIN, where the platform offers i
     const { context: phoneContext, page: phone } = await openPhone(browser);
     contexts.push(context, phoneContext);
     // The phone's fingerprint reader: Chromium's virtual authenticator, verifying the user.
-    const cdp = await phoneContext.newCDPSession(phone);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    const { cdp, authenticatorId } = await virtualAuthenticator(phone);
 
     const { link } = await wizardToScan(pc, portal, email);
     await openApp(phone, `${portal.url.replace('127.0.0.1', 'localhost')}/authenticator/`);

@@ -20,6 +20,7 @@ import {
   type TestPortal,
 } from '../helpers/portal.ts';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
+import { addPasskeyFromSecurityInfo, virtualAuthenticator } from '../helpers/virtual-authenticator.ts';
 
 /**
  * Passkeys in Chromium with a CDP virtual authenticator (WebAuthn.addVirtualAuthenticator): add a
@@ -45,29 +46,7 @@ describe('Passkeys', () => {
     await portal?.close();
   });
 
-  async function withAuthenticator(page: Page, transport: 'internal' | 'usb') {
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport,
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
-    /**
-     * Chromium's virtual authenticator answers a conditional request (the sign-in page's passkeys
-     * in the email field's suggestions) at once, without any choice, when it is "present" as the
-     * request is made; absent, the request waits, as for a user who does not pick a passkey there.
-     * Turning presence on later does not answer a request already waiting (found by trying).
-     */
-    const presence = (enabled: boolean) =>
-      cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled });
-    return { cdp, authenticatorId, presence };
-  }
+  const withAuthenticator = virtualAuthenticator;
 
   /** Counts the page's requests for passkey options before sign-in, and its script errors. */
   function watch(page: Page) {
@@ -114,20 +93,7 @@ describe('Passkeys', () => {
       await page.getByRole('button', { name: 'Verify' }).click();
       await page.waitForURL(`${base}/`);
       await expectNoAxeViolations(page);
-      await page.goto(`${base}/profile/security-info`);
-      await expectNoAxeViolations(page);
-      await page.getByRole('link', { name: 'Add sign-in method' }).click();
-      await expectNoAxeViolations(page);
-      await page.getByRole('link', { name: 'I want to set up a different method' }).click();
-      await expectNoAxeViolations(page);
-      await page.getByLabel('Choose a different method').selectOption({ label: 'Passkey' });
-      await page.getByRole('button', { name: 'Confirm' }).click();
-      expectPath(page, '/mfa/register/passkey');
-      await expectNoAxeViolations(page);
-      await page.getByLabel('Name your passkey').fill('Work laptop');
-      await page.getByRole('button', { name: 'Create passkey' }).click();
-      await page.waitForURL(`${base}/mfa/register/app-password`);
-      await expectNoAxeViolations(page);
+      await addPasskeyFromSecurityInfo(page, base, 'Work laptop');
       const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
       assert.equal(credentials.length, 1);
       assert.equal(credentials[0]?.isResidentCredential, true);

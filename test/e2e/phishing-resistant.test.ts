@@ -19,6 +19,7 @@ import {
   startTestPortal,
   type TestPortal,
 } from '../helpers/portal.ts';
+import { addPasskeyFromSecurityInfo, virtualAuthenticator } from '../helpers/virtual-authenticator.ts';
 
 const CALLBACK = 'https://theatre.example.org/callback';
 const GROUP = 'Theatre staff';
@@ -65,28 +66,11 @@ describe('Phishing-resistant sign-in required by the console, an application and
 
   const presence = new WeakMap<Page, (enabled: boolean) => Promise<unknown>>();
 
-  /**
-   * A browser with a virtual platform authenticator. `presence(page, false)` stops it answering by
-   * itself: the sign-in page's conditional request would otherwise sign in with its passkey at once.
-   */
+  /** A browser with a virtual platform authenticator (`presence`: see virtualAuthenticator). */
   async function browserWithAuthenticator(): Promise<Page> {
     const { context, page } = await openPage(browser);
     contexts.push(context);
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
-    presence.set(page, (enabled) =>
-      cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled }),
-    );
+    presence.set(page, (await virtualAuthenticator(page)).presence);
     return page;
   }
 
@@ -135,23 +119,7 @@ describe('Phishing-resistant sign-in required by the console, an application and
     await page.waitForLoadState('load');
   }
 
-  /** Security info > Add sign-in method > I want to set up a different method > Passkey. */
-  async function addPasskey(page: Page, name: string) {
-    await page.goto(`${base}/profile/security-info`);
-    await expectNoAxeViolations(page);
-    await page.getByRole('link', { name: 'Add sign-in method' }).click();
-    await expectNoAxeViolations(page);
-    await page.getByRole('link', { name: 'I want to set up a different method' }).click();
-    await expectNoAxeViolations(page);
-    await page.getByLabel('Choose a different method').selectOption({ label: 'Passkey' });
-    await page.getByRole('button', { name: 'Confirm' }).click();
-    expectPath(page, '/mfa/register/passkey');
-    await expectNoAxeViolations(page);
-    await page.getByLabel('Name your passkey').fill(name);
-    await page.getByRole('button', { name: 'Create passkey' }).click();
-    await page.waitForURL(`${base}/mfa/register/app-password`);
-    await expectNoAxeViolations(page);
-  }
+  const addPasskey = (page: Page, name: string) => addPasskeyFromSecurityInfo(page, base, name);
 
   test('an operator told to create a passkey for the console does, then holds an application to it', async () => {
     const { email, account } = await user();
