@@ -151,14 +151,23 @@ function portalSessions(options: ProviderOptions) {
     const token = ctx.cookies.get(options.sessionCookie, { signed: false });
     return token && token.length <= 100 ? token : undefined;
   };
+  // The login checks each ask for the portal session of one request: it is read once.
+  const resumed = new WeakMap<KoaContextWithOIDC, ReturnType<Core['sessions']['resume']>>();
   return {
-    async resume(ctx: KoaContextWithOIDC) {
+    resume(ctx: KoaContextWithOIDC) {
       const token = tokenOf(ctx);
-      return token ? options.core.sessions.resume(token, ctx.ip) : undefined;
+      if (!token) return Promise.resolve(undefined);
+      let session = resumed.get(ctx);
+      if (!session) {
+        session = options.core.sessions.resume(token, ctx.ip);
+        resumed.set(ctx, session);
+      }
+      return session;
     },
     /** Ends it, and clears its cookie in this same response. */
     async end(ctx: KoaContextWithOIDC) {
       const token = tokenOf(ctx);
+      resumed.delete(ctx);
       if (token) await options.core.sessions.signOut(token, ctx.ip);
       ctx.cookies.set(options.sessionCookie, null, { path: '/', signed: false });
     },
