@@ -153,13 +153,47 @@ describe('console commands', async () => {
       assert.ok(publicId);
       assert.match((await run(['apps', 'rotate-secret', publicId])).stderr, /it has no client secret/);
 
+      // What every sign-in to it needs: shown by list, audited, refused in words when unknown.
+      const required = await run(['apps', 'require', clientId, 'phishing-resistant', '--reason', 'rota PII']);
+      assert.equal(required.code, 0, required.stderr);
+      assert.match(required.stdout, /Rota \(.*\): every sign-in needs phishing-resistant/);
+      assert.match((await run(['apps', 'list'])).stdout, /Rota\tconfidential, passkey or smartcard required/);
+      assert.equal((await run(['apps', 'require', clientId, 'mfa'])).code, 0);
+      assert.match((await run(['apps', 'list'])).stdout, /Rota\tconfidential, MFA required/);
+      const badLevel = await run(['apps', 'require', clientId, 'strong']);
+      assert.equal(badLevel.code, 2);
+      assert.match(badLevel.stderr, /one of: none, mfa, phishing-resistant/);
+      assert.match(
+        (await run(['apps', 'require', 'no-such-client', 'mfa'])).stderr,
+        /there is no application/,
+      );
+      const card = await run([
+        'apps',
+        'add',
+        '--name',
+        'Theatre',
+        '--require-phishing-resistant',
+        '--redirect-uri',
+        'https://theatre.example.org/cb',
+      ]);
+      assert.equal(card.code, 0, card.stderr);
+      assert.match(
+        (await run(['apps', 'list'])).stdout,
+        /Theatre\tconfidential, passkey or smartcard required/,
+      );
+
       const removed = await run(['apps', 'remove', clientId, '--reason', 'retired']);
       assert.equal(removed.code, 0, removed.stderr);
       assert.match(removed.stdout, /Removed .* \(Rota\); 0 single sign-on grant/);
       assert.doesNotMatch((await run(['apps', 'list'])).stdout, /Rota/);
       assert.equal((await run(['apps', 'remove', publicId])).code, 0, 'remove without a reason still works');
       const audit = (await run(['audit'])).stdout;
-      for (const type of ['application.added', 'application.secret_rotated', 'application.removed'])
+      for (const type of [
+        'application.added',
+        'application.secret_rotated',
+        'application.requirements_changed',
+        'application.removed',
+      ])
         assert.match(audit, new RegExp(`${type.replace('.', '\\.')}.*actor=cli`), type);
     });
   }
